@@ -1,0 +1,222 @@
+"""Answers with numbered citations, grounded in retrieved sources, or an honest refusal.
+
+`Answerer.answer` retrieves sources, decides whether any is relevant enough (the best
+source's cosine similarity against `min_relevance`), builds a prompt that fits the
+model's context window by trimming sources (never the question), and returns an
+`AnswerStream`: iterate it for the text as it is generated, then read `.answer`.
+
+Small local models cite unreliably, so citations are checked as the text streams: a
+marker naming no source is dropped, and a sentence that carries no marker gets the one
+of the source it overlaps most, when the overlap is substantial. The streamed text and
+the final answer are therefore the same text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .generator import Generator
+from .records import SearchHit
+
+DONT_KNOW = "I don't know: the documents do not seem to cover this."
+_REFUSAL = re.compile(r"\b(i (do not|don't|dont) know|not (mentioned|covered|stated|provided) in"
+                      r"|(sources|documents) do not (say|mention|contain))", re.IGNORECASE)
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_BOUNDARY = re.compile(r"[.!?](?=\s)|[。！？]")
+_INCOMPLETE = re.compile(r"(\[\d{0,2}|[.!?])$")
+_WORD = re.compile(r"[^\W_]{2,}|[\u4e00-\u9fff]", re.UNICODE)
+_MIN_OVERLAP = 0.5
+
+PROMPT = """Answer the question using only the sources below. Cite the sources you use by number, like [1].
+If the sources do not contain the answer, reply: I don't know.
+
+Sources:
+{sources}
+
+Question: {question}
+Answer:"""
+
+
+@dataclass(frozen=True)
+class Source:
+    n: int
+    hit: SearchHit
+
+    def to_json(self) -> dict:
+        return {"n": self.n, "document": self.hit.document, "page": self.hit.page,
+                "score": self.hit.score, "text": self.hit.text, "chunk_id": self.hit.chunk_id,
+                "document_id": self.hit.document_id}
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    sources: list[Source]
+    refused: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "answer": self.text,
+                "sources": [s.to_json() for s in self.sources], "refused": self.refused,
+                "timings": {k: round(v, 3) for k, v in self.timings.items()}}
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+class CitationChecker:
+    """Keeps markers that name a source and adds one to an unmarked, grounded sentence.
+
+    Text passes through as it comes, except a possible sentence end or a marker not yet
+    closed ("[1"), which is held until the next piece tells what it is.
+    """
+
+    def __init__(self, sources: list[Source]):
+        self._source_words = [_words(s.hit.text) for s in sources]
+        self._sentence = ""
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        text, self._held = self._held + piece, ""
+        out = []
+        while (end := _BOUNDARY.search(text)) is not None:
+            out.append(self._close(text[: end.end()]))
+            text = text[end.end():]
+        hold = _INCOMPLETE.search(text)
+        if hold:
+            text, self._held = text[: hold.start()], text[hold.start():]
+        out.append(self._pass(text))
+        return "".join(out)
+
+    def finish(self) -> str:
+        text, self._held = self._held, ""
+        return self._close(text) if (self._sentence + text).strip() else text
+
+    def _pass(self, text: str) -> str:
+        text = _MARKER.sub(lambda m: m.group() if 1 <= int(m.group(1)) <= len(self._source_words)
+                           else "", text)
+        self._sentence += text
+        return text
+
+    def _close(self, text: str) -> str:
+        """`text` ends a sentence: add the marker of the source it draws on, if it has none."""
+        text = self._pass(text)
+        sentence, self._sentence = self._sentence, ""
+        if _MARKER.search(sentence) or _REFUSAL.search(sentence):
+            return text
+        words = _words(sentence)
+        overlaps = [len(words & sw) / len(words) for sw in self._source_words] if len(words) >= 3 else []
+        if not overlaps or max(overlaps) < _MIN_OVERLAP:
+            return text
+        marker = f" [{overlaps.index(max(overlaps)) + 1}]"
+        if text and text[-1] in ".!?。！？":
+            return text[:-1] + marker + text[-1]
+        return text.rstrip() + marker
+
+
+class AnswerStream:
+    """Iterate for the answer's text pieces; `.answer` is set once iteration ends."""
+
+    def __init__(self, pieces: Iterator[str], make_answer):
+        self._pieces = pieces
+        self._make_answer = make_answer
+        self._cancel = threading.Event()
+        self.answer: Answer | None = None
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def __iter__(self) -> Iterator[str]:
+        text = []
+        for piece in self._pieces:
+            text.append(piece)
+            yield piece
+            if self._cancel.is_set():
+                break
+        self.answer = self._make_answer("".join(text))
+
+    def collect(self) -> Answer:
+        for _ in self:
+            pass
+        assert self.answer is not None
+        return self.answer
+
+
+class Answerer:
+    def __init__(self, generator: Generator, max_answer_tokens: int, min_relevance: float):
+        self.generator = generator
+        self.max_answer_tokens = max_answer_tokens
+        self.min_relevance = min_relevance
+
+    def relevant(self, hits: list[SearchHit]) -> bool:
+        return bool(hits) and max(h.dense_similarity or 0.0 for h in hits) >= self.min_relevance
+
+    def answer(self, question: str, hits: list[SearchHit],
+               timings: dict[str, float] | None = None) -> AnswerStream:
+        timings = dict(timings or {})
+        if not self.relevant(hits):
+            return AnswerStream(iter([DONT_KNOW]),
+                                lambda text: Answer(question, text, [], True, timings))
+        started = time.monotonic()
+        prompt, sources = self.build_prompt(question, hits)
+        checker = CitationChecker(sources)
+        stream: AnswerStream
+
+        def pieces() -> Iterator[str]:
+            first = True
+            for piece in self.generator.stream(prompt, self.max_answer_tokens,
+                                               stop=["\nQuestion:", "\n\n\n", "\nSources:"],
+                                               should_stop=lambda: stream.cancelled):
+                if first:
+                    piece = piece.lstrip()
+                    timings["first_token"] = time.monotonic() - started
+                    first = False
+                checked = checker.feed(piece)
+                if checked:
+                    yield checked
+            tail = checker.finish()
+            if tail:
+                yield tail
+            timings["generate"] = time.monotonic() - started
+
+        def make_answer(text: str) -> Answer:
+            text = text.strip()
+            refused = not text or bool(_REFUSAL.search(text))
+            cited = {int(n) for n in _MARKER.findall(text)}
+            return Answer(question, text or DONT_KNOW,
+                          [] if refused and not cited else sources, refused, timings)
+
+        stream = AnswerStream(pieces(), make_answer)
+        return stream
+
+    def build_prompt(self, question: str, hits: list[SearchHit]) -> tuple[str, list[Source]]:
+        """Fill the context window: the question whole, sources in rank order, the last trimmed."""
+        budget = (self.generator.context_tokens - self.max_answer_tokens
+                  - self.generator.count_tokens(PROMPT.format(sources="", question=question)) - 16)
+        blocks: list[str] = []
+        sources: list[Source] = []
+        for hit in hits:
+            label = f"[{len(sources) + 1}] ({hit.document}" + (
+                f", page {hit.page})" if hit.page else ")")
+            needed = self.generator.count_tokens(f"{label} {hit.text}\n\n")
+            if needed > budget:
+                if budget < 48:
+                    break
+                text = self.generator.truncate(hit.text, budget - self.generator.count_tokens(label) - 4)
+                blocks.append(f"{label} {text}")
+                sources.append(Source(len(sources) + 1, hit))
+                break
+            blocks.append(f"{label} {hit.text}")
+            sources.append(Source(len(sources) + 1, hit))
+            budget -= needed
+        return PROMPT.format(sources="\n\n".join(blocks), question=question), sources

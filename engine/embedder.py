@@ -1,0 +1,86 @@
+"""Sentence embeddings with a local sentence-transformers model, batched and cached.
+
+The model loads on first use (importing torch takes seconds, so nothing imports it
+before it is needed). Vectors are L2-normalised float32, so a dot product is the cosine
+similarity. Document embeddings are cached in the vault keyed by (model, sha256 of the
+text): re-ingesting a changed file only embeds the chunks that changed, and an
+interrupted ingest does not embed twice what it had finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .vault import Vault
+
+
+class Embedder:
+    def __init__(self, model_dir: Path, model_id: str, batch_size: int = 32):
+        self.model_dir = model_dir
+        self.model_id = model_id
+        self.batch_size = batch_size
+        self._model = None
+        self._load_lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._load_lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(
+                    str(self.model_dir), device="cpu", local_files_only=True
+                )
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed without the cache (queries, benchmarks)."""
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+    def embed_documents(
+        self, vault: Vault, texts: list[str], on_batch: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Embed chunk texts, taking what it can from the vault's cache and filling it."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        shas = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        cached: dict[str, bytes] = {}
+        for start in range(0, len(shas), 500):
+            part = shas[start : start + 500]
+            marks = ",".join("?" * len(part))
+            cached.update(vault.rows(
+                f"SELECT text_sha, vector FROM embedding_cache WHERE model = ? AND text_sha IN ({marks})",
+                (self.model_id, *part),
+            ))
+        missing = [i for i, sha in enumerate(shas) if sha not in cached]
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            vectors = self.encode([texts[i] for i in batch])
+            with vault.transaction() as conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO embedding_cache(model, text_sha, vector) VALUES(?,?,?)",
+                    [(self.model_id, shas[i], v.tobytes()) for i, v in zip(batch, vectors)],
+                )
+            for i, vector in zip(batch, vectors):
+                cached[shas[i]] = vector.tobytes()
+            if on_batch:
+                on_batch(len(batch))
+        return np.stack([np.frombuffer(cached[sha], dtype=np.float32) for sha in shas])

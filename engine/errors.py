@@ -1,0 +1,71 @@
+"""The engine's error hierarchy.
+
+Every error the engine raises on purpose derives from `EnclaveError`. `UserError`s are
+caused by the person or the environment (a wrong passphrase, an unsupported file, a
+missing model) and carry a message fit to show as is; each front end translates them
+once (a dialog, an HTTP status, one line on the terminal). Anything else is a bug.
+"""
+
+
+class EnclaveError(Exception):
+    """Root of all errors raised deliberately by the engine."""
+
+
+class UserError(EnclaveError):
+    """An error caused by input or environment; its message is shown to the user."""
+
+
+class WrongKeyError(UserError):
+    """The vault key or passphrase does not open the vault."""
+
+
+class KeyUnavailableError(UserError):
+    """No key could be obtained (no keyring entry and no passphrase given)."""
+
+
+class VaultCorruptError(UserError):
+    """A file in the data directory is damaged or not what it claims to be."""
+
+
+class NotFoundError(UserError):
+    """A named collection, document or file does not exist."""
+
+
+class AlreadyExistsError(UserError):
+    """Something with that name already exists."""
+
+
+class ModelUnavailableError(UserError):
+    """A model file or folder is missing or cannot be loaded."""
+
+
+class DocumentError(UserError):
+    """A file could not be ingested; `reason` says why in a few words."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UnsupportedFileError(DocumentError):
+    """The file type is not one Enclave can read."""
+
+
+class FileTooLargeError(DocumentError):
+    """The file is over the configured size limit."""
+
+
+class EmptyDocumentError(DocumentError):
+    """The file holds no extractable text."""
+
+
+class EncryptedDocumentError(DocumentError):
+    """The file is password-protected."""
+
+
+class CorruptDocumentError(DocumentError):
+    """The file is damaged or not of the type its name says."""
+
+
+class Cancelled(EnclaveError):
+    """An operation was cancelled through its cancel token."""

@@ -1,0 +1,65 @@
+"""Local text generation with llama.cpp (llama-cpp-python), one request at a time.
+
+The model loads on first use. A llama context serves one generation at a time, so a
+lock is held for the whole of a generation; tokens are yielded as they are produced and
+a generation stops early when its cancel check says so.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+
+class Generator:
+    def __init__(self, model_path: Path, context_tokens: int = 2048, threads: int | None = None,
+                 temperature: float = 0.1):
+        self.model_path = model_path
+        self.context_tokens = context_tokens
+        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.temperature = temperature
+        self._llama = None
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    @property
+    def llama(self):
+        with self._load_lock:
+            if self._llama is None:
+                from llama_cpp import Llama
+
+                self._llama = Llama(
+                    str(self.model_path), n_ctx=self.context_tokens, n_threads=self.threads,
+                    n_threads_batch=self.threads, verbose=False,
+                )
+        return self._llama
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode(), add_bos=False, special=False))
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """The longest prefix of `text` that fits in `max_tokens` tokens."""
+        tokens = self.llama.tokenize(text.encode(), add_bos=False, special=False)
+        if len(tokens) <= max_tokens:
+            return text
+        return self.llama.detokenize(tokens[:max(0, max_tokens)]).decode(errors="ignore")
+
+    def stream(self, prompt: str, max_tokens: int, stop: list[str] | None = None,
+               should_stop: Callable[[], bool] = lambda: False) -> Iterator[str]:
+        """Yield the completion of `prompt` piece by piece."""
+        with self._lock:
+            pieces = self.llama.create_completion(
+                prompt, max_tokens=max_tokens, temperature=self.temperature, stream=True,
+                stop=stop or [], repeat_penalty=1.1,
+            )
+            try:
+                for piece in pieces:
+                    text = piece["choices"][0]["text"]
+                    if text:
+                        yield text
+                    if should_stop():
+                        break
+            finally:
+                pieces.close()

@@ -1,0 +1,232 @@
+"""The ingest pipeline: files -> parse -> chunk -> embed -> one vault transaction -> index.
+
+Files to ingest are first written to the vault's `ingest_queue`, and each leaves the
+queue in the same transaction that stores its document (or records its failure). A run
+that is interrupted (crash, power loss, cancel) therefore leaves exactly the files it had
+not finished in the queue, and the next run takes them up first; the embedding cache
+spares it the work already done on a half-finished file. A document is stored whole or
+not at all; a bad file is recorded with its reason and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable
+
+from . import parsers, textsearch
+from .chunker import Chunker
+from .config import EngineConfig
+from .embedder import Embedder
+from .errors import Cancelled, DocumentError
+from .library import Library, bump_generation
+from .records import IngestProgress, IngestReport
+from .vault import Vault
+from .vector_index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[IngestProgress], None]
+
+
+class CancelToken:
+    """Set from any thread; the pipeline stops at the next file or batch boundary."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+def expand(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files to ingest from files and folders (recursively), and the paths refused.
+
+    Inside a folder, hidden files and types Enclave does not read are passed over; a file
+    named explicitly with such a type is refused with a reason.
+    """
+    files: list[Path] = []
+    refused: list[tuple[Path, str]] = []
+    for path in paths:
+        path = path.expanduser().resolve()
+        if path.is_dir():
+            files.extend(sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and parsers.kind_of(p)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            ))
+        elif not path.exists():
+            refused.append((path, "no such file or folder"))
+        elif parsers.kind_of(path) is None:
+            refused.append((path, f"unsupported file type '{path.suffix or path.name}'"))
+        else:
+            files.append(path)
+    return files, refused
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Ingestor:
+    def __init__(self, vault: Vault, library: Library, chunker: Chunker, embedder: Embedder,
+                 index: VectorIndex, config: EngineConfig):
+        self.vault, self.library, self.chunker = vault, library, chunker
+        self.embedder, self.index, self.config = embedder, index, config
+
+    def pending(self) -> int:
+        """Files left in the queue by an interrupted run."""
+        return self.vault.scalar("SELECT count(*) FROM ingest_queue")
+
+    def enqueue(self, files: list[Path], collection_id: int) -> None:
+        with self.vault.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO ingest_queue(path, collection_id) VALUES(?, ?)",
+                [(str(f), collection_id) for f in files])
+
+    def run(self, progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> IngestReport:
+        """Work through the whole queue (this run's files and any left from before)."""
+        queue = self.vault.rows("SELECT id, path, collection_id FROM ingest_queue ORDER BY id")
+        report = IngestReport()
+        timings: dict[str, float] = defaultdict(float)
+        started = last_save = time.monotonic()
+        chunks_done = 0
+
+        def tell(done: int, current: str | None, stage: str) -> None:
+            if progress:
+                progress(IngestProgress(done, len(queue), chunks_done, current, stage,
+                                        time.monotonic() - started))
+
+        for done, (queue_id, path_text, collection_id) in enumerate(queue):
+            if cancel and cancel.cancelled:
+                report.cancelled = True
+                break
+            path = Path(path_text)
+            try:
+                stored = self._ingest_file(queue_id, path, collection_id, timings,
+                                           lambda stage: tell(done, path.name, stage), cancel)
+            except Cancelled:
+                report.cancelled = True
+                break
+            except DocumentError as exc:
+                self._record_failure(queue_id, path, collection_id, exc.reason)
+                report.failed.append((str(path), exc.reason))
+            except OSError as exc:
+                reason = f"cannot read the file ({exc.strerror or exc})"
+                self._record_failure(queue_id, path, collection_id, reason)
+                report.failed.append((str(path), reason))
+            except Exception as exc:  # a bug must not abort the batch either
+                log.exception("ingest of %s failed", path)
+                reason = f"internal error: {type(exc).__name__}: {exc}"
+                self._record_failure(queue_id, path, collection_id, reason)
+                report.failed.append((str(path), reason))
+            else:
+                if stored is None:
+                    report.skipped.append(str(path))
+                else:
+                    report.ingested.append(str(path))
+                    report.chunks += stored[0]
+                    report.pages += stored[1]
+                    chunks_done += stored[0]
+            if time.monotonic() - last_save > self.config.index_save_interval_s:
+                self._save_index(timings)
+                last_save = time.monotonic()
+            tell(done + 1, None, "done")
+        self._save_index(timings)
+        report.timings = dict(timings)
+        return report
+
+    def _save_index(self, timings: dict[str, float]) -> None:
+        t = time.monotonic()
+        self.index.save(int(self.vault.get_meta("index_generation", "0")))
+        timings["index"] += time.monotonic() - t
+
+    def _ingest_file(self, queue_id: int, path: Path, collection_id: int,
+                     timings: dict[str, float], stage: Callable[[str], None],
+                     cancel: CancelToken | None) -> tuple[int, int] | None:
+        """Store one file; None if it was unchanged. Raises DocumentError if it is bad."""
+        stage("parsing")
+        t = time.monotonic()
+        stat = path.stat()
+        sha = file_sha256(path)
+        existing = self.library.document_paths(collection_id).get(str(path))
+        if existing and existing[1] == sha:
+            with self.vault.transaction() as conn:
+                conn.execute("DELETE FROM ingest_queue WHERE id = ?", (queue_id,))
+                conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",
+                             (str(path), collection_id))
+            return None
+        parsed = parsers.parse(path, self.config.max_file_bytes)
+        chunks = self.chunker.chunk(parsed)
+        timings["parse"] += time.monotonic() - t
+
+        stage("embedding")
+        t = time.monotonic()
+        texts = [c.embedding_text() for c in chunks]
+
+        def check_cancel(_: int) -> None:
+            if cancel and cancel.cancelled:
+                raise Cancelled()
+
+        vectors = self.embedder.embed_documents(self.vault, texts, check_cancel)
+        timings["embed"] += time.monotonic() - t
+
+        stage("storing")
+        t = time.monotonic()
+        with self.vault.transaction() as conn:
+            old_chunks = []
+            if existing:
+                old_chunks = [r[0] for r in conn.execute(
+                    "SELECT id FROM chunks WHERE document_id = ?", (existing[0],))]
+                conn.execute("DELETE FROM documents WHERE id = ?", (existing[0],))
+            document_id = conn.execute(
+                "INSERT INTO documents(collection_id, path, name, kind, sha256, size, mtime, "
+                "pages, page_offsets, text, embedding_model, ingested_at) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                (collection_id, str(path), path.name, parsed.kind, sha, stat.st_size,
+                 stat.st_mtime, parsed.pages, ",".join(map(str, parsed.page_offsets)),
+                 parsed.text, self.embedder.model_id, time.time()),
+            ).lastrowid
+            chunk_ids = []
+            for ordinal, (chunk, vector, text) in enumerate(zip(chunks, vectors, texts)):
+                chunk_id = conn.execute(
+                    "INSERT INTO chunks(document_id, ordinal, text, heading, page_start, "
+                    "page_end, char_start, char_end, tokens, vector) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    (document_id, ordinal, chunk.text, chunk.heading, chunk.page_start,
+                     chunk.page_end, chunk.char_start, chunk.char_end, chunk.tokens,
+                     vector.tobytes()),
+                ).lastrowid
+                conn.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)",
+                             (chunk_id, textsearch.index_terms(text)))
+                chunk_ids.append(chunk_id)
+            conn.execute("DELETE FROM ingest_queue WHERE id = ?", (queue_id,))
+            conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",
+                         (str(path), collection_id))
+            bump_generation(conn)
+        timings["store"] += time.monotonic() - t
+
+        t = time.monotonic()
+        self.index.remove(old_chunks)
+        self.index.add(chunk_ids, vectors)
+        timings["index"] += time.monotonic() - t
+        return len(chunk_ids), parsed.pages or 0
+
+    def _record_failure(self, queue_id: int, path: Path, collection_id: int, reason: str) -> None:
+        with self.vault.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO ingest_failures(path, collection_id, reason, failed_at) "
+                "VALUES(?, ?, ?, ?)", (str(path), collection_id, reason, time.time()))
+            conn.execute("DELETE FROM ingest_queue WHERE id = ?", (queue_id,))

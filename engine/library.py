@@ -1,0 +1,126 @@
+"""Collections, documents and failed files as stored in the vault.
+
+Every change that adds or removes chunks runs in one vault transaction that also bumps
+`index_generation`, and returns the chunk ids the vector index must drop, so the caller
+can bring the index in line right after the commit.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import sqlcipher3
+
+from .errors import AlreadyExistsError, NotFoundError, UserError
+from .records import Collection, Document, Failure
+from .vault import Vault
+
+DEFAULT_COLLECTION = "default"
+
+
+def bump_generation(conn: sqlcipher3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES('index_generation', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
+
+
+class Library:
+    def __init__(self, vault: Vault):
+        self.vault = vault
+
+    # --- collections -------------------------------------------------------------------
+
+    def collection_id(self, name: str, create: bool = False) -> int:
+        found = self.vault.scalar("SELECT id FROM collections WHERE name = ?", (name,))
+        if found is not None:
+            return found
+        if not create:
+            raise NotFoundError(f"There is no collection named '{name}'.")
+        return self.create_collection(name)
+
+    def create_collection(self, name: str, folder: Path | None = None) -> int:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise UserError("A collection name must have 1 to 100 characters.")
+        with self.vault.transaction() as conn:
+            try:
+                cursor = conn.execute(
+                    "INSERT INTO collections(name, folder, created_at) VALUES(?, ?, ?)",
+                    (name, str(folder) if folder else None, time.time()),
+                )
+            except sqlcipher3.IntegrityError:
+                raise AlreadyExistsError(f"A collection named '{name}' already exists.")
+            return cursor.lastrowid
+
+    def link_collection(self, name: str, folder: Path) -> None:
+        if not folder.is_dir():
+            raise NotFoundError(f"{folder} is not a folder.")
+        collection = self.collection_id(name, create=True)
+        with self.vault.transaction() as conn:
+            conn.execute("UPDATE collections SET folder = ? WHERE id = ?",
+                         (str(folder.resolve()), collection))
+
+    def delete_collection(self, name: str) -> list[int]:
+        collection = self.collection_id(name)
+        with self.vault.transaction() as conn:
+            chunk_ids = [r[0] for r in conn.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+                "WHERE d.collection_id = ?", (collection,))]
+            conn.execute("DELETE FROM collections WHERE id = ?", (collection,))
+            bump_generation(conn)
+        return chunk_ids
+
+    def collections(self) -> list[Collection]:
+        rows = self.vault.rows(
+            "SELECT c.id, c.name, c.folder, count(d.id), c.created_at FROM collections c "
+            "LEFT JOIN documents d ON d.collection_id = c.id GROUP BY c.id ORDER BY c.name"
+        )
+        return [Collection(*row) for row in rows]
+
+    def linked_collections(self) -> list[tuple[str, Path]]:
+        rows = self.vault.rows("SELECT name, folder FROM collections WHERE folder IS NOT NULL")
+        return [(name, Path(folder)) for name, folder in rows]
+
+    # --- documents ---------------------------------------------------------------------
+
+    def documents(self, collection: str | None = None) -> list[Document]:
+        sql = (
+            "SELECT d.id, c.name, d.path, d.name, d.kind, d.pages, "
+            "(SELECT count(*) FROM chunks WHERE document_id = d.id), d.size, d.ingested_at "
+            "FROM documents d JOIN collections c ON c.id = d.collection_id"
+        )
+        params: tuple = ()
+        if collection is not None:
+            sql += " WHERE d.collection_id = ?"
+            params = (self.collection_id(collection),)
+        return [Document(*row) for row in self.vault.rows(sql + " ORDER BY c.name, d.name", params)]
+
+    def find_documents(self, ref: str, collection: str | None = None) -> list[Document]:
+        """Documents matching an id, a file name or a path."""
+        return [d for d in self.documents(collection)
+                if ref in (str(d.id), d.name, d.path) or str(Path(ref).expanduser().resolve()) == d.path]
+
+    def delete_document(self, document_id: int) -> list[int]:
+        with self.vault.transaction() as conn:
+            chunk_ids = [r[0] for r in conn.execute(
+                "SELECT id FROM chunks WHERE document_id = ?", (document_id,))]
+            if conn.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount == 0:
+                raise NotFoundError(f"There is no document with id {document_id}.")
+            bump_generation(conn)
+        return chunk_ids
+
+    def document_paths(self, collection_id: int) -> dict[str, tuple[int, str]]:
+        """path -> (document id, sha256) for one collection."""
+        rows = self.vault.rows(
+            "SELECT path, id, sha256 FROM documents WHERE collection_id = ?", (collection_id,))
+        return {path: (doc_id, sha) for path, doc_id, sha in rows}
+
+    # --- failures ----------------------------------------------------------------------
+
+    def failures(self) -> list[Failure]:
+        rows = self.vault.rows(
+            "SELECT f.path, c.name, f.reason, f.failed_at FROM ingest_failures f "
+            "JOIN collections c ON c.id = f.collection_id ORDER BY f.failed_at")
+        return [Failure(*row) for row in rows]

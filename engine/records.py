@@ -1,0 +1,87 @@
+"""Plain value objects that cross the engine's boundary (to the CLI, the UI, the API)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    name: str
+    folder: str | None
+    documents: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    collection: str
+    path: str
+    name: str
+    kind: str
+    pages: int | None
+    chunks: int
+    size: int
+    ingested_at: float
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One retrieved chunk; `page` is 1-based (None for formats without pages)."""
+
+    chunk_id: int
+    document_id: int
+    document: str
+    path: str
+    page: int | None
+    score: float
+    text: str
+    char_start: int
+    char_end: int
+    dense_similarity: float | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    collection: str
+    reason: str
+    failed_at: float
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, file by file."""
+
+    ingested: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    chunks: int = 0
+    pages: int = 0
+    cancelled: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in parse, embed, store and index."""
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """A snapshot handed to the progress callback after every step."""
+
+    files_done: int
+    files_total: int
+    chunks_done: int
+    current_file: str | None
+    stage: str  # "parsing" | "embedding" | "storing" | "done" ...
+    elapsed_s: float
+
+    @property
+    def eta_s(self) -> float | None:
+        if not self.files_done or self.files_done >= self.files_total:
+            return None
+        return self.elapsed_s / self.files_done * (self.files_total - self.files_done)

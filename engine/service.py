@@ -1,0 +1,212 @@
+"""EnclaveService: the one facade that the CLI, the desktop app and the LAN API call.
+
+It opens the vault, checks the vector index against it, and wires the pipeline parts
+together. Models load lazily: opening a vault, listing documents or a BM25-only path
+never imports torch or llama.cpp.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from . import models
+from .answers import Answerer, AnswerStream
+from .chunker import Chunker
+from .config import EngineConfig
+from .embedder import Embedder
+from .errors import NotFoundError, UserError
+from .generator import Generator
+from .ingest import CancelToken, Ingestor, ProgressCallback, expand
+from .keys import PassphraseProvider
+from .library import DEFAULT_COLLECTION, Library
+from .records import Collection, Document, Failure, IngestReport, SearchHit
+from .retriever import HybridRetriever
+from .vault import Vault
+from .vector_index import INDEX_FILE, VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+class EnclaveService:
+    def __init__(self, config: EngineConfig, vault: Vault):
+        self.config = config
+        self.vault = vault
+        self.library = Library(vault)
+        model_dir = models.embedding_model_dir(config.embedding_model)
+        self.embedder = Embedder(model_dir, config.embedding_model, config.embed_batch_size)
+        self.chunker = Chunker(model_dir / "tokenizer.json", config.chunk_tokens,
+                               config.chunk_overlap_tokens)
+        self._check_embedding_model()
+        dimension = json.loads((model_dir / "1_Pooling" / "config.json").read_text())[
+            "word_embedding_dimension"]
+        self.index = VectorIndex(config.data_dir / INDEX_FILE, vault.derived_key("hnsw-index"),
+                                 dimension)
+        self.index_repair = self.index.open(vault)
+        if self.index_repair:
+            log.warning("vector index rebuilt from the vault: %s", self.index_repair)
+        self.retriever = HybridRetriever(vault, self.index, self.embedder,
+                                         config.retrieval_candidates, config.dense_weight)
+        self.ingestor = Ingestor(vault, self.library, self.chunker, self.embedder, self.index,
+                                 config)
+        self._answerer: Answerer | None = None
+
+    @classmethod
+    def open(cls, config: EngineConfig, passphrase: PassphraseProvider,
+             prefer_keyring: bool = True) -> "EnclaveService":
+        """Open (or create) the vault in `config.data_dir`; WrongKeyError if the key is wrong."""
+        vault = Vault.open(config.data_dir, passphrase, config.kdf_log2_n,
+                           "keyring" if prefer_keyring else "passphrase")
+        try:
+            return cls(config, vault)
+        except BaseException:
+            vault.close()
+            raise
+
+    def close(self) -> None:
+        self.vault.close()
+
+    def _check_embedding_model(self) -> None:
+        recorded = self.vault.get_meta("embedding_model")
+        if recorded is None:
+            with self.vault.transaction() as conn:
+                self.vault.set_meta(conn, "embedding_model", self.config.embedding_model)
+        elif recorded != self.config.embedding_model:
+            raise UserError(
+                f"This library was embedded with '{recorded}', not "
+                f"'{self.config.embedding_model}': choose that model again to open it.")
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            path = models.generation_model_file(self.config.generation_model,
+                                                self.config.data_dir / "models")
+            generator = Generator(path, self.config.context_tokens, self.config.threads,
+                                  self.config.temperature)
+            self._answerer = Answerer(generator, self.config.max_answer_tokens,
+                                      self.config.min_relevance)
+        return self._answerer
+
+    # --- ingest ------------------------------------------------------------------------
+
+    def ingest(self, paths: list[Path], collection: str = DEFAULT_COLLECTION,
+               progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> IngestReport:
+        """Ingest files and folders into a collection (created if needed).
+
+        Files left over from an interrupted run are finished first.
+        """
+        files, refused = expand(paths)
+        collection_id = self.library.collection_id(collection, create=True)
+        self.ingestor.enqueue(files, collection_id)
+        report = self.ingestor.run(progress, cancel)
+        report.failed[:0] = [(str(path), reason) for path, reason in refused]
+        return report
+
+    def pending(self) -> int:
+        return self.ingestor.pending()
+
+    def retry_failed(self, progress: ProgressCallback | None = None,
+                     cancel: CancelToken | None = None) -> IngestReport:
+        rows = self.vault.rows("SELECT path, collection_id FROM ingest_failures")
+        for path, collection_id in rows:
+            self.ingestor.enqueue([Path(path)], collection_id)
+        return self.ingestor.run(progress, cancel)
+
+    def sync(self, collection: str | None = None, progress: ProgressCallback | None = None,
+             cancel: CancelToken | None = None) -> dict[str, IngestReport]:
+        """Bring linked collections in line with their folders: add, update, delete."""
+        linked = self.library.linked_collections()
+        if collection is not None:
+            linked = [(name, folder) for name, folder in linked if name == collection]
+            if not linked:
+                self.library.collection_id(collection)  # NotFoundError if it does not exist
+                raise UserError(f"The collection '{collection}' is not linked to a folder.")
+        reports = {}
+        for name, folder in linked:
+            if not folder.is_dir():
+                raise NotFoundError(f"The folder {folder} linked to '{name}' is not there.")
+            collection_id = self.library.collection_id(name)
+            files, _ = expand([folder])
+            present = {str(f) for f in files}
+            deleted = []
+            for path, (document_id, _) in self.library.document_paths(collection_id).items():
+                if path not in present:
+                    self._drop(self.library.delete_document(document_id))
+                    deleted.append(path)
+            self.ingestor.enqueue(files, collection_id)
+            report = self.ingestor.run(progress, cancel)
+            report.deleted = deleted
+            reports[name] = report
+        return reports
+
+    # --- search and answers ------------------------------------------------------------
+
+    def _scope(self, collection: str | None) -> list[int] | None:
+        return None if collection is None else [self.library.collection_id(collection)]
+
+    def search(self, query: str, k: int = 5, collection: str | None = None,
+               document_ids: list[int] | None = None) -> list[SearchHit]:
+        if not query.strip():
+            raise UserError("The query is empty.")
+        if not 1 <= k <= 100:
+            raise UserError("k must be between 1 and 100.")
+        return self.retriever.search(query, k, self._scope(collection), document_ids)
+
+    def ask(self, question: str, collection: str | None = None,
+            document_ids: list[int] | None = None) -> AnswerStream:
+        """Answer from the documents; iterate the stream for text, then read `.answer`."""
+        if not question.strip():
+            raise UserError("The question is empty.")
+        started = time.monotonic()
+        hits = self.search(question, self.config.sources_per_answer, collection, document_ids)
+        return self.answerer.answer(question, hits, {"retrieve": time.monotonic() - started})
+
+    # --- library -----------------------------------------------------------------------
+
+    def collections(self) -> list[Collection]:
+        return self.library.collections()
+
+    def create_collection(self, name: str) -> None:
+        self.library.create_collection(name)
+
+    def delete_collection(self, name: str) -> None:
+        self._drop(self.library.delete_collection(name))
+
+    def link_collection(self, name: str, folder: Path) -> None:
+        self.library.link_collection(name, folder.expanduser())
+
+    def documents(self, collection: str | None = None) -> list[Document]:
+        return self.library.documents(collection)
+
+    def delete_documents(self, ref: str, collection: str | None = None) -> list[Document]:
+        """Delete the documents matching an id, a file name or a path."""
+        found = self.library.find_documents(ref, collection)
+        if not found:
+            raise NotFoundError(f"No document matches '{ref}'.")
+        for document in found:
+            self._drop(self.library.delete_document(document.id))
+        return found
+
+    def failures(self) -> list[Failure]:
+        return self.library.failures()
+
+    def _drop(self, chunk_ids: list[int]) -> None:
+        self.index.remove(chunk_ids)
+        self.index.save(int(self.vault.get_meta("index_generation", "0")))
+
+    def status(self) -> dict:
+        return {
+            "data_dir": str(self.config.data_dir),
+            "collections": len(self.collections()),
+            "documents": self.vault.scalar("SELECT count(*) FROM documents"),
+            "chunks": self.vault.scalar("SELECT count(*) FROM chunks"),
+            "indexed_vectors": len(self.index),
+            "pending_files": self.pending(),
+            "failed_files": len(self.failures()),
+            "index_repaired": self.index_repair,
+            "embedding_model": self.config.embedding_model,
+            "generation_model": self.config.generation_model,
+        }

@@ -1,0 +1,213 @@
+"""The encrypted vault: one SQLCipher database per data directory, and its schema.
+
+Everything the library knows lives here, encrypted with a 256-bit raw key: documents
+and their extracted text, chunks with their vectors, the full-text index, the embedding
+cache, the pending ingest queue and the list of failed files. Schema changes are
+numbered migrations recorded in `PRAGMA user_version`. One connection serves the
+process, guarded by a re-entrant lock so that writes stay serial.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlcipher3
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from . import keys
+from .errors import UserError, VaultCorruptError, WrongKeyError
+
+VAULT_FILE = "vault.db"
+
+MIGRATIONS: list[str] = [
+    # 1: the library
+    """
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE collections(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        folder TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE documents(
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        pages INTEGER,
+        page_offsets TEXT NOT NULL,
+        text TEXT NOT NULL,
+        embedding_model TEXT NOT NULL,
+        ingested_at REAL NOT NULL,
+        UNIQUE(collection_id, path)
+    );
+    CREATE TABLE chunks(
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        heading TEXT,
+        page_start INTEGER,
+        page_end INTEGER,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        vector BLOB NOT NULL
+    );
+    CREATE INDEX chunks_by_document ON chunks(document_id);
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+        DELETE FROM chunks_fts WHERE rowid = old.id;
+    END;
+    CREATE TABLE embedding_cache(
+        model TEXT NOT NULL,
+        text_sha TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY(model, text_sha)
+    ) WITHOUT ROWID;
+    CREATE TABLE ingest_queue(
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        UNIQUE(path, collection_id)
+    );
+    CREATE TABLE ingest_failures(
+        path TEXT NOT NULL,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        reason TEXT NOT NULL,
+        failed_at REAL NOT NULL,
+        PRIMARY KEY(path, collection_id)
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Vault:
+    """An open, unlocked vault. Use `Vault.open`; close it when done."""
+
+    def __init__(self, path: Path, conn: sqlcipher3.Connection, key: bytes):
+        self.path = path
+        self._conn = conn
+        self._key = key
+        self.lock = threading.RLock()
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        passphrase: keys.PassphraseProvider,
+        kdf_log2_n: int = 16,
+        prefer: str = "keyring",
+    ) -> "Vault":
+        """Open the vault in `data_dir`, creating it (and its key) if there is none.
+
+        A wrong key raises WrongKeyError and leaves every file as it was.
+        """
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / VAULT_FILE
+        info = keys.read_key_info(data_dir)
+        if info is None:
+            if path.exists():
+                raise VaultCorruptError(
+                    f"{data_dir} has a vault but no key.json: it cannot be opened."
+                )
+            key, info = keys.new_key(passphrase, kdf_log2_n, prefer)
+            vault = cls._connect(path, key)
+            keys.write_key_info(data_dir, info)
+        else:
+            if not path.exists():
+                raise VaultCorruptError(f"{path} is missing (key.json is there).")
+            vault = cls._connect(path, keys.load_key(info, passphrase))
+        vault._migrate()
+        return vault
+
+    @classmethod
+    def _connect(cls, path: Path, key: bytes) -> "Vault":
+        conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            conn.close()
+            raise WrongKeyError(
+                "Wrong passphrase or key: the vault could not be decrypted."
+            ) from exc
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return cls(path, conn, key)
+
+    def _migrate(self) -> None:
+        version = self.scalar("PRAGMA user_version")
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"This vault has schema {version}, newer than this Enclave ({SCHEMA_VERSION}): "
+                "update Enclave."
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction() as conn:
+                for statement in _split_sql(MIGRATIONS[number]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A 256-bit key for another file of this data directory (e.g. the index)."""
+        return HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()
+        ).derive(self._key)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlcipher3.Connection]:
+        """A write transaction: everything inside commits together or not at all."""
+        with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def rows(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
+        with self.lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+        with self.lock:
+            row = self._conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return default if value is None else value
+
+    def set_meta(self, conn: sqlcipher3.Connection, key: str, value: str) -> None:
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def close(self) -> None:
+        with self.lock:
+            self._conn.close()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit on its own)."""
+    statements, current = [], ""
+    for line in script.strip().splitlines(keepends=True):
+        current += line
+        if sqlcipher3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements

@@ -1,0 +1,161 @@
+"""The HNSW index (hnswlib, cosine) of chunk vectors, encrypted at rest.
+
+The vault is the source of truth: every chunk's vector is stored there, and every change
+to the library bumps the vault's `index_generation`. The index file is AES-256-GCM
+encrypted with a key derived from the vault key and records the generation it matches.
+On open, a missing, undecryptable, stale or mismatched index is rebuilt from the vault's
+vectors and the reason is reported, so an index out of step is never served silently.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import secrets
+import threading
+from pathlib import Path
+
+import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .vault import Vault
+
+INDEX_FILE = "index.hnsw.enc"
+_AAD = b"enclave-hnsw-v1"
+_BRUTE_FORCE_BELOW = 5000
+
+
+class VectorIndex:
+    def __init__(self, path: Path, key: bytes, dimension: int):
+        self.path = path
+        self._aead = AESGCM(key)
+        self.dimension = dimension
+        self._lock = threading.RLock()
+        self._ids: set[int] = set()
+        self._index = self._new_index(1024)
+        self.generation = -1
+
+    def _new_index(self, capacity: int):
+        import hnswlib
+
+        index = hnswlib.Index(space="cosine", dim=self.dimension)
+        index.init_index(max_elements=capacity, ef_construction=200, M=16,
+                         allow_replace_deleted=True)
+        index.set_ef(100)
+        return index
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, chunk_id: int) -> bool:
+        return chunk_id in self._ids
+
+    # --- persistence -------------------------------------------------------------------
+
+    def open(self, vault: Vault) -> str | None:
+        """Load the saved index and check it against the vault; rebuild if it is off.
+
+        Returns None when the saved index was good, else why it was rebuilt.
+        """
+        generation = int(vault.get_meta("index_generation", "0"))
+        problem = self._load()
+        if problem is None and self.generation != generation:
+            problem = f"index is at generation {self.generation}, vault at {generation}"
+        if problem is None:
+            live = {row[0] for row in vault.rows("SELECT id FROM chunks")}
+            if live != self._ids:
+                problem = (f"index holds {len(self._ids)} vectors, vault {len(live)} "
+                           f"({len(live - self._ids)} missing, {len(self._ids - live)} stale)")
+        if problem is not None:
+            self.rebuild(vault, generation)
+        return problem
+
+    def _load(self) -> str | None:
+        if not self.path.exists():
+            return "no index file"
+        blob = self.path.read_bytes()
+        try:
+            payload = self._aead.decrypt(blob[:12], blob[12:], _AAD)
+        except (InvalidTag, ValueError):
+            return "index file could not be decrypted (damaged or from another vault)"
+        state = pickle.loads(payload)  # authenticated above: written by this vault's key
+        if state["dimension"] != self.dimension:
+            return f"index has dimension {state['dimension']}, model {self.dimension}"
+        with self._lock:
+            self._index, self._ids = state["index"], set(state["ids"])
+            self._index.set_ef(100)
+            self.generation = state["generation"]
+        return None
+
+    def rebuild(self, vault: Vault, generation: int) -> None:
+        ids = [row[0] for row in vault.rows("SELECT id FROM chunks")]
+        with self._lock:
+            self._index = self._new_index(max(1024, len(ids)))
+            self._ids = set()
+            for start in range(0, len(ids), 5000):
+                part = ids[start : start + 5000]
+                marks = ",".join("?" * len(part))
+                rows = vault.rows(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", part)
+                self.add([r[0] for r in rows],
+                         np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+            self.save(generation)
+
+    def save(self, generation: int) -> None:
+        """Write the index atomically: temporary file, fsync, rename."""
+        with self._lock:
+            payload = pickle.dumps({"index": self._index, "ids": sorted(self._ids),
+                                    "dimension": self.dimension, "generation": generation})
+            self.generation = generation
+        nonce = secrets.token_bytes(12)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            f.write(nonce + self._aead.encrypt(nonce, payload, _AAD))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    # --- changes and queries -----------------------------------------------------------
+
+    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+        if not ids:
+            return
+        with self._lock:
+            needed = self._index.get_current_count() + len(ids)
+            if needed > self._index.get_max_elements():
+                self._index.resize_index(max(needed, 2 * self._index.get_max_elements()))
+            self._index.add_items(vectors, ids, replace_deleted=True)
+            self._ids.update(ids)
+
+    def remove(self, ids: list[int]) -> None:
+        with self._lock:
+            for chunk_id in ids:
+                if chunk_id in self._ids:
+                    self._index.mark_deleted(chunk_id)
+                    self._ids.discard(chunk_id)
+
+    def search(
+        self, vector: np.ndarray, k: int, allowed: set[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """The k nearest chunk ids with their cosine similarity, best first."""
+        with self._lock:
+            candidates = self._ids if allowed is None else allowed & self._ids
+            k = min(k, len(candidates))
+            if k == 0:
+                return []
+            if allowed is not None and len(candidates) < _BRUTE_FORCE_BELOW:
+                ids = np.fromiter(candidates, dtype=np.int64)
+                vectors = np.asarray(self._index.get_items(ids), dtype=np.float32)
+                sims = vectors @ vector
+                order = np.argsort(-sims)[:k]
+                return [(int(ids[i]), float(sims[i])) for i in order]
+            self._index.set_ef(max(100, 2 * k))
+            labels, distances = self._index.knn_query(
+                vector, k=k, filter=None if allowed is None else candidates.__contains__
+            )
+            return [(int(l), 1.0 - float(d)) for l, d in zip(labels[0], distances[0])]
+
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        """The stored (normalised) vectors of the given chunk ids."""
+        with self._lock:
+            return np.asarray(self._index.get_items(ids), dtype=np.float32)
