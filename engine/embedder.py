@@ -70,7 +70,9 @@ class Embedder:
                 f"SELECT text_sha, vector FROM embedding_cache WHERE model = ? AND text_sha IN ({marks})",
                 (self.model_id, *part),
             ))
-        missing = [i for i, sha in enumerate(shas) if sha not in cached]
+        # batches of similar length waste less work on padding
+        missing = sorted((i for i, sha in enumerate(shas) if sha not in cached),
+                         key=lambda i: len(texts[i]))
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
             vectors = self.encode([texts[i] for i in batch])

@@ -31,12 +31,16 @@ log = logging.getLogger(__name__)
 
 
 class EnclaveService:
-    def __init__(self, config: EngineConfig, vault: Vault):
+    def __init__(self, config: EngineConfig, vault: Vault, embedder: Embedder | None = None,
+                 generator: Generator | None = None):
+        """Wire the engine around an open vault; loaded models may be handed in to share."""
         self.config = config
         self.vault = vault
         self.library = Library(vault)
         model_dir = models.embedding_model_dir(config.embedding_model)
-        self.embedder = Embedder(model_dir, config.embedding_model, config.embed_batch_size)
+        self.embedder = embedder or Embedder(model_dir, config.embedding_model,
+                                             config.embed_batch_size)
+        self._generator = generator
         self.chunker = Chunker(model_dir / "tokenizer.json", config.chunk_tokens,
                                config.chunk_overlap_tokens)
         self._check_embedding_model()
@@ -55,12 +59,12 @@ class EnclaveService:
 
     @classmethod
     def open(cls, config: EngineConfig, passphrase: PassphraseProvider,
-             prefer_keyring: bool = True) -> "EnclaveService":
+             prefer_keyring: bool = True, **models_in_memory) -> "EnclaveService":
         """Open (or create) the vault in `config.data_dir`; WrongKeyError if the key is wrong."""
         vault = Vault.open(config.data_dir, passphrase, config.kdf_log2_n,
                            "keyring" if prefer_keyring else "passphrase")
         try:
-            return cls(config, vault)
+            return cls(config, vault, **models_in_memory)
         except BaseException:
             vault.close()
             raise
@@ -81,10 +85,10 @@ class EnclaveService:
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
-            path = models.generation_model_file(self.config.generation_model,
-                                                self.config.data_dir / "models")
-            generator = Generator(path, self.config.context_tokens, self.config.threads,
-                                  self.config.temperature)
+            generator = self._generator or Generator(
+                models.generation_model_file(self.config.generation_model,
+                                             self.config.data_dir / "models"),
+                self.config.context_tokens, self.config.threads, self.config.temperature)
             self._answerer = Answerer(generator, self.config.max_answer_tokens,
                                       self.config.min_relevance)
         return self._answerer

