@@ -128,7 +128,8 @@ def _progress_bar(enabled: bool):
 
 def _print_report(report, out) -> None:
     verb = "Interrupted" if report.cancelled else "Done"
-    print(f"{verb}: {len(report.ingested)} ingested ({report.pages} pages, {report.chunks} chunks), "
+    pages = f"{report.pages} pages, " if report.pages else ""
+    print(f"{verb}: {len(report.ingested)} ingested ({pages}{report.chunks} chunks), "
           f"{len(report.skipped)} unchanged, {len(report.failed)} failed"
           + (f", {len(report.deleted)} deleted" if report.deleted else "") + ".", file=out)
     for path, reason in report.failed:

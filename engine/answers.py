@@ -29,7 +29,12 @@ _MARKER = re.compile(r"\[(\d{1,2})\]")
 _BOUNDARY = re.compile(r"[.!?](?=\s)|[。！？]")
 _INCOMPLETE = re.compile(r"(\[\d{0,2}|[.!?])$")
 _WORD = re.compile(r"[^\W_]{2,}|[\u4e00-\u9fff]", re.UNICODE)
+_SPACE = re.compile(r"\s+")
 _MIN_OVERLAP = 0.5
+# Small models, done answering, go on to restate the answer or recite the sources.
+# Stops count only once the answer has begun (a model may open with blank lines).
+_STOPS = ("\n\n", "\nQuestion:", "\nSources:", "\nAnswer:", "\nThe answer is", "\n[")
+_LEADING_STOPS = ("Question:", "Sources:", "Answer:")
 
 PROMPT = """Answer the question using only the sources below. Cite the sources you use by number, like [1].
 If the sources do not contain the answer, reply: I don't know.
@@ -70,6 +75,43 @@ def _words(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text)}
 
 
+class StopMatcher:
+    """Cuts generated text at the first stop string, skipping leading whitespace.
+
+    Text that could be the start of a stop string is held back until it is not.
+    """
+
+    def __init__(self, stops: tuple[str, ...]):
+        self.stops = stops
+        self.stopped = False
+        self._text = ""  # everything accepted so far
+        self._sent = 0
+
+    def feed(self, piece: str) -> str:
+        if self.stopped:
+            return ""
+        self._text = (self._text + piece).lstrip() if not self._text else self._text + piece
+        cuts = [i for i in (self._text.find(s) for s in self.stops) if i >= 0]
+        if self._text.startswith(_LEADING_STOPS):
+            cuts.append(0)
+        if cuts:
+            self.stopped = True
+            safe = min(cuts)
+        elif any(stop.startswith(self._text) for stop in _LEADING_STOPS):
+            safe = 0
+        else:
+            safe = len(self._text) - max(
+                (n for s in self.stops for n in range(len(s) - 1, 0, -1)
+                 if self._text.endswith(s[:n])), default=0)
+        out, self._sent = self._text[self._sent:safe], max(self._sent, safe)
+        return out
+
+    def finish(self) -> str:
+        out = "" if self.stopped else self._text[self._sent:]
+        self._sent = len(self._text)
+        return out
+
+
 class CitationChecker:
     """Keeps markers that name a source and adds one to an unmarked, grounded sentence.
 
@@ -79,6 +121,7 @@ class CitationChecker:
 
     def __init__(self, sources: list[Source]):
         self._source_words = [_words(s.hit.text) for s in sources]
+        self._source_texts = [_SPACE.sub(" ", s.hit.text).lower() for s in sources]
         self._sentence = ""
         self._held = ""
 
@@ -110,14 +153,30 @@ class CitationChecker:
         sentence, self._sentence = self._sentence, ""
         if _MARKER.search(sentence) or _REFUSAL.search(sentence):
             return text
-        words = _words(sentence)
-        overlaps = [len(words & sw) / len(words) for sw in self._source_words] if len(words) >= 3 else []
-        if not overlaps or max(overlaps) < _MIN_OVERLAP:
+        source = self._grounding(sentence)
+        if source is None:
             return text
-        marker = f" [{overlaps.index(max(overlaps)) + 1}]"
+        marker = f" [{source}]"
         if text and text[-1] in ".!?。！？":
             return text[:-1] + marker + text[-1]
         return text.rstrip() + marker
+
+
+    def _grounding(self, sentence: str) -> int | None:
+        """The number of the source a sentence draws on: most shared words, or for a
+        short extractive answer ("12.5 bar"), the first source containing it verbatim."""
+        words = _words(sentence)
+        if len(words) >= 3:
+            overlaps = [len(words & sw) / len(words) for sw in self._source_words]
+            best = max(overlaps)
+            return overlaps.index(best) + 1 if best >= _MIN_OVERLAP else None
+        needle = _SPACE.sub(" ", sentence.strip().rstrip(".!?。！？")).lower()
+        if len(needle) < 2:
+            return None
+        for n, source_text in enumerate(self._source_texts, start=1):
+            if needle in source_text:
+                return n
+        return None
 
 
 class AnswerStream:
@@ -173,28 +232,30 @@ class Answerer:
         stream: AnswerStream
 
         def pieces() -> Iterator[str]:
-            first = True
-            for piece in self.generator.stream(prompt, self.max_answer_tokens,
-                                               stop=["\nQuestion:", "\n\n\n", "\nSources:"],
-                                               should_stop=lambda: stream.cancelled):
-                if first:
-                    piece = piece.lstrip()
-                    timings["first_token"] = time.monotonic() - started
-                    first = False
-                checked = checker.feed(piece)
+            stops = StopMatcher(_STOPS)
+            produced = False
+            for piece in self.generator.stream(
+                    prompt, self.max_answer_tokens,
+                    should_stop=lambda: stream.cancelled or stops.stopped):
+                timings.setdefault("first_token", time.monotonic() - started)
+                checked = checker.feed(stops.feed(piece))
+                if checked.strip():
+                    produced = True
                 if checked:
                     yield checked
-            tail = checker.finish()
+            tail = checker.feed(stops.finish()) + checker.finish()
             if tail:
                 yield tail
+            if not produced and not tail.strip():
+                yield DONT_KNOW
             timings["generate"] = time.monotonic() - started
 
         def make_answer(text: str) -> Answer:
             text = text.strip()
-            refused = not text or bool(_REFUSAL.search(text))
             cited = {int(n) for n in _MARKER.findall(text)}
+            refused = not text or (not cited and bool(_REFUSAL.search(text)))
             return Answer(question, text or DONT_KNOW,
-                          [] if refused and not cited else sources, refused, timings)
+                          [] if refused else sources, refused, timings)
 
         stream = AnswerStream(pieces(), make_answer)
         return stream
@@ -206,8 +267,7 @@ class Answerer:
         blocks: list[str] = []
         sources: list[Source] = []
         for hit in hits:
-            label = f"[{len(sources) + 1}] ({hit.document}" + (
-                f", page {hit.page})" if hit.page else ")")
+            label = f"[{len(sources) + 1}]"  # a file name or page here gets copied into answers
             needed = self.generator.count_tokens(f"{label} {hit.text}\n\n")
             if needed > budget:
                 if budget < 48:

@@ -4,7 +4,7 @@ The engine never reads environment variables or settings files itself; `app.sett
 builds an `EngineConfig` from them and passes it in.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -43,4 +43,3 @@ class EngineConfig:
 
     kdf_log2_n: int = 16
     """scrypt cost for passphrase-derived keys (2**16 * 128 * 8 bytes = 64 MiB)."""
-    extra: dict = field(default_factory=dict)

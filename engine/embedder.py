@@ -34,6 +34,9 @@ class Embedder:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # no "Loading weights" bar
 
                 self._model = SentenceTransformer(
                     str(self.model_dir), device="cpu", local_files_only=True

@@ -36,6 +36,13 @@ class Generator:
                 )
         return self._llama
 
+    def close(self) -> None:
+        """Free the model now (left to interpreter shutdown, llama.cpp's destructor fails)."""
+        with self._load_lock, self._lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode(), add_bos=False, special=False))
 

@@ -41,11 +41,11 @@ class KeyInfo:
 
 
 def _keyring_usable() -> bool:
+    """A keyring that really protects secrets: the OS's own (priority >= 1 by keyring's
+    convention), not a fallback such as keyrings.alt's plain-text file."""
     import keyring
-    from keyring.backends import fail
 
-    backend = keyring.get_keyring()
-    return not isinstance(backend, fail.Keyring) and backend.priority > 0
+    return keyring.get_keyring().priority >= 1
 
 
 def derive_key(passphrase: str, salt: bytes, log2_n: int) -> bytes:

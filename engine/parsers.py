@@ -94,7 +94,7 @@ def _parse_pdf(path: Path) -> ParsedDocument:
     try:
         pdf = pymupdf.open(path)
     except Exception as exc:  # pymupdf raises FileDataError and plain RuntimeErrors
-        raise CorruptDocumentError(f"not a readable PDF ({exc})") from exc
+        raise CorruptDocumentError("not a readable PDF (damaged, or not a PDF)") from exc
     with pdf:
         if pdf.needs_pass:
             raise EncryptedDocumentError("the PDF is password-protected")

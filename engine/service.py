@@ -70,6 +70,9 @@ class EnclaveService:
             raise
 
     def close(self) -> None:
+        """Close the vault, and free the generation model unless it was handed in."""
+        if self._answerer is not None and self._generator is None:
+            self._answerer.generator.close()
         self.vault.close()
 
     def _check_embedding_model(self) -> None:

@@ -3,6 +3,7 @@
 import hashlib
 
 import pytest
+from keyring.backend import KeyringBackend
 
 from engine import keys
 from engine.errors import KeyUnavailableError, UserError, VaultCorruptError, WrongKeyError
@@ -63,12 +64,29 @@ def test_newer_schema_is_refused(tmp_path):
         Vault.open(tmp_path, lambda new: PASSPHRASE)
 
 
-def test_keyring_key_needs_no_passphrase(tmp_path, monkeypatch):
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
+class MemoryKeyring(KeyringBackend):
+    """Stands for the OS keyring (Secret Service, Keychain, Credential Locker)."""
 
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring.cfg")
+    priority = 5
+
+    def __init__(self):
+        super().__init__()
+        self.secrets = {}
+
+    def get_password(self, service, username):
+        return self.secrets.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.secrets[service, username] = password
+
+    def delete_password(self, service, username):
+        del self.secrets[service, username]
+
+
+def test_keyring_key_needs_no_passphrase(tmp_path):
+    import keyring
+
+    backend = MemoryKeyring()
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     try:
@@ -98,3 +116,18 @@ def test_no_plaintext_in_any_file_of_the_data_directory(service, corpus, config)
         for needle in needles:
             for encoding in ("utf-8", "utf-16-le"):
                 assert needle.encode(encoding) not in data, f"{needle!r} readable in {path.name}"
+
+
+def test_an_insecure_fallback_keyring_is_not_used(tmp_path):
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        with pytest.raises(KeyUnavailableError):
+            Vault.open(tmp_path, lambda new: None)  # asks for a passphrase instead
+        Vault.open(tmp_path, lambda new: PASSPHRASE, kdf_log2_n=12).close()
+        assert keys.read_key_info(tmp_path).method == "passphrase"
+    finally:
+        keyring.set_keyring(previous)

@@ -1,0 +1,41 @@
+"""Shared by the benchmarks: the machine they ran on, a scratch vault, writing results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+RESULTS = Path(__file__).parent / "results"
+R_MANUALS = Path("/usr/share/R/doc/manual")
+PASSPHRASE = "benchmark passphrase"
+
+
+def machine_info() -> dict:
+    meminfo = Path("/proc/meminfo").read_text().split()
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(int(meminfo[1]) / 2**20, 1),
+            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d")}
+
+
+def open_service(data_dir: Path, **kwargs):
+    from engine.config import EngineConfig
+    from engine.service import EnclaveService
+
+    config = EngineConfig(data_dir=data_dir, **kwargs)
+    return EnclaveService.open(config, lambda new: PASSPHRASE, prefer_keyring=False)
+
+
+def write_results(name: str, results: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine_info(), **results}, indent=1,
+                               ensure_ascii=False) + "\n")
+    print(f"wrote {path}")
+    return path

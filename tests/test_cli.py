@@ -1,0 +1,130 @@
+"""The `enclave` command line as a person and other tools run it: a fresh process each time."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSPHRASE
+
+ROOT = Path(__file__).parents[1]
+
+
+def enclave(data_dir, *args, passphrase=PASSPHRASE, stdin=None):
+    env = {**os.environ, "ENCLAVE_PASSPHRASE": passphrase, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+                          input=stdin)
+
+
+def test_version_and_help(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "app", "--version"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("enclave 0.")
+    result = subprocess.run([sys.executable, "-m", "app", "--help"], cwd=ROOT,
+                            capture_output=True, text=True)
+    for command in ("ingest", "search", "ask", "docs", "collections", "sync"):
+        assert command in result.stdout
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """A vault made through the CLI from the sample corpus, shared by the tests below."""
+    from tests.conftest import make_docx, make_pdf
+
+    root = tmp_path_factory.mktemp("cli")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    make_pdf(corpus / "pumps.pdf", [
+        "The primary cooling pump P-101 must be inspected every 450 operating hours.",
+        "The relief valve on line 7 opens at a pressure of 12.5 bar."], heading="Plant")
+    make_docx(corpus / "policy.docx", "Visitors", ["Visitors wear a blue badge."])
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    data = root / "data"
+    result = enclave(data, "ingest", str(corpus), "--collection", "plant")
+    assert result.returncode == 0, result.stderr
+    assert "2 ingested (2 pages" in result.stdout and "1 failed" in result.stdout
+    assert "broken.pdf" in result.stdout and "not a readable PDF" in result.stdout
+    return data, corpus
+
+
+def test_search_json_one_line_per_query(library, tmp_path):
+    data, _ = library
+    queries = tmp_path / "queries.txt"
+    queries.write_text("relief valve pressure\n\nvisitor badge colour\n")
+    result = enclave(data, "search", "--queries", str(queries), "--json", "-k", "2")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["relief valve pressure", "visitor badge colour"]
+    top = lines[0]["results"][0]
+    assert (top["document"], top["page"]) == ("pumps.pdf", 2) and "12.5 bar" in top["text"]
+    assert {"score", "chunk_id"} <= top.keys() and len(lines[0]["results"]) == 2
+    assert lines[1]["results"][0]["document"] == "policy.docx"
+    assert lines[1]["results"][0]["page"] is None
+
+
+def test_ask_json_and_text(library, tmp_path):
+    data, _ = library
+    questions = tmp_path / "q.txt"
+    questions.write_text("At what pressure does the relief valve open?\n"
+                         "What is the boiling point of mercury?\n")
+    result = enclave(data, "ask", "--questions", str(questions), "--json", "--collection", "plant")
+    assert result.returncode == 0, result.stderr
+    answered, refused = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "12.5" in answered["answer"] and not answered["refused"]
+    assert answered["sources"][0]["document"] == "pumps.pdf" and answered["sources"][0]["n"] == 1
+    assert refused["refused"] and refused["sources"] == []
+    assert {"question", "answer", "sources", "refused"} <= answered.keys()
+
+    result = enclave(data, "ask", "How often is pump P-101 inspected?")
+    assert result.returncode == 0 and "450" in result.stdout
+    assert "[1] pumps.pdf, p. 1" in result.stdout
+    assert "Traceback" not in result.stderr and "Exception" not in result.stderr
+
+
+def test_docs_collections_and_failures(library, tmp_path):
+    data, corpus = library
+    listed = enclave(data, "docs", "list", "--json")
+    names = {json.loads(line)["name"] for line in listed.stdout.splitlines()}
+    assert names == {"pumps.pdf", "policy.docx"}
+    assert "broken.pdf" in enclave(data, "docs", "failed").stdout
+    assert "plant  (2 documents)" in enclave(data, "collections", "list").stdout
+
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Fire drill\n\nThe fire drill is in March.")
+    assert enclave(data, "collections", "link", "drills", str(folder)).returncode == 0
+    synced = enclave(data, "sync", "drills")
+    assert "drills: Done: 1 ingested" in synced.stdout, synced.stderr
+    deleted = enclave(data, "docs", "delete", "a.md")
+    assert "Deleted a.md" in deleted.stdout
+    assert enclave(data, "collections", "delete", "drills").returncode == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "   "], "The query is empty"),
+    (["search", "pump", "-k", "0"], "k must be between"),
+    (["search", "pump", "--collection", "nope"], "no collection named 'nope'"),
+    (["search", "--queries", "/nonexistent/q.txt"], "Cannot read"),
+    (["docs", "delete", "nothing.pdf"], "No document matches"),
+    (["collections", "link", "x", "/nonexistent"], "is not a folder"),
+    (["sync", "plant"], "not linked"),
+])
+def test_bad_input_is_one_clear_line_and_exit_2(library, args, message):
+    data, _ = library
+    result = enclave(data, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_wrong_passphrase_is_refused_and_changes_nothing(library):
+    data, _ = library
+    before = {p: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    result = enclave(data, "docs", "list", passphrase="not the passphrase")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "enclave: error: Wrong passphrase or key: the vault could not be decrypted."]
+    assert {p: p.read_bytes() for p in data.iterdir() if p.is_file()} == before
