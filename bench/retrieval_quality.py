@@ -4,7 +4,10 @@ Each corpus entry is written as a text file ("title" then the text) and ingested
 the real pipeline; then the 40 judged queries run through the real retriever with each
 fusion. Reported per fusion: nDCG@10 by the standard formula (ideal DCG over all judged
 documents, linear gains as pytrec_eval), nDCG@10 by the leaderboard's formula (ideal DCG
-over the retrieved list) and recall@10. Writes bench/results/retrieval_quality.json.
+over the retrieved list) and recall@10. A second, small set checks the same fusions on
+technical questions: the answerable questions of questions.jsonl against R-intro.pdf,
+scored by whether the page that answers is among the top 5 (hit@5) and by its
+reciprocal rank. Writes bench/results/retrieval_quality.json.
 
     .venv/bin/python bench/retrieval_quality.py [--dataset DIR]
 """
@@ -23,10 +26,13 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from bench.common import open_service, write_results  # noqa: E402
+from bench.common import R_MANUALS, open_service, write_results  # noqa: E402
 
 DATASET = Path(__file__).parents[2] / "shared" / "datasets" / "dbpedia-5k"
 WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
+FUSIONS = {"bm25": ("bm25", 0.0), "dense": ("dense", 1.0), "rrf": ("rrf", 0.0),
+           **{f"weighted-{w}": ("weighted", w) for w in WEIGHTS}}
+QUESTIONS = Path(__file__).parent / "questions.jsonl"
 
 
 def dcg(gains: list[float]) -> float:
@@ -76,11 +82,9 @@ def main() -> None:
         print(f"ingested {len(report.ingested)} documents, {report.chunks} chunks "
               f"in {time.monotonic() - started:.0f}s; {len(report.failed)} failed")
 
-        fusions = {"bm25": ("bm25", 0.0), "dense": ("dense", 1.0), "rrf": ("rrf", 0.0)}
-        fusions.update({f"weighted-{w}": ("weighted", w) for w in WEIGHTS})
         results = {}
         judged = [q for q in judgements if q in queries]
-        for label, (fusion, weight) in fusions.items():
+        for label, (fusion, weight) in FUSIONS.items():
             retriever = HybridRetriever(service.vault, service.index, service.embedder,
                                         service.config.retrieval_candidates, weight, fusion)
             per_query = []
@@ -92,11 +96,41 @@ def main() -> None:
                               for metric in per_query[0]}
         service.close()
 
-    print(f"\n{'ranking':<16}{'nDCG@10':>9}{'nDCG@10 (leaderboard)':>23}{'recall@10':>11}")
+    technical = r_manual_pages()
+    print(f"\n{'ranking':<16}{'nDCG@10':>9}{'nDCG@10 (leaderboard)':>23}{'recall@10':>11}"
+          f"{'R-intro hit@5':>15}{'R-intro MRR':>13}")
     for label, r in results.items():
-        print(f"{label:<16}{r['ndcg10']:>9.3f}{r['ndcg10_leaderboard']:>23.3f}{r['recall10']:>11.3f}")
+        t = technical[label]
+        print(f"{label:<16}{r['ndcg10']:>9.3f}{r['ndcg10_leaderboard']:>23.3f}{r['recall10']:>11.3f}"
+              f"{t['hit5']:>15.3f}{t['mrr']:>13.3f}")
     write_results("retrieval_quality", {"dataset": args.dataset.name, "queries": len(judged),
-                                        "chunks": report.chunks, "results": results})
+                                        "chunks": report.chunks, "results": results,
+                                        "r_intro_questions": technical})
+
+
+def r_manual_pages() -> dict[str, dict[str, float]]:
+    """hit@5 and MRR of the answering page for the R-intro questions, per fusion."""
+    from engine.retriever import HybridRetriever
+
+    items = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    items = [item for item in items if not item.get("unanswerable")]
+    with tempfile.TemporaryDirectory(prefix="enclave-bench-") as tmp:
+        service = open_service(Path(tmp))
+        service.ingest([R_MANUALS / "R-intro.pdf"])
+        results = {}
+        for label, (fusion, weight) in FUSIONS.items():
+            retriever = HybridRetriever(service.vault, service.index, service.embedder,
+                                        service.config.retrieval_candidates, weight, fusion)
+            ranks = []
+            for item in items:
+                pages = [h.page for h in retriever.search(item["question"], k=10)]
+                ranks.append(next((r for r, page in enumerate(pages, 1)
+                                   if page in item["pages"]), None))
+            results[label] = {
+                "hit5": round(sum(1 for r in ranks if r and r <= 5) / len(ranks), 3),
+                "mrr": round(sum(1 / r for r in ranks if r) / len(ranks), 3)}
+        service.close()
+    return results
 
 
 if __name__ == "__main__":

@@ -30,8 +30,10 @@ class EngineConfig:
 
     retrieval_candidates: int = 50
     """How many hits each of BM25 and HNSW contributes before fusion."""
-    dense_weight: float = 0.7
-    """Weight of the dense score in the fused score (BM25 gets the rest)."""
+    dense_weight: float = 0.9
+    """Weight of the dense score in the fused score (BM25 gets the rest): the best
+    compromise in bench/retrieval_quality.py between entity search (dense alone is best)
+    and technical questions (BM25's exact terms help)."""
     min_relevance: float = 0.25
     """Below this cosine similarity of the best source, `ask` says it does not know."""
 

@@ -24,7 +24,7 @@ _RRF_K = 60
 
 class HybridRetriever:
     def __init__(self, vault: Vault, index: VectorIndex, embedder: Embedder,
-                 candidates: int = 50, dense_weight: float = 0.7, fusion: str = "weighted"):
+                 candidates: int, dense_weight: float, fusion: str = "weighted"):
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}")
         self.vault, self.index, self.embedder = vault, index, embedder
