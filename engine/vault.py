@@ -133,6 +133,7 @@ class Vault:
     @classmethod
     def _connect(cls, path: Path, key: bytes) -> "Vault":
         conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is reported, not logged
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
