@@ -2,9 +2,8 @@
 
 Ingests every manual except fullrefman.pdf (it repeats refman.pdf) into a fresh vault,
 end to end through the public service, and reports pages/s and chunks/s with the share
-of time spent in parse (and chunk), embed, store and index. With --baseline it also
-times the same PDFs through PyMuPDF's plain text extraction alone, as the floor any
-PDF ingest pays. Writes bench/results/ingest_throughput.json.
+of time spent in parse (and chunk), embed, store and index. It also times the same
+PDFs through PyMuPDF's plain text extraction alone, the floor any PDF ingest pays. Writes bench/results/ingest_throughput.json.
 
     .venv/bin/python bench/ingest_throughput.py [--files R-intro.pdf ...]
 """
