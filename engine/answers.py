@@ -81,8 +81,10 @@ class StopMatcher:
     Text that could be the start of a stop string is held back until it is not.
     """
 
-    def __init__(self, stops: tuple[str, ...]):
+    def __init__(self, stops: tuple[str, ...], leading_stops: tuple[str, ...] = ()):
+        """`leading_stops` also stop the text when they open it (after no newline)."""
         self.stops = stops
+        self.leading_stops = leading_stops
         self.stopped = False
         self._text = ""  # everything accepted so far
         self._sent = 0
@@ -92,12 +94,12 @@ class StopMatcher:
             return ""
         self._text = (self._text + piece).lstrip() if not self._text else self._text + piece
         cuts = [i for i in (self._text.find(s) for s in self.stops) if i >= 0]
-        if self._text.startswith(_LEADING_STOPS):
+        if self._text.startswith(self.leading_stops):
             cuts.append(0)
         if cuts:
             self.stopped = True
             safe = min(cuts)
-        elif any(stop.startswith(self._text) for stop in _LEADING_STOPS):
+        elif any(stop.startswith(self._text) for stop in self.leading_stops):
             safe = 0
         else:
             safe = len(self._text) - max(
@@ -160,7 +162,6 @@ class CitationChecker:
         if text and text[-1] in ".!?。！？":
             return text[:-1] + marker + text[-1]
         return text.rstrip() + marker
-
 
     def _grounding(self, sentence: str) -> int | None:
         """The number of the source a sentence draws on: most shared words, or for a
@@ -232,22 +233,21 @@ class Answerer:
         stream: AnswerStream
 
         def pieces() -> Iterator[str]:
-            stops = StopMatcher(_STOPS)
+            stops = StopMatcher(_STOPS, _LEADING_STOPS)
             produced = False
             for piece in self.generator.stream(
                     prompt, self.max_answer_tokens,
                     should_stop=lambda: stream.cancelled or stops.stopped):
                 timings.setdefault("first_token", time.monotonic() - started)
                 checked = checker.feed(stops.feed(piece))
-                if checked.strip():
-                    produced = True
+                produced = produced or bool(checked.strip())
                 if checked:
                     yield checked
             tail = checker.feed(stops.finish()) + checker.finish()
             if tail:
                 yield tail
-            if not produced and not tail.strip():
-                yield DONT_KNOW
+            if not (produced or tail.strip()):
+                yield DONT_KNOW  # so that the streamed text is the answer's text
             timings["generate"] = time.monotonic() - started
 
         def make_answer(text: str) -> Answer:

@@ -59,12 +59,16 @@ class EnclaveService:
 
     @classmethod
     def open(cls, config: EngineConfig, passphrase: PassphraseProvider,
-             prefer_keyring: bool = True, **models_in_memory) -> "EnclaveService":
-        """Open (or create) the vault in `config.data_dir`; WrongKeyError if the key is wrong."""
+             prefer_keyring: bool = True, embedder: Embedder | None = None,
+             generator: Generator | None = None) -> "EnclaveService":
+        """Open (or create) the vault in `config.data_dir`; WrongKeyError if the key is wrong.
+
+        Models already loaded (by another service, or a test session) may be handed in.
+        """
         vault = Vault.open(config.data_dir, passphrase, config.kdf_log2_n,
                            "keyring" if prefer_keyring else "passphrase")
         try:
-            return cls(config, vault, **models_in_memory)
+            return cls(config, vault, embedder, generator)
         except BaseException:
             vault.close()
             raise

@@ -40,8 +40,10 @@ class VectorIndex:
         import hnswlib
 
         index = hnswlib.Index(space="cosine", dim=self.dimension)
-        index.init_index(max_elements=capacity, ef_construction=200, M=16,
-                         allow_replace_deleted=True)
+        # No allow_replace_deleted: SQLite reuses the rowids of deleted chunks, and hnswlib
+        # loses labels when a deleted label is re-added into another deleted slot. Re-adding
+        # a deleted label instead revives its own slot with the new vector.
+        index.init_index(max_elements=capacity, ef_construction=200, M=16)
         index.set_ef(100)
         return index
 
@@ -124,7 +126,7 @@ class VectorIndex:
             needed = self._index.get_current_count() + len(ids)
             if needed > self._index.get_max_elements():
                 self._index.resize_index(max(needed, 2 * self._index.get_max_elements()))
-            self._index.add_items(vectors, ids, replace_deleted=True)
+            self._index.add_items(vectors, ids)
             self._ids.update(ids)
 
     def remove(self, ids: list[int]) -> None:

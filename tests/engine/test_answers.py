@@ -1,6 +1,8 @@
 """Answers: citation checking (unit), prompts that fit the context, and the real model
 answering from real sources with citations, or refusing when nothing is relevant."""
 
+import re
+
 import pytest
 
 from engine.answers import DONT_KNOW, Answerer, CitationChecker, Source
@@ -66,7 +68,7 @@ def test_real_model_answers_with_a_citation(service, corpus):
     answer = stream.answer
     assert len(pieces) > 1 and "".join(pieces).strip() == answer.text
     assert not answer.refused and "12.5" in answer.text, answer.text
-    cited = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", answer.text)}
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert cited, answer.text
     assert {(answer.sources[n - 1].hit.document, answer.sources[n - 1].hit.page)
             for n in cited} == {("pumps.pdf", 2)}
@@ -101,9 +103,9 @@ def test_short_extractive_answer_is_cited_when_a_source_holds_it_verbatim():
 
 
 def _stop(pieces):
-    from engine.answers import _STOPS, StopMatcher
+    from engine.answers import _LEADING_STOPS, _STOPS, StopMatcher
 
-    matcher = StopMatcher(_STOPS)
+    matcher = StopMatcher(_STOPS, _LEADING_STOPS)
     out = [matcher.feed(p) for p in pieces]
     return "".join(out) + matcher.finish(), matcher.stopped
 

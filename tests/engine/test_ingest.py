@@ -69,6 +69,26 @@ def test_unchanged_files_are_skipped_and_changed_files_replaced(service, corpus)
     _consistent(service)
 
 
+def test_a_changed_file_embeds_only_its_changed_chunks(service, tmp_path, monkeypatch):
+    paragraphs = [f"Section {i}. Valve {i} is checked every {i + 2} weeks by the night shift "
+                  f"and its pressure is logged in book {i}." * 4 for i in range(6)]
+    path = tmp_path / "log.txt"
+    path.write_text("\n\n".join(paragraphs))
+    first = service.ingest([path])
+    assert first.chunks >= 3
+
+    encoded = []
+    real_encode = service.embedder.encode
+    monkeypatch.setattr(service.embedder, "encode",
+                        lambda texts: encoded.extend(texts) or real_encode(texts))
+    paragraphs[-1] = "Section 5. The last valve was removed in June."
+    path.write_text("\n\n".join(paragraphs))
+    second = service.ingest([path])
+    assert second.ingested == [str(path)]
+    assert 1 <= len(encoded) < second.chunks  # the unchanged chunks came from the cache
+    assert service.search("When was the last valve removed?", k=1)[0].text.endswith("June.")
+
+
 def test_bad_files_are_reported_and_the_batch_goes_on(service, corpus, tmp_path):
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.7 truncated")
