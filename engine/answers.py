@@ -54,7 +54,8 @@ class Source:
     def to_json(self) -> dict:
         return {"n": self.n, "document": self.hit.document, "page": self.hit.page,
                 "score": self.hit.score, "text": self.hit.text, "chunk_id": self.hit.chunk_id,
-                "document_id": self.hit.document_id}
+                "document_id": self.hit.document_id, "path": self.hit.path,
+                "char_start": self.hit.char_start, "char_end": self.hit.char_end}
 
 
 @dataclass

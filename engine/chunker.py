@@ -18,6 +18,13 @@ from .parsers import ParsedDocument
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=\S)|(?<=[。！？；])")
 
 
+def embedding_text(text: str, heading: str | None) -> str:
+    """What is embedded and indexed: the chunk, under its heading for context."""
+    if heading and not text.startswith(heading):
+        return f"{heading}\n{text}"
+    return text
+
+
 @dataclass(frozen=True)
 class Chunk:
     text: str
@@ -29,10 +36,7 @@ class Chunk:
     tokens: int
 
     def embedding_text(self) -> str:
-        """What is embedded and indexed: the chunk, under its heading for context."""
-        if self.heading and not self.text.startswith(self.heading):
-            return f"{self.heading}\n{self.text}"
-        return self.text
+        return embedding_text(self.text, self.heading)
 
 
 @dataclass(frozen=True)

@@ -105,46 +105,52 @@ class Ingestor:
         started = last_save = time.monotonic()
         chunks_done = 0
 
-        def tell(done: int, current: str | None, stage: str) -> None:
+        def tell(done: int, path: Path, stage: str, reason: str | None = None,
+                 file_chunks: tuple[int, int] = (0, 0)) -> None:
             if progress:
-                progress(IngestProgress(done, len(queue), chunks_done, current, stage,
-                                        time.monotonic() - started))
+                progress(IngestProgress(done, len(queue), chunks_done, path.name, stage,
+                                        time.monotonic() - started, str(path), reason,
+                                        *file_chunks))
 
         for done, (queue_id, path_text, collection_id) in enumerate(queue):
             if cancel and cancel.cancelled:
                 report.cancelled = True
                 break
             path = Path(path_text)
+            reason = None
             try:
-                stored = self._ingest_file(queue_id, path, collection_id, timings,
-                                           lambda stage: tell(done, path.name, stage), cancel)
+                stored = self._ingest_file(
+                    queue_id, path, collection_id, timings,
+                    lambda stage, chunks=(0, 0): tell(done, path, stage, file_chunks=chunks),
+                    cancel)
             except Cancelled:
                 report.cancelled = True
+                tell(done, path, "cancelled")
                 break
             except DocumentError as exc:
-                self._record_failure(queue_id, path, collection_id, exc.reason)
-                report.failed.append((str(path), exc.reason))
+                reason = exc.reason
             except OSError as exc:
                 reason = f"cannot read the file ({exc.strerror or exc})"
-                self._record_failure(queue_id, path, collection_id, reason)
-                report.failed.append((str(path), reason))
             except Exception as exc:  # a bug must not abort the batch either
                 log.exception("ingest of %s failed", path)
                 reason = f"internal error: {type(exc).__name__}: {exc}"
+            if reason is not None:
                 self._record_failure(queue_id, path, collection_id, reason)
                 report.failed.append((str(path), reason))
+                outcome = "failed"
+            elif stored is None:
+                report.skipped.append(str(path))
+                outcome = "skipped"
             else:
-                if stored is None:
-                    report.skipped.append(str(path))
-                else:
-                    report.ingested.append(str(path))
-                    report.chunks += stored[0]
-                    report.pages += stored[1]
-                    chunks_done += stored[0]
+                report.ingested.append(str(path))
+                report.chunks += stored[0]
+                report.pages += stored[1]
+                chunks_done += stored[0]
+                outcome = "indexed"
             if time.monotonic() - last_save > self.config.index_save_interval_s:
                 self._save_index(timings)
                 last_save = time.monotonic()
-            tell(done + 1, None, "done")
+            tell(done + 1, path, outcome, reason)
         self._save_index(timings)
         report.timings = dict(timings)
         return report
@@ -155,7 +161,7 @@ class Ingestor:
         timings["index"] += time.monotonic() - t
 
     def _ingest_file(self, queue_id: int, path: Path, collection_id: int,
-                     timings: dict[str, float], stage: Callable[[str], None],
+                     timings: dict[str, float], stage: Callable[..., None],
                      cancel: CancelToken | None) -> tuple[int, int] | None:
         """Store one file; None if it was unchanged. Raises DocumentError if it is bad."""
         stage("parsing")
@@ -173,11 +179,16 @@ class Ingestor:
         chunks = self.chunker.chunk(parsed)
         timings["parse"] += time.monotonic() - t
 
-        stage("embedding")
         t = time.monotonic()
         texts = [c.embedding_text() for c in chunks]
 
-        def check_cancel(_: int) -> None:
+        embedded = 0
+        stage("embedding", (0, len(texts)))
+
+        def check_cancel(batch: int) -> None:
+            nonlocal embedded
+            embedded += batch
+            stage("embedding", (embedded, len(texts)))
             if cancel and cancel.cancelled:
                 raise Cancelled()
 

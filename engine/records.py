@@ -77,8 +77,15 @@ class IngestProgress:
     files_total: int
     chunks_done: int
     current_file: str | None
-    stage: str  # "parsing" | "embedding" | "storing" | "done" ...
+    stage: str  # "parsing" | "embedding" | "storing" | "indexed" | "skipped" | "failed"
     elapsed_s: float
+    path: str | None = None
+    """The file this event is about (its full path)."""
+    reason: str | None = None
+    """Why the file failed, when `stage` is "failed"."""
+    file_chunks_done: int = 0
+    file_chunks_total: int = 0
+    """Embedding progress inside the current file."""
 
     @property
     def eta_s(self) -> float | None:

@@ -11,17 +11,22 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Callable
+
+import numpy as np
 
 from . import models
+from . import sources
 from .answers import Answerer, AnswerStream
-from .chunker import Chunker
+from .chats import ChatStore
+from .chunker import Chunker, embedding_text
 from .config import EngineConfig
 from .embedder import Embedder
-from .errors import NotFoundError, UserError
+from .errors import Cancelled, NotFoundError, UserError
 from .generator import Generator
 from .ingest import CancelToken, Ingestor, ProgressCallback, expand
 from .keys import PassphraseProvider
-from .library import DEFAULT_COLLECTION, Library
+from .library import DEFAULT_COLLECTION, Library, bump_generation
 from .records import Collection, Document, Failure, IngestReport, SearchHit
 from .retriever import HybridRetriever
 from .vault import Vault
@@ -37,6 +42,7 @@ class EnclaveService:
         self.config = config
         self.vault = vault
         self.library = Library(vault)
+        self.chats = ChatStore(vault)
         model_dir = models.embedding_model_dir(config.embedding_model)
         self.embedder = embedder or Embedder(model_dir, config.embedding_model,
                                              config.embed_batch_size)
@@ -109,15 +115,43 @@ class EnclaveService:
 
         Files left over from an interrupted run are finished first.
         """
-        files, refused = expand(paths)
-        collection_id = self.library.collection_id(collection, create=True)
-        self.ingestor.enqueue(files, collection_id)
-        report = self.ingestor.run(progress, cancel)
+        files, refused = self.queue_files(paths, collection)
+        report = self.run_queue(progress, cancel)
         report.failed[:0] = [(str(path), reason) for path, reason in refused]
         return report
 
+    def queue_files(self, paths: list[Path], collection: str = DEFAULT_COLLECTION
+                    ) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """First half of `ingest`: put files (folders expanded) in the queue; return them
+        and the paths refused with a reason. `run_queue` does the work."""
+        files, refused = expand(paths)
+        collection_id = self.library.collection_id(collection, create=True)
+        self.ingestor.enqueue(files, collection_id)
+        return files, refused
+
+    def run_queue(self, progress: ProgressCallback | None = None,
+                  cancel: CancelToken | None = None) -> IngestReport:
+        """Ingest everything queued, reporting each file's stage and outcome."""
+        return self.ingestor.run(progress, cancel)
+
     def pending(self) -> int:
         return self.ingestor.pending()
+
+    def queue_reindex(self, document_ids: list[int]) -> list[Path]:
+        """Queue documents to be read again from their files, whether changed or not; the
+        old version stays until the new one is stored (a missing file fails, keeping it)."""
+        queued = []
+        with self.vault.transaction() as conn:
+            for document_id in document_ids:
+                row = conn.execute("SELECT path, collection_id FROM documents WHERE id = ?",
+                                   (document_id,)).fetchone()
+                if row is None:
+                    raise NotFoundError(f"There is no document {document_id}.")
+                conn.execute("UPDATE documents SET sha256 = '' WHERE id = ?", (document_id,))
+                conn.execute("INSERT OR IGNORE INTO ingest_queue(path, collection_id) "
+                             "VALUES(?, ?)", row)
+                queued.append(Path(row[0]))
+        return queued
 
     def retry_failed(self, progress: ProgressCallback | None = None,
                      cancel: CancelToken | None = None) -> IngestReport:
@@ -153,6 +187,39 @@ class EnclaveService:
             reports[name] = report
         return reports
 
+    def reembed(self, model: str, progress: Callable[[int, int], None] | None = None,
+                cancel: CancelToken | None = None) -> int:
+        """Embed every chunk again with another embedding model and make it the library's.
+
+        The new vectors replace the old ones in one transaction at the end, so a cancelled
+        or failed run changes nothing. Reopen the service with the new model afterwards
+        (the index is rebuilt then). Returns the number of chunks embedded.
+        """
+        embedder = Embedder(models.embedding_model_dir(model), model, self.config.embed_batch_size)
+        rows = self.vault.rows("SELECT id, text, heading FROM chunks ORDER BY id")
+        vectors: list[np.ndarray] = []
+        texts = [embedding_text(text, heading) for _, text, heading in rows]
+        done = 0
+
+        def step(batch: int) -> None:
+            nonlocal done
+            done += batch
+            if progress:
+                progress(done, len(rows))
+            if cancel and cancel.cancelled:
+                raise Cancelled()
+
+        for start in range(0, len(texts), 256):  # cached vectors need no batch: catch up
+            vectors.extend(embedder.embed_documents(self.vault, texts[start:start + 256], step))
+            done = min(start + 256, len(texts))
+        with self.vault.transaction() as conn:
+            conn.executemany("UPDATE chunks SET vector = ? WHERE id = ?",
+                             [(v.tobytes(), row[0]) for v, row in zip(vectors, rows)])
+            conn.execute("UPDATE documents SET embedding_model = ?", (model,))
+            self.vault.set_meta(conn, "embedding_model", model)
+            bump_generation(conn)
+        return len(rows)
+
     # --- search and answers ------------------------------------------------------------
 
     def _scope(self, collection: str | None) -> list[int] | None:
@@ -174,6 +241,21 @@ class EnclaveService:
         started = time.monotonic()
         hits = self.search(question, self.config.sources_per_answer, collection, document_ids)
         return self.answerer.answer(question, hits, {"retrieve": time.monotonic() - started})
+
+    def passage(self, document_id: int, start: int, end: int) -> sources.Passage:
+        """A cited passage within its document's text, to show it highlighted."""
+        return sources.passage(self.vault, document_id, start, end)
+
+    def render_page(self, document_id: int, page: int, highlight: str = "",
+                    zoom: float = 1.5) -> sources.RenderedPage:
+        """A page of a PDF document as PNG, with a passage's words highlighted."""
+        found = self.vault.rows("SELECT path, kind FROM documents WHERE id = ?", (document_id,))
+        if not found:
+            raise NotFoundError("That document is no longer in the library.")
+        path, kind = found[0]
+        if kind != "pdf":
+            raise UserError(f"{Path(path).name} is not a PDF: it has no pages to draw.")
+        return sources.render_page(path, page, highlight, zoom)
 
     # --- library -----------------------------------------------------------------------
 
@@ -200,6 +282,9 @@ class EnclaveService:
         for document in found:
             self._drop(self.library.delete_document(document.id))
         return found
+
+    def delete_document(self, document_id: int) -> None:
+        self._drop(self.library.delete_document(document_id))
 
     def failures(self) -> list[Failure]:
         return self.library.failures()

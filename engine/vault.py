@@ -87,6 +87,27 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY(path, collection_id)
     );
     """,
+    # 2: conversations of the desktop chat. Sources are stored with their document id and
+    # character offsets (chunk ids get reused by SQLite once chunks are deleted).
+    """
+    CREATE TABLE chats(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title TEXT NOT NULL,
+        collection TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE messages(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK(role IN ('user', 'assistant')),
+        text TEXT NOT NULL,
+        sources TEXT NOT NULL DEFAULT '[]',
+        refused INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX messages_by_chat ON messages(chat_id, id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,111 @@
+"""Opening a cited source: the passage in the document's text, and PDF pages as images.
+
+A citation names a document and the character offsets of its passage in the text the
+vault keeps. `passage` returns that text with the offsets (enough to show any kind of
+document with the passage highlighted); `render_page` draws a page of the original PDF
+with the passage's words highlighted, found by aligning the passage's words with the
+page's words (the page text is extracted the same way as at ingest, so they line up).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import NotFoundError, UserError
+from .vault import Vault
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MIN_RUN = 4  # words that must match in a row to count as the passage ("must be" does not)
+
+
+@dataclass(frozen=True)
+class Passage:
+    document_id: int
+    name: str
+    path: str
+    kind: str
+    pages: int | None
+    page: int | None
+    """1-based page where the passage starts (None for formats without pages)."""
+    text: str
+    """The whole text of the document as ingested."""
+    start: int
+    end: int
+
+    @property
+    def file_available(self) -> bool:
+        return Path(self.path).is_file()
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    png: bytes
+    page: int
+    pages: int
+    highlights: int
+    """How many line boxes of the page were highlighted."""
+
+
+def passage(vault: Vault, document_id: int, start: int, end: int) -> Passage:
+    rows = vault.rows("SELECT name, path, kind, pages, page_offsets, text FROM documents "
+                      "WHERE id = ?", (document_id,))
+    if not rows:
+        raise NotFoundError("That document is no longer in the library.")
+    name, path, kind, pages, offsets_text, text = rows[0]
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    page = None
+    if pages:
+        offsets = [int(o) for o in offsets_text.split(",") if o]
+        page = 1 + sum(1 for o in offsets[1:] if o <= start)
+    return Passage(document_id, name, path, kind, pages, page, text, start, end)
+
+
+def render_page(path: str, page: int, highlight: str = "", zoom: float = 1.5) -> RenderedPage:
+    """PNG of one page (1-based) of a PDF, with the words of `highlight` marked."""
+    import pymupdf
+
+    if not 0.2 <= zoom <= 6:
+        raise UserError("The zoom must be between 20% and 600%.")
+    try:
+        doc = pymupdf.open(path)
+    except (pymupdf.FileNotFoundError, RuntimeError) as exc:
+        raise NotFoundError(f"The file {path} cannot be opened: {exc}") from exc
+    with doc:
+        if not 1 <= page <= doc.page_count:
+            raise NotFoundError(f"{Path(path).name} has no page {page}.")
+        pdf_page = doc[page - 1]
+        boxes = passage_boxes(pdf_page, highlight) if highlight else []
+        if boxes:
+            annot = pdf_page.add_highlight_annot(boxes)
+            annot.set_colors(stroke=(1.0, 0.85, 0.2))
+            annot.update()
+        pixmap = pdf_page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), annots=True)
+        return RenderedPage(pixmap.tobytes("png"), page, doc.page_count, len(boxes))
+
+
+def passage_boxes(pdf_page, passage_text: str) -> list:
+    """Rectangles, one per line, of the page words that belong to the passage."""
+    import pymupdf
+
+    # (x0, y0, x1, y1, word, block, line, word_no); words split on white space both sides
+    words = [w for w in pdf_page.get_text("words") if _norm(w[4])]
+    page_tokens = [_norm(w[4]) for w in words]
+    wanted = [t for t in map(_norm, passage_text.split()) if t]
+    matcher = difflib.SequenceMatcher(None, page_tokens, wanted, autojunk=False)
+    lines: dict[tuple[int, int], pymupdf.Rect] = {}
+    for block in matcher.get_matching_blocks():
+        if block.size < min(_MIN_RUN, len(wanted)):
+            continue
+        for w in words[block.a : block.a + block.size]:
+            key = (w[5], w[6])
+            rect = pymupdf.Rect(w[:4])
+            lines[key] = lines[key] | rect if key in lines else rect
+    return list(lines.values())
+
+
+def _norm(word: str) -> str:
+    return "".join(_WORD.findall(word)).lower()

@@ -1,0 +1,109 @@
+"""Chat history in the vault, opening cited passages, re-indexing and re-embedding."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from engine.errors import NotFoundError, UserError
+from engine.models import embedding_model_dir
+
+
+def test_chats_survive_a_restart_and_can_be_searched_renamed_and_deleted(open_service, config):
+    service = open_service()
+    chat = service.chats.create()
+    assert chat.title == ""
+    service.chats.add_message(chat.id, "user", "When is the relief valve tested?")
+    service.chats.add_message(chat.id, "assistant", "Annually [1].", sources=[
+        {"n": 1, "document_id": 7, "page": 2, "char_start": 10, "char_end": 90}])
+    other = service.chats.create("Badges")
+    service.close()
+
+    service = open_service()
+    chats = service.chats.chats()
+    assert [c.title for c in chats] == ["Badges", "When is the relief valve tested?"]
+    messages = service.chats.messages(chat.id)
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[1].sources[0]["page"] == 2
+    assert [c.id for c in service.chats.chats("annually")] == [chat.id]
+    assert service.chats.chats("100%_") == []  # LIKE wildcards are taken literally
+    assert service.chats.rename(other.id, "  Visitor   badges ").title == "Visitor badges"
+    with pytest.raises(UserError):
+        service.chats.rename(other.id, "   ")
+    service.chats.delete(chat.id)
+    assert service.vault.scalar("SELECT count(*) FROM messages") == 0
+    with pytest.raises(NotFoundError):
+        service.chats.add_message(chat.id, "user", "still there?")
+
+
+def test_a_cited_pdf_passage_opens_at_its_page_with_its_words_highlighted(service, corpus):
+    service.ingest([corpus])
+    hit = service.search("relief valve pressure", k=1)[0]
+    assert hit.document == "pumps.pdf" and hit.page == 2
+    passage = service.passage(hit.document_id, hit.char_start, hit.char_end)
+    assert passage.page == 2 and passage.pages == 3 and passage.file_available
+    assert passage.text[passage.start:passage.end] == hit.text
+    page = service.render_page(hit.document_id, passage.page, hit.text)
+    assert page.png.startswith(b"\x89PNG") and page.pages == 3
+    assert page.highlights >= 2  # the passage wraps over several lines
+    assert service.render_page(hit.document_id, 1, hit.text).highlights == 0
+    with pytest.raises(NotFoundError):
+        service.render_page(hit.document_id, 9)
+
+
+def test_a_text_passage_and_a_missing_file(service, corpus):
+    service.ingest([corpus])
+    hit = service.search("vegetarian lasagne", k=1)[0]
+    passage = service.passage(hit.document_id, hit.char_start, hit.char_end)
+    assert passage.page is None and "lasagne" in passage.text[passage.start:passage.end]
+    with pytest.raises(UserError):
+        service.render_page(hit.document_id, 1)
+    pdf = next(d for d in service.documents() if d.name == "pumps.pdf")
+    (corpus / "pumps.pdf").unlink()
+    assert not service.passage(pdf.id, 0, 10).file_available
+    with pytest.raises(NotFoundError):
+        service.render_page(pdf.id, 1)
+    with pytest.raises(NotFoundError):
+        service.passage(10_000, 0, 1)
+
+
+def test_reindex_reads_an_unchanged_file_again_and_keeps_it_if_the_file_is_gone(service, corpus):
+    service.ingest([corpus])
+    docs = {d.name: d for d in service.documents()}
+    service.queue_reindex([docs["notes.txt"].id, docs["guide.md"].id])
+    (corpus / "guide.md").unlink()
+    report = service.run_queue()
+    assert [p.endswith("notes.txt") for p in report.ingested] == [True]
+    assert report.failed and report.failed[0][0].endswith("guide.md")
+    assert {d.name for d in service.documents()} == set(docs)  # the old guide.md stays
+    assert service.search("Harlow vault tapes", k=1)[0].document == "guide.md"
+
+
+def test_progress_reports_each_files_outcome(service, corpus, tmp_path):
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"not a pdf at all")
+    events = []
+    files, refused = service.queue_files([corpus, bad])
+    assert len(files) == 7 and not refused
+    service.run_queue(events.append)
+    outcomes = {e.current_file: e.stage for e in events if e.stage in ("indexed", "failed")}
+    assert outcomes["bad.pdf"] == "failed" and outcomes["pumps.pdf"] == "indexed"
+    assert any(e.stage == "embedding" and e.file_chunks_total for e in events)
+    assert next(e.reason for e in events if e.stage == "failed")
+
+
+def test_reembed_switches_the_library_to_another_model(open_service, config, corpus):
+    service = open_service()
+    service.ingest([corpus])
+    chunks = service.vault.scalar("SELECT count(*) FROM chunks")
+    steps = []
+    other = str(embedding_model_dir(config.embedding_model))  # the same weights, by path
+    assert service.reembed(other, lambda done, total: steps.append((done, total))) == chunks
+    assert steps[-1] == (chunks, chunks)
+    service.close()
+    with pytest.raises(UserError, match="embedded with"):
+        open_service()
+    service = open_service(dataclasses.replace(config, embedding_model=other))
+    assert service.index_repair  # rebuilt for the new model's vectors
+    assert service.search("relief valve pressure", k=1)[0].document == "pumps.pdf"
