@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from app import __version__
-from app.settings import Settings
+from app.settings import SettingsError, changed_settings, load_settings
 
 EXIT_USER_ERROR = 2
 
@@ -252,8 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     from engine.service import EnclaveService
 
     try:
-        settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
-    except ValueError as exc:
+        settings = load_settings()
+        if args.data_dir:
+            settings = changed_settings(settings, data_dir=args.data_dir)
+    except SettingsError as exc:
         print(f"enclave: error: invalid setting: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     service = None

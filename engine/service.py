@@ -79,6 +79,24 @@ class EnclaveService:
             vault.close()
             raise
 
+    def reconfigured(self, config: EngineConfig) -> "EnclaveService":
+        """A service over this same open vault with other settings (models, generation).
+
+        The data directory must stay the same. Use only the returned service afterwards.
+        """
+        if config.data_dir != self.config.data_dir:
+            raise UserError("The data directory changes only when Enclave starts again.")
+        if self._answerer is not None and self._generator is None:
+            self._answerer.generator.close()
+        same_embedder = config.embedding_model == self.config.embedding_model
+        return EnclaveService(config, self.vault, self.embedder if same_embedder else None,
+                              self._generator)
+
+    def warm_up(self) -> None:
+        """Load both models now, so that the first question does not wait for them."""
+        self.embedder.embed_query("warm up")
+        self.answerer.generator.llama  # noqa: B018 - the property loads the model
+
     def close(self) -> None:
         """Close the vault, and free the generation model unless it was handed in."""
         if self._answerer is not None and self._generator is None:
@@ -136,6 +154,11 @@ class EnclaveService:
 
     def pending(self) -> int:
         return self.ingestor.pending()
+
+    def drop_pending(self) -> int:
+        """Forget the files still waiting in the queue (after a cancelled import)."""
+        with self.vault.transaction() as conn:
+            return conn.execute("DELETE FROM ingest_queue").rowcount
 
     def queue_reindex(self, document_ids: list[int]) -> list[Path]:
         """Queue documents to be read again from their files, whether changed or not; the

@@ -19,6 +19,7 @@ R_INTRO = Path("/usr/share/R/doc/manual/R-intro.pdf")
 def isolated_environment(tmp_path, monkeypatch):
     """No test touches the real user data directory or keyring."""
     monkeypatch.setenv("ENCLAVE_DATA_DIR", str(tmp_path / "default-data"))
+    monkeypatch.setenv("ENCLAVE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("ENCLAVE_KEY_SOURCE", "passphrase")
     monkeypatch.delenv("ENCLAVE_PASSPHRASE", raising=False)
 

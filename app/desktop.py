@@ -1,0 +1,117 @@
+"""The desktop launcher: settings, logging and error hooks, then the Qt window.
+
+`DesktopBackend` is what the UI gets from `app/`: the settings (read and saved), and how
+to open the engine service with them; the UI never reads settings files or builds
+engine parts itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from app.settings import (Settings, SettingsError, changed_settings, config_dir,
+                          load_settings, save_settings, settings_file)
+from engine import keys, models
+from engine.errors import UserError
+from engine.service import EnclaveService
+from engine.vault import VAULT_FILE
+
+log = logging.getLogger(__name__)
+
+
+class DesktopBackend:
+    def __init__(self, path: Path | None = None):
+        self.path = path or settings_file()
+        self.first_run = not self.path.exists()
+        self.problem: str | None = None
+        try:
+            self.settings = load_settings(self.path)
+        except SettingsError as exc:  # start with defaults; the file stays as it is
+            self.settings, self.problem = Settings(), str(exc)
+
+    def save(self, **changes) -> Settings:
+        """Validate and store changed settings; SettingsError if one is invalid."""
+        settings = changed_settings(self.settings, **changes)
+        save_settings(settings, self.path)
+        self.settings, self.first_run = settings, False
+        return settings
+
+    # --- the vault -------------------------------------------------------------------
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.expanduser().resolve()
+
+    def vault_exists(self, data_dir: Path | None = None) -> bool:
+        return ((data_dir or self.data_dir) / VAULT_FILE).exists()
+
+    def needs_passphrase(self) -> bool:
+        """Whether opening the vault will ask for a passphrase (existing or new vault)."""
+        info = keys.read_key_info(self.data_dir)
+        if info is not None:
+            return info.method == "passphrase"
+        return self.settings.key_source == "passphrase" or not self.keyring_available()
+
+    @staticmethod
+    def keyring_available() -> bool:
+        return keys.keyring_usable()
+
+    def open_service(self, passphrase: str | None) -> EnclaveService:
+        """Open (or create) the vault of the current settings. Call off the GUI thread."""
+        return EnclaveService.open(self.settings.engine_config(), lambda new: passphrase,
+                                   prefer_keyring=self.settings.key_source == "keyring")
+
+    def engine_config(self):
+        return self.settings.engine_config()
+
+    # --- models ----------------------------------------------------------------------
+
+    def check_models(self) -> list[tuple[str, str | None]]:
+        """(model, problem or None) for the configured models. Call off the GUI thread."""
+        config = self.settings.engine_config()
+        found = []
+        for name, check in ((config.embedding_model, lambda: models.embedding_model_dir(
+                                config.embedding_model)),
+                            (config.generation_model, lambda: models.generation_model_file(
+                                config.generation_model, config.data_dir / "models"))):
+            try:
+                check()
+                found.append((name, None))
+            except UserError as exc:
+                found.append((name, str(exc)))
+        return found
+
+    def import_model(self, source: Path, progress=None) -> Path:
+        """Copy a GGUF file into the data directory's models folder, with its checksum."""
+        return models.import_gguf(source, self.data_dir / "models", progress)
+
+
+def _install_error_hooks() -> None:
+    """Unexpected errors go to the log file, never silently lost."""
+    def hook(exc_type, exc, tb):
+        log.critical("unexpected error", exc_info=(exc_type, exc, tb))
+
+    sys.excepthook = hook
+    threading.excepthook = lambda args: hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    log_file = config_dir() / "enclave.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=[logging.FileHandler(log_file, encoding="utf-8"),
+                                  logging.StreamHandler()])
+    _install_error_hooks()
+    from ui.application import run
+
+    return run(DesktopBackend(), sys.argv if argv is None else argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

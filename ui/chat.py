@@ -1,0 +1,409 @@
+"""The chat tab: the conversation list on the left, the conversation on the right.
+
+Questions are answered on a worker thread; the answer streams into the view piece by
+piece, Stop (or Esc) cancels it, and both question and answer are kept in the vault.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton,
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from engine.chats import Chat, Message
+from engine.service import EnclaveService
+
+from .messages import MessageView
+from .worker import Tasks
+
+ALL_DOCUMENTS = None
+
+
+class QuestionBox(QPlainTextEdit):
+    """Enter sends, Shift+Enter starts a new line."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter) and not event.modifiers() & Qt.ShiftModifier:
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ChatPanel(QWidget):
+    sourceRequested = Signal(dict)
+    errorRaised = Signal(object)
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tasks = tasks
+        self.service: EnclaveService | None = None
+        self.chat_id: int | None = None
+        self.generating = False
+        self._stop = threading.Event()
+        self._stream = None
+        self._answer_view: MessageView | None = None
+        self._views: list[MessageView] = []
+
+        # left: conversations
+        self.search = QLineEdit()
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self, singleShot=True, interval=250)
+        self._search_timer.timeout.connect(self.reload_chats)
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self.chat_list = QListWidget()
+        self.chat_list.currentItemChanged.connect(self._chat_selected)
+        self.chat_list.itemChanged.connect(self._chat_renamed)
+        self.new_button = QPushButton()
+        self.new_button.clicked.connect(self.new_chat)
+        self.rename_button = QPushButton()
+        self.rename_button.clicked.connect(self._rename_current)
+        self.delete_button = QPushButton()
+        self.delete_button.clicked.connect(self.delete_current)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.new_button)
+        left_layout.addWidget(self.search)
+        left_layout.addWidget(self.chat_list, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.rename_button)
+        row.addWidget(self.delete_button)
+        left_layout.addLayout(row)
+
+        # right: the conversation
+        self.scope_label = QLabel()
+        self.collection_box = QComboBox()
+        self.collection_box.setMinimumWidth(160)
+        self.collection_box.activated.connect(self._scope_changed)
+        top = QHBoxLayout()
+        top.addWidget(self.scope_label)
+        top.addWidget(self.collection_box)
+        top.addStretch(1)
+        self.messages = QWidget()
+        self.messages_layout = QVBoxLayout(self.messages)
+        self.messages_layout.addStretch(1)
+        self.empty_hint = QLabel()
+        self.empty_hint.setAlignment(Qt.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        self.messages_layout.insertWidget(0, self.empty_hint)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.messages)
+        self.scroll.verticalScrollBar().rangeChanged.connect(self._follow)
+        self.question = QuestionBox()
+        self.question.setMaximumHeight(90)
+        self.question.submitted.connect(self.send)
+        self.send_button = QPushButton()
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.send)
+        self.stop_button = QPushButton()
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.hide()
+        ask_row = QHBoxLayout()
+        ask_row.addWidget(self.question, 1)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        ask_row.addLayout(buttons)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(top)
+        right_layout.addWidget(self.scroll, 1)
+        right_layout.addLayout(ask_row)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([240, 760])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.retranslate()
+        self._set_enabled()
+
+    # --- texts -------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.search.setPlaceholderText(self.tr("Search conversations"))
+        self.new_button.setText(self.tr("New chat"))
+        self.new_button.setToolTip(self.tr("Start a new conversation (Ctrl+N)"))
+        self.rename_button.setText(self.tr("Rename"))
+        self.delete_button.setText(self.tr("Delete"))
+        self.scope_label.setText(self.tr("Ask in:"))
+        self.question.setPlaceholderText(
+            self.tr("Ask a question about your documents (Enter to send, Shift+Enter for a new line)"))
+        self.send_button.setText(self.tr("Send"))
+        self.stop_button.setText(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop the answer (Esc)"))
+        self.empty_hint.setText(self.tr(
+            "Ask anything about the documents in your library. Answers cite their sources: "
+            "click a number to open the passage."))
+        if self.collection_box.count():
+            self.collection_box.setItemText(0, self.tr("All documents"))
+        for row in range(self.chat_list.count()):
+            item = self.chat_list.item(row)
+            if not item.data(Qt.UserRole + 1):
+                self.chat_list.blockSignals(True)
+                item.setText(self.tr("New chat"))
+                self.chat_list.blockSignals(False)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # --- service -------------------------------------------------------------------------
+
+    def set_service(self, service: EnclaveService | None) -> None:
+        self.service = service
+        self._set_enabled()
+        if service is not None:
+            self.reload_collections()
+            self.reload_chats(select_first=self.chat_id is None)
+
+    def _set_enabled(self) -> None:
+        ready = self.service is not None
+        for widget in (self.question, self.new_button, self.chat_list, self.search,
+                       self.collection_box):
+            widget.setEnabled(ready)
+        self.send_button.setEnabled(ready and not self.generating)
+        has_chat = ready and self.chat_id is not None and not self.generating
+        self.rename_button.setEnabled(has_chat)
+        self.delete_button.setEnabled(has_chat)
+
+    def _run(self, fn, on_result=None, **kwargs) -> None:
+        self.tasks.run(fn, on_result=on_result, on_error=self.errorRaised.emit, **kwargs)
+
+    # --- collections -----------------------------------------------------------------
+
+    def reload_collections(self) -> None:
+        service = self.service
+        if service is not None:
+            self._run(lambda _: [c.name for c in service.collections()], self._show_collections)
+
+    def _show_collections(self, names: list[str]) -> None:
+        current = self.collection_box.currentData()
+        self.collection_box.clear()
+        self.collection_box.addItem(self.tr("All documents"), ALL_DOCUMENTS)
+        for name in names:
+            self.collection_box.addItem(name, name)
+        self._select_collection(current)
+
+    def _select_collection(self, name: str | None) -> None:
+        index = self.collection_box.findData(name)
+        self.collection_box.setCurrentIndex(max(0, index))
+
+    def _scope_changed(self, _index: int) -> None:
+        service, chat_id, name = self.service, self.chat_id, self.collection_box.currentData()
+        if service is not None and chat_id is not None:
+            self._run(lambda _: service.chats.set_collection(chat_id, name))
+
+    # --- conversations ---------------------------------------------------------------
+
+    def reload_chats(self, select_first: bool = False) -> None:
+        service, search = self.service, self.search.text()
+        if service is not None:
+            self._run(lambda _: service.chats.chats(search),
+                      lambda chats: self._show_chats(chats, select_first))
+
+    def _show_chats(self, chats: list[Chat], select_first: bool) -> None:
+        self.chat_list.blockSignals(True)
+        self.chat_list.clear()
+        selected = None
+        for chat in chats:
+            item = QListWidgetItem(chat.title or self.tr("New chat"))
+            item.setData(Qt.UserRole, chat.id)
+            item.setData(Qt.UserRole + 1, chat.title)
+            item.setData(Qt.UserRole + 2, chat.collection)
+            item.setFlags(item.flags() | Qt.ItemIsEditable)
+            self.chat_list.addItem(item)
+            if chat.id == self.chat_id:
+                selected = item
+        self.chat_list.blockSignals(False)
+        if selected is not None:
+            self.chat_list.blockSignals(True)
+            self.chat_list.setCurrentItem(selected)
+            self.chat_list.blockSignals(False)
+        elif select_first and self.chat_list.count():
+            self.chat_list.setCurrentRow(0)
+
+    def new_chat(self) -> None:
+        if self.generating:
+            return
+        self.chat_list.blockSignals(True)
+        self.chat_list.clearSelection()
+        self.chat_list.setCurrentItem(None)
+        self.chat_list.blockSignals(False)
+        self._open_chat(None, [])
+        self.question.setFocus()
+
+    def _chat_selected(self, item: QListWidgetItem | None, _previous=None) -> None:
+        if item is None or self.service is None or self.generating:
+            return
+        chat_id, service = item.data(Qt.UserRole), self.service
+        self._select_collection(item.data(Qt.UserRole + 2))
+        self._run(lambda _: service.chats.messages(chat_id),
+                  lambda messages: self._open_chat(chat_id, messages))
+
+    def _open_chat(self, chat_id: int | None, messages: list[Message]) -> None:
+        self.chat_id = chat_id
+        for view in self._views:
+            view.deleteLater()
+        self._views = []
+        for message in messages:
+            self._add_view(MessageView(message.role, message.text, message.sources,
+                                       message.refused))
+        self._update_regenerate()
+        self.empty_hint.setVisible(not messages)
+        self._set_enabled()
+
+    def _add_view(self, view: MessageView) -> MessageView:
+        view.sourceClicked.connect(self.sourceRequested)
+        view.regenerateClicked.connect(self.regenerate)
+        self.messages_layout.insertWidget(self.messages_layout.count() - 1, view)
+        self._views.append(view)
+        self.empty_hint.hide()
+        return view
+
+    def _update_regenerate(self) -> None:
+        for i, view in enumerate(self._views):
+            view.set_regenerable(i == len(self._views) - 1 and not self.generating)
+
+    def _rename_current(self) -> None:
+        item = self.chat_list.currentItem()
+        if item is not None:
+            self.chat_list.editItem(item)
+
+    def _chat_renamed(self, item: QListWidgetItem) -> None:
+        service, chat_id, title = self.service, item.data(Qt.UserRole), item.text()
+        if service is not None:
+            self._run(lambda _: service.chats.rename(chat_id, title),
+                      lambda _: self.reload_chats())
+
+    def delete_current(self) -> None:
+        item, service = self.chat_list.currentItem(), self.service
+        if item is None or service is None or self.generating:
+            return
+        answer = QMessageBox.question(
+            self, self.tr("Delete conversation"),
+            self.tr("Delete the conversation “{0}”? This cannot be undone.").format(item.text()))
+        if answer != QMessageBox.Yes:
+            return
+        chat_id = item.data(Qt.UserRole)
+        self._open_chat(None, [])
+        self._run(lambda _: service.chats.delete(chat_id), lambda _: self.reload_chats())
+
+    # --- asking ------------------------------------------------------------------------
+
+    def send(self) -> None:
+        text = self.question.toPlainText().strip()
+        if not text or self.generating or self.service is None:
+            return
+        self.question.clear()
+        self._add_view(MessageView("user", text))
+        self._ask(text, add_question=True)
+
+    def regenerate(self) -> None:
+        if self.generating or self.service is None or len(self._views) < 2:
+            return
+        last, question = self._views[-1], self._views[-2]
+        if last.role != "assistant" or question.role != "user":
+            return
+        self._views.pop().deleteLater()
+        self._ask(question.text, add_question=False)
+
+    def _ask(self, text: str, add_question: bool) -> None:
+        service, chat_id = self.service, self.chat_id
+        collection = self.collection_box.currentData()
+        self.generating = True
+        self._stop.clear()
+        self._answer_view = self._add_view(MessageView("assistant"))
+        self._answer_view.set_status(self.tr("Searching the documents…"))
+        self.send_button.hide()
+        self.stop_button.show()
+        self._set_enabled()
+        self._update_regenerate()
+        stop = self._stop
+
+        def work(report):
+            nonlocal chat_id
+            if chat_id is None:
+                chat_id = service.chats.create(collection=collection).id
+                report(("chat", chat_id))
+            messages = service.chats.messages(chat_id)
+            if add_question:
+                service.chats.add_message(chat_id, "user", text)
+            elif messages and messages[-1].role == "assistant":
+                service.chats.delete_message(messages[-1].id)
+            stream = service.ask(text, collection)
+            report(("stream", stream))
+            if stop.is_set():
+                stream.cancel()
+            for piece in stream:
+                report(("piece", piece))
+            answer = stream.answer
+            stopped = stream.cancelled
+            body = answer.text if not stopped or answer.text.strip() else ""
+            message = service.chats.add_message(
+                chat_id, "assistant", body, [s.to_json() for s in answer.sources],
+                answer.refused and not stopped)
+            return message, stopped
+
+        self._run(work, self._answered, on_progress=self._answer_progress,
+                  on_finished=self._answer_finished)
+
+    def _answer_progress(self, event) -> None:
+        kind, value = event
+        view = self._answer_view
+        if kind == "chat":
+            self.chat_id = value
+        elif kind == "stream":
+            self._stream = value
+            if self._stop.is_set():
+                value.cancel()
+            elif view is not None:
+                view.set_status(self.tr("Writing…"))
+        elif kind == "piece" and view is not None:
+            view.append(value)
+
+    def _answered(self, result) -> None:
+        message, stopped = result
+        view = self._answer_view
+        if view is not None:
+            view.text = message.text
+            view.set_sources(message.sources, message.refused)
+            view.set_status(self.tr("Stopped.") if stopped else "")
+
+    def _answer_finished(self) -> None:
+        if self._answer_view is not None and self._answer_view.status.text() in (
+                self.tr("Searching the documents…"), self.tr("Writing…")):
+            self._answer_view.set_status(self.tr("No answer: see the message above."))
+        self.generating = False
+        self._stream = None
+        self._answer_view = None
+        self.stop_button.hide()
+        self.send_button.show()
+        self._set_enabled()
+        self._update_regenerate()
+        self.reload_chats()
+        self.question.setFocus()
+
+    def stop(self) -> None:
+        """Stop the answer being written (the part written so far is kept)."""
+        if not self.generating:
+            return
+        self._stop.set()
+        if self._stream is not None:
+            self._stream.cancel()
+
+    def _follow(self, _min: int, maximum: int) -> None:
+        """Keep the newest text in view while an answer streams."""
+        if self.generating:
+            self.scroll.verticalScrollBar().setValue(maximum)

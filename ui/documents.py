@@ -1,0 +1,505 @@
+"""The documents tab: importing files (drop, Add…), the library table, failed files, and
+collections linked to folders that are kept in sync while the app runs.
+
+Imports run on a worker thread, one run at a time: files added meanwhile wait in the
+vault's queue for the next run. Each file's row shows its state and progress; Cancel
+stops at the next batch boundary (a document is stored whole or not at all) and drops
+the files still waiting.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import (QEvent, QFileSystemWatcher, QSortFilterProxyModel, Qt, QTimer,
+                            QUrl, Signal)
+from PySide6.QtGui import QDesktopServices, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
+                               QProgressBar, QPushButton, QSplitter, QTableView, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from engine.ingest import CancelToken
+from engine.library import DEFAULT_COLLECTION
+from engine.records import Document, Failure, IngestProgress
+from engine.service import EnclaveService
+
+from .worker import Tasks
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+class DocumentsPanel(QWidget):
+    libraryChanged = Signal()
+    importProgress = Signal(int, int, bool)  # files done, files total, running
+    errorRaised = Signal(object)
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tasks = tasks
+        self.service: EnclaveService | None = None
+        self.running = False
+        self._again = False
+        self._sync_wanted = False
+        self._cancel: CancelToken | None = None
+        self._rows: dict[str, int] = {}
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.directoryChanged.connect(lambda _: self._sync_timer.start())
+        self._sync_timer = QTimer(self, singleShot=True, interval=2000)
+        self._sync_timer.timeout.connect(self.sync_folders)
+
+        # adding
+        self.add_files_button = QPushButton()
+        self.add_files_button.clicked.connect(self.choose_files)
+        self.add_folder_button = QPushButton()
+        self.add_folder_button.clicked.connect(self.choose_folder)
+        self.into_label = QLabel()
+        self.collection_box = QComboBox()
+        self.collection_box.setEditable(True)
+        self.collection_box.setMinimumWidth(160)
+        self.link_button = QPushButton()
+        self.link_button.clicked.connect(self.choose_linked_folder)
+        self.drop_hint = QLabel()
+        top = QHBoxLayout()
+        for widget in (self.add_files_button, self.add_folder_button, self.into_label,
+                       self.collection_box, self.link_button):
+            top.addWidget(widget)
+        top.addStretch(1)
+
+        # the import in progress
+        self.import_box = QGroupBox()
+        self.jobs = QTableWidget(0, 3)
+        self.jobs.verticalHeader().hide()
+        self.jobs.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.jobs.setSelectionMode(QAbstractItemView.NoSelection)
+        self.jobs.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.jobs.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        self.jobs.setColumnWidth(2, 160)
+        self.overall = QProgressBar()
+        self.overall_label = QLabel()
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self.cancel_import)
+        self.clear_button = QPushButton()
+        self.clear_button.clicked.connect(self.clear_finished)
+        overall_row = QHBoxLayout()
+        overall_row.addWidget(self.overall, 1)
+        overall_row.addWidget(self.overall_label)
+        overall_row.addWidget(self.cancel_button)
+        overall_row.addWidget(self.clear_button)
+        import_layout = QVBoxLayout(self.import_box)
+        import_layout.addWidget(self.drop_hint)
+        import_layout.addWidget(self.jobs)
+        import_layout.addLayout(overall_row)
+
+        # the library
+        self.library_box = QGroupBox()
+        self.filter = QLineEdit()
+        self.filter.setClearButtonEnabled(True)
+        self.model = QStandardItemModel(0, 6, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setSortRole(Qt.UserRole)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._set_enabled())
+        self.reindex_button = QPushButton()
+        self.reindex_button.clicked.connect(self.reindex_selected)
+        self.delete_button = QPushButton()
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.reveal_button = QPushButton()
+        self.reveal_button.clicked.connect(self.reveal_selected)
+        library_bar = QHBoxLayout()
+        library_bar.addWidget(self.filter, 1)
+        for widget in (self.reindex_button, self.delete_button, self.reveal_button):
+            library_bar.addWidget(widget)
+        library_layout = QVBoxLayout(self.library_box)
+        library_layout.addLayout(library_bar)
+        library_layout.addWidget(self.table)
+
+        # failed files
+        self.failed_box = QGroupBox()
+        self.failed = QTableWidget(0, 2)
+        self.failed.verticalHeader().hide()
+        self.failed.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.failed.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.failed.setColumnWidth(0, 260)
+        self.retry_button = QPushButton()
+        self.retry_button.clicked.connect(self.retry_failed)
+        failed_layout = QVBoxLayout(self.failed_box)
+        failed_layout.addWidget(self.failed)
+        failed_layout.addWidget(self.retry_button, 0, Qt.AlignRight)
+        self.failed_box.hide()
+
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(self.import_box)
+        splitter.addWidget(self.library_box)
+        splitter.addWidget(self.failed_box)
+        splitter.setSizes([220, 420, 140])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self.retranslate()
+        self._set_enabled()
+
+    # --- texts -------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.add_files_button.setText(self.tr("Add files…"))
+        self.add_files_button.setToolTip(self.tr("Add documents (Ctrl+O)"))
+        self.add_folder_button.setText(self.tr("Add folder…"))
+        self.into_label.setText(self.tr("into collection:"))
+        self.link_button.setText(self.tr("Link a folder…"))
+        self.link_button.setToolTip(self.tr(
+            "Keep this collection in step with a folder: new, changed and removed files are "
+            "picked up while Enclave runs"))
+        self.drop_hint.setText(self.tr(
+            "Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML."))
+        self.import_box.setTitle(self.tr("Import"))
+        self.jobs.setHorizontalHeaderLabels([self.tr("File"), self.tr("State"), self.tr("Progress")])
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.clear_button.setText(self.tr("Clear list"))
+        self.library_box.setTitle(self.tr("Library"))
+        self.filter.setPlaceholderText(self.tr("Filter by name, collection or date"))
+        self.model.setHorizontalHeaderLabels([
+            self.tr("Name"), self.tr("Collection"), self.tr("Pages"), self.tr("Chunks"),
+            self.tr("Size"), self.tr("Added")])
+        self.reindex_button.setText(self.tr("Re-index"))
+        self.delete_button.setText(self.tr("Delete"))
+        self.reveal_button.setText(self.tr("Show in folder"))
+        self.failed_box.setTitle(self.tr("Files that could not be imported"))
+        self.failed.setHorizontalHeaderLabels([self.tr("File"), self.tr("Reason")])
+        self.retry_button.setText(self.tr("Retry all"))
+        for path, row in self._rows.items():
+            item = self.jobs.item(row, 1)
+            item.setText(self._state_text(item.data(Qt.UserRole), item.data(Qt.UserRole + 1)))
+        self._update_overall_label()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _state_text(self, state: str, reason: str | None = None) -> str:
+        texts = {
+            "queued": self.tr("Queued"), "parsing": self.tr("Reading"),
+            "embedding": self.tr("Embedding"), "storing": self.tr("Saving"),
+            "indexed": self.tr("Indexed"), "skipped": self.tr("Unchanged, skipped"),
+            "failed": self.tr("Failed"), "cancelled": self.tr("Cancelled"),
+        }
+        text = texts.get(state, state)
+        return f"{text}: {reason}" if reason else text
+
+    # --- service ---------------------------------------------------------------------
+
+    def set_service(self, service: EnclaveService | None) -> None:
+        self.service = service
+        self._set_enabled()
+        if service is None:
+            return
+        self.reload()
+        self._run(lambda _: service.pending(), self._resume)
+
+    def _resume(self, pending: int) -> None:
+        if pending:
+            self._start()
+
+    def _run(self, fn, on_result=None, **kwargs) -> None:
+        self.tasks.run(fn, on_result=on_result, on_error=self.errorRaised.emit, **kwargs)
+
+    def _set_enabled(self) -> None:
+        ready = self.service is not None
+        selected = bool(self.table.selectionModel().selectedRows())
+        for widget in (self.add_files_button, self.add_folder_button, self.link_button,
+                       self.collection_box):
+            widget.setEnabled(ready)
+        for widget in (self.reindex_button, self.delete_button, self.reveal_button):
+            widget.setEnabled(ready and selected)
+        self.cancel_button.setEnabled(self.running)
+        self.clear_button.setEnabled(not self.running and bool(self._rows))
+
+    def reload(self) -> None:
+        service = self.service
+        if service is None:
+            return
+        self._run(lambda _: (service.collections(), service.documents(), service.failures()),
+                  self._show_library)
+
+    def _show_library(self, found) -> None:
+        collections, documents, failures = found
+        self._show_collections([c.name for c in collections])
+        self._show_documents(documents)
+        self._show_failures(failures)
+        self._watch([Path(c.folder) for c in collections if c.folder])
+
+    def _show_collections(self, names: list[str]) -> None:
+        current = self.collection_box.currentText() or DEFAULT_COLLECTION
+        self.collection_box.clear()
+        self.collection_box.addItems(sorted(set(names) | {DEFAULT_COLLECTION}))
+        self.collection_box.setCurrentText(current)
+
+    def _show_documents(self, documents: list[Document]) -> None:
+        self.model.removeRows(0, self.model.rowCount())
+        for document in documents:
+            added = time.strftime("%Y-%m-%d %H:%M", time.localtime(document.ingested_at))
+            cells = [(document.name, document.name.lower()),
+                     (document.collection, document.collection.lower()),
+                     (str(document.pages or ""), document.pages or 0),
+                     (str(document.chunks), document.chunks),
+                     (human_size(document.size), document.size),
+                     (added, document.ingested_at)]
+            row = []
+            for text, key in cells:
+                item = QStandardItem(text)
+                item.setData(key, Qt.UserRole)
+                row.append(item)
+            row[0].setData(document.id, Qt.UserRole + 1)
+            row[0].setData(document.path, Qt.UserRole + 2)
+            row[0].setToolTip(document.path)
+            for item in row[2:5]:
+                item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.model.appendRow(row)
+        self._set_enabled()
+
+    def _show_failures(self, failures: list[Failure]) -> None:
+        self.failed.setRowCount(len(failures))
+        for row, failure in enumerate(failures):
+            name = QTableWidgetItem(Path(failure.path).name)
+            name.setToolTip(failure.path)
+            self.failed.setItem(row, 0, name)
+            self.failed.setItem(row, 1, QTableWidgetItem(failure.reason))
+        self.failed_box.setVisible(bool(failures))
+
+    # --- adding ------------------------------------------------------------------------
+
+    def target_collection(self) -> str:
+        return self.collection_box.currentText().strip() or DEFAULT_COLLECTION
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Add documents"), "",
+                                                self.tr("Documents") + " (*.pdf *.docx *.txt *.md *.markdown *.html *.htm)")
+        if files:
+            self.add_paths([Path(f) for f in files])
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Add a folder"))
+        if folder:
+            self.add_paths([Path(folder)])
+
+    def add_paths(self, paths: list[Path]) -> None:
+        """Import files and folders (dropped or chosen) into the selected collection."""
+        service, collection = self.service, self.target_collection()
+        if service is None or not paths:
+            return
+        self._run(lambda _: service.queue_files(paths, collection), self._queued)
+
+    def _queued(self, result) -> None:
+        files, refused = result
+        for path in files:
+            self._set_row(str(path), "queued", 0)
+        for path, reason in refused:
+            self._set_row(str(path), "failed", 0, reason)
+        self._start()
+
+    def choose_linked_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Folder to keep in sync"))
+        if folder:
+            self.link_folder(Path(folder))
+
+    def link_folder(self, folder: Path) -> None:
+        service, collection = self.service, self.target_collection()
+        if service is None:
+            return
+        self._run(lambda _: service.link_collection(collection, folder),
+                  lambda _: (self.reload(), self.sync_folders()))
+
+    def _watch(self, folders: list[Path]) -> None:
+        """Watch linked folders and every folder below them for changes."""
+        wanted = set()
+        for folder in folders:
+            if folder.is_dir():
+                wanted.add(str(folder))
+                wanted.update(str(p) for p in folder.rglob("*")
+                              if p.is_dir() and not p.name.startswith("."))
+        current = set(self.watcher.directories())
+        if current - wanted:
+            self.watcher.removePaths(sorted(current - wanted))
+        if wanted - current:
+            self.watcher.addPaths(sorted(wanted - current))
+
+    def sync_folders(self) -> None:
+        """Bring linked collections in line with their folders."""
+        if self.service is None:
+            return
+        if self.running:
+            self._sync_wanted = True
+            return
+        self._start(sync=True)
+
+    # --- running -----------------------------------------------------------------------
+
+    def _start(self, sync: bool = False) -> None:
+        if self.running:
+            self._again = True
+            return
+        service, cancel = self.service, CancelToken()
+        self.running, self._cancel, self._again = True, cancel, False
+        self.overall.setRange(0, 0)
+        self._update_overall_label()
+        self._set_enabled()
+        self.importProgress.emit(0, 0, True)
+        work = (lambda report: service.sync(progress=report, cancel=cancel)) if sync else \
+            (lambda report: service.run_queue(report, cancel))
+        self._run(work, self._ran, on_progress=self._progress, on_finished=self._finished)
+
+    def _progress(self, p: IngestProgress) -> None:
+        if p.path:
+            fraction = 100 if p.stage in ("indexed", "skipped", "failed") else (
+                int(90 * p.file_chunks_done / p.file_chunks_total) if p.file_chunks_total else 5)
+            self._set_row(p.path, p.stage, fraction, p.reason)
+        self.overall.setRange(0, max(1, p.files_total))
+        self.overall.setValue(p.files_done)
+        self._eta = p.eta_s
+        self._update_overall_label(p.files_done, p.files_total)
+        self.importProgress.emit(p.files_done, p.files_total, True)
+
+    def _ran(self, _report) -> None:
+        if self._cancel is not None and self._cancel.cancelled:
+            service = self.service
+            self._run(lambda _: service.drop_pending())
+            for path, row in self._rows.items():
+                if self.jobs.item(row, 1).data(Qt.UserRole) in ("queued", "parsing", "embedding",
+                                                                  "storing"):
+                    self._set_row(path, "cancelled", 0)
+
+    def _finished(self) -> None:
+        self.running = False
+        self.overall.setRange(0, 1)
+        self.overall.setValue(1)
+        self._eta = None
+        self._update_overall_label()
+        self._set_enabled()
+        self.importProgress.emit(0, 0, False)
+        self.reload()
+        self.libraryChanged.emit()
+        cancelled = self._cancel is not None and self._cancel.cancelled
+        if not cancelled and (self._again or self._sync_wanted):
+            sync, self._sync_wanted = self._sync_wanted, False
+            self._start(sync=sync and not self._again)
+
+    def _update_overall_label(self, done: int = 0, total: int = 0) -> None:
+        if not self.running:
+            self.overall_label.setText(self.tr("Idle") if not self._rows else self.tr("Done"))
+            return
+        text = self.tr("{0} of {1} files").format(done, total) if total else self.tr("Starting…")
+        eta = getattr(self, "_eta", None)
+        if eta:
+            minutes = int(eta // 60)
+            text += " · " + (self.tr("about {0} min left").format(minutes) if minutes
+                             else self.tr("less than a minute left"))
+        self.overall_label.setText(text)
+
+    def _set_row(self, path: str, state: str, percent: int, reason: str | None = None) -> None:
+        row = self._rows.get(path)
+        if row is None:
+            row = self.jobs.rowCount()
+            self.jobs.insertRow(row)
+            name = QTableWidgetItem(Path(path).name)
+            name.setToolTip(path)
+            self.jobs.setItem(row, 0, name)
+            self.jobs.setItem(row, 1, QTableWidgetItem())
+            self.jobs.setCellWidget(row, 2, QProgressBar())
+            self._rows[path] = row
+        item = self.jobs.item(row, 1)
+        item.setData(Qt.UserRole, state)
+        item.setData(Qt.UserRole + 1, reason)
+        item.setText(self._state_text(state, reason))
+        item.setToolTip(reason or "")
+        self.jobs.cellWidget(row, 2).setValue(percent)
+        self.jobs.scrollToItem(item)
+        self._set_enabled()
+
+    def row_state(self, name: str) -> str | None:
+        """The state shown for a file (by name): for tests and screenshots."""
+        for path, row in self._rows.items():
+            if Path(path).name == name:
+                return self.jobs.item(row, 1).data(Qt.UserRole)
+        return None
+
+    def cancel_import(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+            self.overall_label.setText(self.tr("Cancelling…"))
+
+    def clear_finished(self) -> None:
+        self._rows.clear()
+        self.jobs.setRowCount(0)
+        self._update_overall_label()
+        self._set_enabled()
+
+    # --- the library -----------------------------------------------------------------
+
+    def _selected(self) -> list[tuple[int, str, str]]:
+        rows = []
+        for index in self.table.selectionModel().selectedRows():
+            item = self.model.itemFromIndex(self.proxy.mapToSource(index))
+            rows.append((item.data(Qt.UserRole + 1), item.text(), item.data(Qt.UserRole + 2)))
+        return rows
+
+    def delete_selected(self) -> None:
+        selected, service = self._selected(), self.service
+        if not selected or service is None:
+            return
+        names = ", ".join(name for _, name, _ in selected[:5]) + ("…" if len(selected) > 5 else "")
+        answer = QMessageBox.question(
+            self, self.tr("Delete documents"),
+            self.tr("Remove {0} document(s) from the library ({1})? The files on disk are "
+                    "not touched.").format(len(selected), names))
+        if answer != QMessageBox.Yes:
+            return
+        ids = [document_id for document_id, _, _ in selected]
+
+        def work(_):
+            for document_id in ids:
+                service.delete_document(document_id)
+
+        self._run(work, lambda _: (self.reload(), self.libraryChanged.emit()))
+
+    def reindex_selected(self) -> None:
+        selected, service = self._selected(), self.service
+        if selected and service is not None:
+            ids = [document_id for document_id, _, _ in selected]
+            self._run(lambda _: service.queue_reindex(ids), self._queued_again)
+
+    def _queued_again(self, paths: list[Path]) -> None:
+        for path in paths:
+            self._set_row(str(path), "queued", 0)
+        self._start()
+
+    def reveal_selected(self) -> None:
+        for _, _, path in self._selected()[:1]:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))
+
+    def retry_failed(self) -> None:
+        service = self.service
+        if service is None or self.running:
+            return
+        cancel = CancelToken()
+        self.running, self._cancel = True, cancel
+        self._set_enabled()
+        self._run(lambda report: service.retry_failed(report, cancel), self._ran,
+                  on_progress=self._progress, on_finished=self._finished)

@@ -1,0 +1,45 @@
+"""The UI's language: English in the source, Simplified Chinese from resources/translations.
+
+`Language.apply(code)` swaps the installed translators; Qt then sends every widget a
+LanguageChange event, on which each widget sets its texts again (`retranslate`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtWidgets import QApplication
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+
+
+def resolve(code: str) -> str:
+    """"system" becomes the system locale's language where Enclave has it, else English."""
+    if code in LANGUAGES:
+        return code
+    return "zh_CN" if QLocale.system().name().startswith("zh") else "en"
+
+
+class Language:
+    def __init__(self, app: QApplication):
+        self.app = app
+        self.current = "en"
+        self._translators: list[QTranslator] = []
+
+    def apply(self, code: str) -> str:
+        """Switch the whole UI to `code` ("system", "en" or "zh_CN"); returns the one used."""
+        code = resolve(code)
+        for translator in self._translators:
+            self.app.removeTranslator(translator)
+        self._translators = []
+        if code != "en":
+            for name, folder in ((f"enclave_{code}", TRANSLATIONS),
+                                 (f"qtbase_{code}", QLibraryInfo.path(QLibraryInfo.TranslationsPath))):
+                translator = QTranslator(self.app)
+                if translator.load(name, str(folder)):
+                    self.app.installTranslator(translator)
+                    self._translators.append(translator)
+        self.current = code
+        return code

@@ -1,0 +1,282 @@
+"""The main window: Chat, Documents and Settings tabs, a banner for errors, and the
+status bar with the engine's state and the import in progress.
+
+Start-up never waits: the window shows at once, then the vault is opened on a worker
+(after the first-run setup or the passphrase prompt when needed) and the models are
+loaded in the background while the status bar says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from engine.errors import UserError, WrongKeyError
+from engine.service import EnclaveService
+
+from .chat import ChatPanel
+from .documents import DocumentsPanel
+from .i18n import Language
+from .settings_panel import SettingsPanel
+from .source_viewer import SourceViewer
+from .theme import apply_theme
+from .unlock import PassphraseDialog, SetupDialog
+from .worker import Tasks
+
+log = logging.getLogger(__name__)
+
+GENERATION_SETTINGS = {"generation_model", "context_tokens", "temperature",
+                       "max_answer_tokens", "threads", "embedding_model"}
+
+
+class Banner(QWidget):
+    """A message across the top of the window, closed by the person."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAutoFillBackground(True)
+        self.setStyleSheet("background: #fce8e6; color: #a50e0e;")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.close_button = QPushButton("✕")
+        self.close_button.setFlat(True)
+        self.close_button.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.close_button)
+        self.hide()
+
+    def say(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    stateChanged = Signal(str)
+    """"opening", "locked", "loading", "ready" or "failed"."""
+
+    def __init__(self, backend, app, tasks: Tasks | None = None):
+        super().__init__()
+        self.backend, self.app = backend, app
+        self.language = Language(app)
+        self.tasks = tasks or Tasks(self)
+        self.service: EnclaveService | None = None
+        self.state = "opening"
+        self.setup_dialog: SetupDialog | None = None
+        self.passphrase_dialog: PassphraseDialog | None = None
+        self.resize(1200, 800)
+        self.setAcceptDrops(True)
+
+        self.banner = Banner()
+        self.tabs = QTabWidget()
+        self.chat = ChatPanel(self.tasks)
+        self.documents = DocumentsPanel(self.tasks)
+        self.settings = SettingsPanel(backend, self.tasks)
+        self.viewer = SourceViewer(self.tasks, self)
+        self.tabs.addTab(self.chat, "")
+        self.tabs.addTab(self.documents, "")
+        self.tabs.addTab(self.settings, "")
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(6, 6, 6, 0)
+        column.addWidget(self.banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.state_label = QLabel()
+        self.import_label = QLabel()
+        self.import_bar = QProgressBar()
+        self.import_bar.setMaximumWidth(200)
+        self.import_bar.hide()
+        self.statusBar().addWidget(self.state_label, 1)
+        self.statusBar().addPermanentWidget(self.import_label)
+        self.statusBar().addPermanentWidget(self.import_bar)
+
+        for panel in (self.chat, self.documents, self.settings):
+            panel.errorRaised.connect(self.show_error)
+        self.chat.sourceRequested.connect(self.open_source)
+        self.documents.libraryChanged.connect(self.chat.reload_collections)
+        self.documents.importProgress.connect(self._import_progress)
+        self.settings.settingsChanged.connect(self._settings_changed)
+
+        QShortcut(QKeySequence.New, self, activated=self.new_chat)
+        QShortcut(QKeySequence.Open, self, activated=self.documents.choose_files)
+        QShortcut(QKeySequence(Qt.Key_Escape), self, activated=self.chat.stop)
+        self.language.apply(backend.settings.language)
+        apply_theme(app, backend.settings.theme)
+        app.styleHints().colorSchemeChanged.connect(
+            lambda _: apply_theme(app, self.backend.settings.theme))
+        self.retranslate()
+
+    # --- texts -------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Enclave — private document assistant"))
+        self.tabs.setTabText(0, self.tr("Chat"))
+        self.tabs.setTabText(1, self.tr("Documents"))
+        self.tabs.setTabText(2, self.tr("Settings"))
+        self._show_state()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self._show_state()
+        self.stateChanged.emit(state)
+
+    def _show_state(self) -> None:
+        texts = {
+            "opening": self.tr("Opening the library…"),
+            "locked": self.tr("The library is locked."),
+            "loading": self.tr("Library open · loading the models in the background…"),
+            "ready": self.tr("Ready · everything stays on this computer"),
+            "failed": self.tr("The library is not open."),
+        }
+        self.state_label.setText(texts.get(self.state, ""))
+
+    # --- start-up ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Set up, unlock and open the library (call once the window is shown)."""
+        if self.backend.problem:
+            self.banner.say(self.tr("The settings file could not be read, defaults are used: {0}")
+                            .format(self.backend.problem))
+        if self.backend.first_run and not self.backend.vault_exists():
+            self._set_state("locked")
+            dialog = self.setup_dialog = SetupDialog(self.backend.data_dir,
+                                                     self.backend.keyring_available(), self)
+            dialog.chosen.connect(self._setup_chosen)
+            dialog.rejected.connect(self.close)
+            backend = self.backend
+            self.tasks.run(lambda _: backend.check_models(), on_result=dialog.show_models,
+                           on_error=self.show_error)
+            dialog.open()
+        else:
+            self._unlock()
+
+    def _setup_chosen(self, data_dir: Path, key_source: str, passphrase: str | None) -> None:
+        try:
+            self.backend.save(data_dir=data_dir, key_source=key_source)
+        except UserError as exc:
+            self.show_error(exc)
+            return
+        self.settings.load()
+        self._open(passphrase)
+
+    def _unlock(self) -> None:
+        if self.backend.needs_passphrase():
+            self._set_state("locked")
+            dialog = self.passphrase_dialog = PassphraseDialog(self.backend.data_dir, self)
+            dialog.submitted.connect(self._open)
+            dialog.rejected.connect(self.close)
+            dialog.open()
+        else:
+            self._open(None)
+
+    def _open(self, passphrase: str | None) -> None:
+        self._set_state("opening")
+        backend = self.backend
+        self.tasks.run(lambda _: backend.open_service(passphrase), on_result=self._opened,
+                       on_error=self._open_failed)
+
+    def _open_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, WrongKeyError) and self.passphrase_dialog is not None:
+            self._set_state("locked")
+            self.passphrase_dialog.failed(self.tr("Wrong passphrase: the library could not be "
+                                                  "unlocked. Try again."))
+            return
+        if self.passphrase_dialog is not None:
+            self.passphrase_dialog.hide()
+        self._set_state("failed")
+        self.show_error(exc)
+
+    def _opened(self, service: EnclaveService) -> None:
+        if self.passphrase_dialog is not None:
+            self.passphrase_dialog.accept()
+            self.passphrase_dialog = None
+        self._use(service)
+
+    def _use(self, service: EnclaveService) -> None:
+        self.service = service
+        for panel in (self.chat, self.documents, self.settings):
+            panel.set_service(service)
+        self._set_state("loading")
+        self.tasks.run(lambda _: service.warm_up(), on_result=lambda _: self._warmed(service),
+                       on_error=self.show_error)
+
+    def _warmed(self, service: EnclaveService) -> None:
+        if service is self.service:
+            self._set_state("ready")
+
+    # --- actions -----------------------------------------------------------------------
+
+    def new_chat(self) -> None:
+        self.tabs.setCurrentWidget(self.chat)
+        self.chat.new_chat()
+
+    def open_source(self, source: dict) -> None:
+        if self.service is not None:
+            self.viewer.show_source(self.service, source)
+
+    def show_error(self, exc: BaseException) -> None:
+        """A readable message in the window; a bug also goes to the log with its trace."""
+        if isinstance(exc, UserError):
+            self.banner.say(str(exc))
+        else:
+            log.error("unexpected error", exc_info=exc)
+            self.banner.say(self.tr("Something went wrong ({0}: {1}). The details are in the log "
+                                    "file.").format(type(exc).__name__, exc))
+
+    def _import_progress(self, done: int, total: int, running: bool) -> None:
+        self.import_bar.setVisible(running)
+        if running:
+            self.import_bar.setRange(0, max(total, 0))
+            self.import_bar.setValue(done)
+            self.import_label.setText(self.tr("Importing {0}/{1}").format(done, total) if total
+                                      else self.tr("Importing…"))
+        else:
+            self.import_label.clear()
+
+    def _settings_changed(self, names: set) -> None:
+        settings = self.backend.settings
+        if "language" in names:
+            self.language.apply(settings.language)
+        if "theme" in names:
+            apply_theme(self.app, settings.theme)
+        if names & GENERATION_SETTINGS and self.service is not None:
+            old, config = self.service, self.backend.engine_config()
+            self._set_state("loading")
+            self.tasks.run(lambda _: old.reconfigured(config), on_result=self._use,
+                           on_error=self.show_error)
+
+    # --- drag and drop -----------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and self.service is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.documents.add_paths(paths)
+
+    # --- closing -----------------------------------------------------------------------
+
+    def closeEvent(self, event) -> None:
+        self.chat.stop()
+        self.documents.cancel_import()
+        self.tasks.wait()
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+        super().closeEvent(event)

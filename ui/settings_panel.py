@@ -1,0 +1,335 @@
+"""The settings tab: language and theme, the answer model and its generation settings,
+the embedding model (changing it re-embeds the library), the data directory, and the
+places where the LAN API, backups, monitoring and cost settings will live.
+
+Changes are validated and saved by the app's settings (`backend.save`); a bad value is
+shown next to the Apply button and nothing is saved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+
+from engine.config import BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS
+from engine.errors import Cancelled, UserError
+from engine.ingest import CancelToken
+from engine.service import EnclaveService
+
+from .i18n import LANGUAGES
+from .worker import Tasks
+
+MODEL_LABELS = {"smollm2-135m-instruct": "SmolLM2 135M Instruct",
+                "gemma3-270m": "Gemma 3 270M", BUNDLED_EMBEDDING_MODEL: "all-MiniLM-L6-v2"}
+
+
+class SettingsPanel(QWidget):
+    settingsChanged = Signal(set)
+    """The names of the settings just saved."""
+    errorRaised = Signal(object)
+
+    def __init__(self, backend, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.backend, self.tasks = backend, tasks
+        self.service: EnclaveService | None = None
+        self._cancel: CancelToken | None = None
+
+        self.appearance = QGroupBox()
+        self.language = QComboBox()
+        self.language.addItem("", "system")
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.theme = QComboBox()
+        for code in ("system", "light", "dark"):
+            self.theme.addItem("", code)
+        appearance_form = QFormLayout(self.appearance)
+        self.language_label, self.theme_label = QLabel(), QLabel()
+        appearance_form.addRow(self.language_label, self.language)
+        appearance_form.addRow(self.theme_label, self.theme)
+
+        self.generation = QGroupBox()
+        self.model = QComboBox()
+        self.add_model_button = QPushButton()
+        self.add_model_button.clicked.connect(self.choose_gguf)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.add_model_button)
+        self.context = QSpinBox(minimum=512, maximum=32768, singleStep=512)
+        self.temperature = QDoubleSpinBox(minimum=0.0, maximum=2.0, singleStep=0.05, decimals=2)
+        self.max_tokens = QSpinBox(minimum=16, maximum=4096, singleStep=64)
+        self.threads = QSpinBox(minimum=0, maximum=256)
+        self.model_progress = QProgressBar()
+        self.model_progress.hide()
+        self.generation_labels = [QLabel() for _ in range(5)]
+        generation_form = QFormLayout(self.generation)
+        for label, field in zip(self.generation_labels, (model_row, self.context, self.temperature,
+                                                         self.max_tokens, self.threads)):
+            generation_form.addRow(label, field)
+        generation_form.addRow(self.model_progress)
+
+        self.embedding = QGroupBox()
+        self.embedding_model = QComboBox()
+        self.embedding_folder_button = QPushButton()
+        self.embedding_folder_button.clicked.connect(self.choose_embedding_folder)
+        self.reembed_progress = QProgressBar()
+        self.reembed_progress.hide()
+        self.reembed_cancel = QPushButton()
+        self.reembed_cancel.clicked.connect(lambda: self._cancel and self._cancel.cancel())
+        self.reembed_cancel.hide()
+        self.embedding_note = QLabel()
+        self.embedding_note.setWordWrap(True)
+        embedding_row = QHBoxLayout()
+        embedding_row.addWidget(self.embedding_model, 1)
+        embedding_row.addWidget(self.embedding_folder_button)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.reembed_progress, 1)
+        progress_row.addWidget(self.reembed_cancel)
+        embedding_layout = QVBoxLayout(self.embedding)
+        embedding_layout.addLayout(embedding_row)
+        embedding_layout.addWidget(self.embedding_note)
+        embedding_layout.addLayout(progress_row)
+
+        self.storage = QGroupBox()
+        self.data_dir = QLineEdit()
+        self.data_dir_button = QPushButton()
+        self.data_dir_button.clicked.connect(self.choose_data_dir)
+        self.data_dir_note = QLabel()
+        self.data_dir_note.setWordWrap(True)
+        storage_row = QHBoxLayout()
+        storage_row.addWidget(self.data_dir, 1)
+        storage_row.addWidget(self.data_dir_button)
+        storage_layout = QVBoxLayout(self.storage)
+        storage_layout.addLayout(storage_row)
+        storage_layout.addWidget(self.data_dir_note)
+
+        self.later = [QGroupBox() for _ in range(4)]
+        self.later_notes = [QLabel() for _ in range(4)]
+        for box, note in zip(self.later, self.later_notes):
+            note.setWordWrap(True)
+            QVBoxLayout(box).addWidget(note)
+            box.setEnabled(False)
+
+        self.apply_button = QPushButton()
+        self.apply_button.clicked.connect(self.apply)
+        self.revert_button = QPushButton()
+        self.revert_button.clicked.connect(self.load)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.apply_button)
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        for box in (self.appearance, self.generation, self.embedding, self.storage, *self.later):
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        self.retranslate()
+        self.load()
+
+    # --- texts -------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        self.appearance.setTitle(self.tr("Appearance"))
+        self.language_label.setText(self.tr("Language"))
+        self.theme_label.setText(self.tr("Theme"))
+        self.language.setItemText(0, self.tr("Same as the system"))
+        for i, text in enumerate((self.tr("Same as the system"), self.tr("Light"), self.tr("Dark"))):
+            self.theme.setItemText(i, text)
+        self.generation.setTitle(self.tr("Answer model"))
+        for label, text in zip(self.generation_labels, (
+                self.tr("Model"), self.tr("Context size (tokens)"), self.tr("Temperature"),
+                self.tr("Longest answer (tokens)"), self.tr("Threads (0 = all cores)"))):
+            label.setText(text)
+        self.add_model_button.setText(self.tr("Add GGUF file…"))
+        self.embedding.setTitle(self.tr("Embedding model"))
+        self.embedding_folder_button.setText(self.tr("Choose folder…"))
+        self.embedding_note.setText(self.tr(
+            "Changing the embedding model embeds the whole library again when you apply; "
+            "search keeps using the old model until that is done."))
+        self.reembed_cancel.setText(self.tr("Cancel"))
+        self.storage.setTitle(self.tr("Data directory"))
+        self.data_dir_button.setText(self.tr("Choose…"))
+        self.data_dir_note.setText(self.tr(
+            "Where the encrypted library lives. A change takes effect when Enclave starts "
+            "again; the current library stays where it is."))
+        for box, note, (title, text) in zip(self.later, self.later_notes, (
+                (self.tr("LAN API"), self.tr("Serving other machines on the network arrives in a later version.")),
+                (self.tr("Backups"), self.tr("Scheduled encrypted backups arrive in a later version.")),
+                (self.tr("Monitoring"), self.tr("Health charts and alerts arrive in a later version.")),
+                (self.tr("Cost"), self.tr("The cost panel arrives in a later version.")))):
+            box.setTitle(title)
+            note.setText(text)
+        self.apply_button.setText(self.tr("Apply"))
+        self.revert_button.setText(self.tr("Revert"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # --- values ------------------------------------------------------------------------
+
+    def set_service(self, service: EnclaveService | None) -> None:
+        self.service = service
+        self.embedding.setEnabled(service is not None)
+
+    def load(self) -> None:
+        """Show the saved settings (dropping unapplied edits)."""
+        s = self.backend.settings
+        self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
+        self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
+        self._fill_models(s.generation_model)
+        self.context.setValue(s.context_tokens)
+        self.temperature.setValue(s.temperature)
+        self.max_tokens.setValue(s.max_answer_tokens)
+        self.threads.setValue(s.threads or 0)
+        self.embedding_model.clear()
+        for name in dict.fromkeys([BUNDLED_EMBEDDING_MODEL, s.embedding_model]):
+            self.embedding_model.addItem(self._model_label(name), name)
+        self.embedding_model.setCurrentIndex(self.embedding_model.findData(s.embedding_model))
+        self.data_dir.setText(str(s.data_dir))
+        self.message.clear()
+
+    def _model_label(self, name: str) -> str:
+        if name in MODEL_LABELS:
+            return self.tr("{0} (bundled)").format(MODEL_LABELS[name])
+        return Path(name).name
+
+    def _fill_models(self, current: str) -> None:
+        self.model.clear()
+        models_dir = self.backend.data_dir / "models"
+        imported = sorted(str(p) for p in models_dir.glob("*.gguf")) if models_dir.is_dir() else []
+        for name in dict.fromkeys([*BUNDLED_GENERATION_MODELS, current, *imported]):
+            if name.endswith("gemma-3-270m-it-Q4_K_M.gguf"):
+                continue  # the bundled Gemma, assembled into the models folder
+            self.model.addItem(self._model_label(name), name)
+            self.model.setItemData(self.model.count() - 1, name, 3)  # tooltip: the path
+        self.model.setCurrentIndex(max(0, self.model.findData(current)))
+
+    def changes(self) -> dict:
+        s = self.backend.settings
+        wanted = {
+            "language": self.language.currentData(), "theme": self.theme.currentData(),
+            "generation_model": self.model.currentData(), "context_tokens": self.context.value(),
+            "temperature": round(self.temperature.value(), 2),
+            "max_answer_tokens": self.max_tokens.value(), "threads": self.threads.value() or None,
+            "data_dir": Path(self.data_dir.text().strip()).expanduser(),
+        }
+        return {k: v for k, v in wanted.items() if getattr(s, k) != v}
+
+    def apply(self) -> None:
+        changes = self.changes()
+        embedding = self.embedding_model.currentData()
+        if embedding and embedding != self.backend.settings.embedding_model:
+            self._reembed(embedding)
+        if not changes:
+            return
+        if "data_dir" in changes and not str(changes["data_dir"]).strip(". "):
+            self._say(self.tr("Choose a data directory."), error=True)
+            return
+        try:
+            self.backend.save(**changes)
+        except UserError as exc:
+            self._say(str(exc), error=True)
+            return
+        self._say(self.tr("Saved.") + (" " + self.tr("The new data directory is used from the "
+                                                     "next start.") if "data_dir" in changes else ""))
+        self.settingsChanged.emit(set(changes))
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet("color: #d93025;" if error else "")
+        self.message.setText(text)
+
+    # --- models ------------------------------------------------------------------------
+
+    def choose_gguf(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Add a GGUF model"), "",
+                                              self.tr("GGUF models") + " (*.gguf)")
+        if path:
+            self.import_gguf(Path(path))
+
+    def import_gguf(self, path: Path) -> None:
+        """Copy a model into the data directory (with its checksum) and select it."""
+        self.model_progress.setRange(0, 100)
+        self.model_progress.setValue(0)
+        self.model_progress.show()
+        self.add_model_button.setEnabled(False)
+        backend = self.backend
+        self.tasks.run(
+            lambda report: backend.import_model(path, lambda done, total: report(done * 100 // max(total, 1))),
+            on_progress=self.model_progress.setValue, on_result=self._model_imported,
+            on_error=lambda exc: self._say(str(exc), error=True),
+            on_finished=lambda: (self.model_progress.hide(), self.add_model_button.setEnabled(True)))
+
+    def _model_imported(self, target: Path) -> None:
+        self._fill_models(str(target))
+        self._say(self.tr("{0} was copied into the library's models folder. Apply to use it.")
+                  .format(target.name))
+
+    def choose_embedding_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("A sentence-transformers model folder"))
+        if folder:
+            self.embedding_model.addItem(Path(folder).name, folder)
+            self.embedding_model.setCurrentIndex(self.embedding_model.count() - 1)
+
+    def _reembed(self, model: str) -> None:
+        service = self.service
+        if service is None:
+            return
+        answer = QMessageBox.question(self, self.tr("Change the embedding model"), self.tr(
+            "Embed the whole library again with {0}? This can take a while; you can keep "
+            "working meanwhile.").format(self._model_label(model)))
+        if answer != QMessageBox.Yes:
+            self.embedding_model.setCurrentIndex(
+                self.embedding_model.findData(self.backend.settings.embedding_model))
+            return
+        cancel = self._cancel = CancelToken()
+        self.reembed_progress.setRange(0, 0)
+        self.reembed_progress.show()
+        self.reembed_cancel.show()
+        self.embedding_model.setEnabled(False)
+
+        def progress(value) -> None:
+            done, total = value
+            self.reembed_progress.setRange(0, max(total, 1))
+            self.reembed_progress.setValue(done)
+
+        self.tasks.run(lambda report: service.reembed(model, lambda d, t: report((d, t)), cancel),
+                       on_progress=progress, on_result=lambda _: self._reembedded(model),
+                       on_error=self._reembed_failed, on_finished=self._reembed_finished)
+
+    def _reembedded(self, model: str) -> None:
+        self.backend.save(embedding_model=model)
+        self._say(self.tr("The library now uses {0}.").format(self._model_label(model)))
+        self.settingsChanged.emit({"embedding_model"})
+
+    def _reembed_failed(self, exc: BaseException) -> None:
+        self.embedding_model.setCurrentIndex(
+            self.embedding_model.findData(self.backend.settings.embedding_model))
+        if isinstance(exc, Cancelled):
+            self._say(self.tr("Cancelled: the library still uses the old model."))
+        else:
+            self.errorRaised.emit(exc)
+
+    def _reembed_finished(self) -> None:
+        self.reembed_progress.hide()
+        self.reembed_cancel.hide()
+        self.embedding_model.setEnabled(True)
+
+    def choose_data_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Where should the library live?"),
+                                                  self.data_dir.text())
+        if folder:
+            self.data_dir.setText(folder)
