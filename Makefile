@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run serve test bench lint clean
+.PHONY: install run serve test bench screenshots translations clean
 
 install: $(STAMP)
 
@@ -27,9 +27,9 @@ $(R_MANUALS):
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q r-doc-pdf
 
+# The desktop app. Needs a screen (or Xvfb); the CLI is `$(BIN)/enclave`.
 run: install
-	@echo "The desktop app arrives with the next milestone; meanwhile: $(BIN)/enclave --help"
-	$(BIN)/enclave --help
+	$(BIN)/enclave-desktop
 
 serve: install
 	@echo "The LAN API arrives with a later milestone; meanwhile: $(BIN)/enclave --help"
@@ -42,6 +42,14 @@ bench: install $(R_MANUALS)
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/answer_quality.py
+
+# PNGs of the app driven under Xvfb, into docs/screenshots (README shows them).
+screenshots: install
+	bash scripts/screenshots.sh docs/screenshots
+
+# After changing UI texts: extract them, translate the new ones in the .ts file, compile.
+translations: install
+	$(BIN)/python scripts/translations.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

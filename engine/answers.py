@@ -199,11 +199,17 @@ class AnswerStream:
 
     def __iter__(self) -> Iterator[str]:
         text = []
-        for piece in self._pieces:
-            text.append(piece)
-            yield piece
-            if self._cancel.is_set():
-                break
+        try:
+            for piece in self._pieces:
+                text.append(piece)
+                yield piece
+                if self._cancel.is_set():
+                    break
+        finally:
+            # a generation left suspended would hold the model's lock until garbage collected
+            close = getattr(self._pieces, "close", None)
+            if close:
+                close()
         self.answer = self._make_answer("".join(text))
 
     def collect(self) -> Answer:

@@ -77,9 +77,9 @@ class MessageView(QFrame):
         self.author.setText(self.tr("You") if self.role == "user" else self.tr("Enclave"))
         self.copy_button.setText(self.tr("Copy"))
         self.regenerate_button.setText(self.tr("Regenerate"))
-        for i, source in enumerate(self.sources):
+        for i in range(self.chips.count()):
             self.chips.itemAt(i).widget().setToolTip(
-                self.tr("Open the source: {0}").format(source.get("path", "")))
+                self.tr("Open the source: {0}").format(self.sources[i].get("path", "")))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.LanguageChange:

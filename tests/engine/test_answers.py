@@ -117,3 +117,16 @@ def test_stops_apply_once_the_answer_has_begun():
     assert _stop(["ends with newline\n"]) == ("ends with newline\n", False)
     assert _stop(["Question", ": what is"]) == ("", True)
     assert _stop(["[1] says 12 bar"]) == ("[1] says 12 bar", False)
+
+
+def test_a_cancelled_stream_frees_the_model_at_once(service, corpus):
+    """Regression: a cancelled generation held the model's lock until garbage collection,
+    so the desktop app's next question waited forever."""
+    service.ingest([corpus])
+    stream = service.ask("How often is pump P-101 inspected?")
+    pieces = iter(stream)
+    next(pieces)
+    stream.cancel()
+    list(pieces)  # the stream object stays referenced, as it does in the app
+    assert stream.answer is not None
+    assert not service.answerer.generator._lock.locked()

@@ -1,0 +1,664 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ChatPanel</name>
+    <message>
+        <source>Search conversations</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>开始新对话 (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Ask in:</source>
+        <translation>提问范围：</translation>
+    </message>
+    <message>
+        <source>Ask a question about your documents (Enter to send, Shift+Enter for a new line)</source>
+        <translation>就您的文档提问（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the answer (Esc)</source>
+        <translation>停止回答 (Esc)</translation>
+    </message>
+    <message>
+        <source>Ask anything about the documents in your library. Answers cite their sources: click a number to open the passage.</source>
+        <translation>您可以就资料库中的文档提出任何问题。回答会注明出处：点击编号即可打开原文段落。</translation>
+    </message>
+    <message>
+        <source>All documents</source>
+        <translation>全部文档</translation>
+    </message>
+    <message>
+        <source>Delete conversation</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <source>Delete the conversation “{0}”? This cannot be undone.</source>
+        <translation>删除对话“{0}”？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Searching the documents…</source>
+        <translation>正在检索文档…</translation>
+    </message>
+    <message>
+        <source>Writing…</source>
+        <translation>正在作答…</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>No answer: see the message above.</source>
+        <translation>没有回答：请查看上方的提示。</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentsPanel</name>
+    <message>
+        <source>Add files…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <source>Add documents (Ctrl+O)</source>
+        <translation>添加文档 (Ctrl+O)</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <source>into collection:</source>
+        <translation>加入文集：</translation>
+    </message>
+    <message>
+        <source>Link a folder…</source>
+        <translation>关联文件夹…</translation>
+    </message>
+    <message>
+        <source>Keep this collection in step with a folder: new, changed and removed files are picked up while Enclave runs</source>
+        <translation>让此文集与一个文件夹保持同步：Enclave 运行期间会自动处理新增、修改和删除的文件</translation>
+    </message>
+    <message>
+        <source>Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML.</source>
+        <translation>将文件或文件夹拖放到窗口任意位置：PDF、Word (.docx)、文本、Markdown、HTML。</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Clear list</source>
+        <translation>清空列表</translation>
+    </message>
+    <message>
+        <source>Library</source>
+        <translation>资料库</translation>
+    </message>
+    <message>
+        <source>Filter by name, collection or date</source>
+        <translation>按名称、文集或日期筛选</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Collection</source>
+        <translation>文集</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>页数</translation>
+    </message>
+    <message>
+        <source>Chunks</source>
+        <translation>片段数</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Added</source>
+        <translation>添加时间</translation>
+    </message>
+    <message>
+        <source>Re-index</source>
+        <translation>重新索引</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Show in folder</source>
+        <translation>在文件夹中显示</translation>
+    </message>
+    <message>
+        <source>Files that could not be imported</source>
+        <translation>无法导入的文件</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Retry all</source>
+        <translation>全部重试</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>Reading</source>
+        <translation>读取中</translation>
+    </message>
+    <message>
+        <source>Embedding</source>
+        <translation>向量化中</translation>
+    </message>
+    <message>
+        <source>Saving</source>
+        <translation>保存中</translation>
+    </message>
+    <message>
+        <source>Indexed</source>
+        <translation>已索引</translation>
+    </message>
+    <message>
+        <source>Unchanged, skipped</source>
+        <translation>未更改，已跳过</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Add documents</source>
+        <translation>添加文档</translation>
+    </message>
+    <message>
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>Add a folder</source>
+        <translation>添加文件夹</translation>
+    </message>
+    <message>
+        <source>Folder to keep in sync</source>
+        <translation>要保持同步的文件夹</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>{0} of {1} files</source>
+        <translation>第 {0} / {1} 个文件</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>about {0} min left</source>
+        <translation>大约还剩 {0} 分钟</translation>
+    </message>
+    <message>
+        <source>less than a minute left</source>
+        <translation>不到一分钟</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Delete documents</source>
+        <translation>删除文档</translation>
+    </message>
+    <message>
+        <source>Remove {0} document(s) from the library ({1})? The files on disk are not touched.</source>
+        <translation>从资料库中移除 {0} 个文档（{1}）？磁盘上的文件不会被改动。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Enclave — private document assistant</source>
+        <translation>Enclave — 私有文档助手</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Opening the library…</source>
+        <translation>正在打开资料库…</translation>
+    </message>
+    <message>
+        <source>The library is locked.</source>
+        <translation>资料库已锁定。</translation>
+    </message>
+    <message>
+        <source>Library open · loading the models in the background…</source>
+        <translation>资料库已打开 · 正在后台加载模型…</translation>
+    </message>
+    <message>
+        <source>Ready · everything stays on this computer</source>
+        <translation>就绪 · 所有数据都留在本机</translation>
+    </message>
+    <message>
+        <source>The library is not open.</source>
+        <translation>资料库未打开。</translation>
+    </message>
+    <message>
+        <source>The settings file could not be read, defaults are used: {0}</source>
+        <translation>无法读取设置文件，已使用默认设置：{0}</translation>
+    </message>
+    <message>
+        <source>Wrong passphrase: the library could not be unlocked. Try again.</source>
+        <translation>口令错误：无法解锁资料库。请重试。</translation>
+    </message>
+    <message>
+        <source>Something went wrong ({0}: {1}). The details are in the log file.</source>
+        <translation>出现错误（{0}：{1}）。详细信息已写入日志文件。</translation>
+    </message>
+    <message>
+        <source>Importing {0}/{1}</source>
+        <translation>正在导入 {0}/{1}</translation>
+    </message>
+    <message>
+        <source>Importing…</source>
+        <translation>正在导入…</translation>
+    </message>
+</context>
+<context>
+    <name>MessageView</name>
+    <message>
+        <source>You</source>
+        <translation>您</translation>
+    </message>
+    <message>
+        <source>Enclave</source>
+        <translation>Enclave</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Open the source: {0}</source>
+        <translation>打开出处：{0}</translation>
+    </message>
+</context>
+<context>
+    <name>PassphraseDialog</name>
+    <message>
+        <source>Unlock Enclave</source>
+        <translation>解锁 Enclave</translation>
+    </message>
+    <message>
+        <source>Enter the passphrase of the library in {0}.</source>
+        <translation>请输入位于 {0} 的资料库的口令。</translation>
+    </message>
+    <message>
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <source>Enter the passphrase.</source>
+        <translation>请输入口令。</translation>
+    </message>
+    <message>
+        <source>Unlocking…</source>
+        <translation>正在解锁…</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPanel</name>
+    <message>
+        <source>Appearance</source>
+        <translation>外观</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Same as the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>Answer model</source>
+        <translation>回答模型</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Context size (tokens)</source>
+        <translation>上下文长度（词元）</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Longest answer (tokens)</source>
+        <translation>最长回答（词元）</translation>
+    </message>
+    <message>
+        <source>Threads (0 = all cores)</source>
+        <translation>线程数（0 = 全部核心）</translation>
+    </message>
+    <message>
+        <source>Add GGUF file…</source>
+        <translation>添加 GGUF 文件…</translation>
+    </message>
+    <message>
+        <source>Embedding model</source>
+        <translation>向量模型</translation>
+    </message>
+    <message>
+        <source>Choose folder…</source>
+        <translation>选择文件夹…</translation>
+    </message>
+    <message>
+        <source>Changing the embedding model embeds the whole library again when you apply; search keeps using the old model until that is done.</source>
+        <translation>更换向量模型后，点击应用会重新处理整个资料库；完成之前检索仍使用旧模型。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Data directory</source>
+        <translation>数据目录</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Where the encrypted library lives. A change takes effect when Enclave starts again; the current library stays where it is.</source>
+        <translation>加密资料库的存放位置。更改将在 Enclave 下次启动时生效；当前资料库保持原位。</translation>
+    </message>
+    <message>
+        <source>LAN API</source>
+        <translation>局域网 API</translation>
+    </message>
+    <message>
+        <source>Serving other machines on the network arrives in a later version.</source>
+        <translation>为网络中的其他计算机提供服务的功能将在后续版本中提供。</translation>
+    </message>
+    <message>
+        <source>Backups</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Scheduled encrypted backups arrive in a later version.</source>
+        <translation>定时加密备份将在后续版本中提供。</translation>
+    </message>
+    <message>
+        <source>Monitoring</source>
+        <translation>监控</translation>
+    </message>
+    <message>
+        <source>Health charts and alerts arrive in a later version.</source>
+        <translation>运行状态图表和告警将在后续版本中提供。</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>成本</translation>
+    </message>
+    <message>
+        <source>The cost panel arrives in a later version.</source>
+        <translation>成本面板将在后续版本中提供。</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Revert</source>
+        <translation>还原</translation>
+    </message>
+    <message>
+        <source>{0} (bundled)</source>
+        <translation>{0}（内置）</translation>
+    </message>
+    <message>
+        <source>Choose a data directory.</source>
+        <translation>请选择数据目录。</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+    <message>
+        <source>The new data directory is used from the next start.</source>
+        <translation>新的数据目录将在下次启动时使用。</translation>
+    </message>
+    <message>
+        <source>Add a GGUF model</source>
+        <translation>添加 GGUF 模型</translation>
+    </message>
+    <message>
+        <source>GGUF models</source>
+        <translation>GGUF 模型</translation>
+    </message>
+    <message>
+        <source>{0} was copied into the library&apos;s models folder. Apply to use it.</source>
+        <translation>{0} 已复制到资料库的模型文件夹。点击应用即可使用。</translation>
+    </message>
+    <message>
+        <source>A sentence-transformers model folder</source>
+        <translation>sentence-transformers 模型文件夹</translation>
+    </message>
+    <message>
+        <source>Change the embedding model</source>
+        <translation>更换向量模型</translation>
+    </message>
+    <message>
+        <source>Embed the whole library again with {0}? This can take a while; you can keep working meanwhile.</source>
+        <translation>使用 {0} 重新处理整个资料库？这可能需要一段时间，期间您可以继续工作。</translation>
+    </message>
+    <message>
+        <source>The library now uses {0}.</source>
+        <translation>资料库现在使用 {0}。</translation>
+    </message>
+    <message>
+        <source>Cancelled: the library still uses the old model.</source>
+        <translation>已取消：资料库仍使用原来的模型。</translation>
+    </message>
+    <message>
+        <source>Where should the library live?</source>
+        <translation>资料库存放在哪里？</translation>
+    </message>
+</context>
+<context>
+    <name>SetupDialog</name>
+    <message>
+        <source>Welcome to Enclave</source>
+        <translation>欢迎使用 Enclave</translation>
+    </message>
+    <message>
+        <source>Enclave keeps your documents in an encrypted library on this computer and answers questions about them. Nothing leaves this machine. Choose where the library lives and how it is locked.</source>
+        <translation>Enclave 将您的文档保存在本机的加密资料库中，并回答与之相关的问题。任何数据都不会离开这台计算机。请选择资料库的存放位置和加锁方式。</translation>
+    </message>
+    <message>
+        <source>Library folder</source>
+        <translation>资料库文件夹</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Lock</source>
+        <translation>加锁方式</translation>
+    </message>
+    <message>
+        <source>Keep the key in the system keyring (recommended)</source>
+        <translation>将密钥保存在系统钥匙串中（推荐）</translation>
+    </message>
+    <message>
+        <source>System keyring (not available on this computer)</source>
+        <translation>系统钥匙串（本机不可用）</translation>
+    </message>
+    <message>
+        <source>Ask for a passphrase when Enclave starts</source>
+        <translation>每次启动 Enclave 时输入口令</translation>
+    </message>
+    <message>
+        <source>Passphrase</source>
+        <translation>口令</translation>
+    </message>
+    <message>
+        <source>Passphrase again</source>
+        <translation>再次输入口令</translation>
+    </message>
+    <message>
+        <source>At least {0} characters. Write it down somewhere safe: without it the library cannot be opened, by anyone.</source>
+        <translation>至少 {0} 个字符。请妥善记录：没有口令，任何人都无法打开资料库。</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Create library</source>
+        <translation>创建资料库</translation>
+    </message>
+    <message>
+        <source>Checking the bundled models…</source>
+        <translation>正在检查内置模型…</translation>
+    </message>
+    <message>
+        <source>{0} is ready</source>
+        <translation>{0} 已就绪</translation>
+    </message>
+    <message>
+        <source>Choose a folder for the library.</source>
+        <translation>请为资料库选择一个文件夹。</translation>
+    </message>
+    <message>
+        <source>The passphrase must have at least {0} characters.</source>
+        <translation>口令至少需要 {0} 个字符。</translation>
+    </message>
+    <message>
+        <source>The two passphrases differ.</source>
+        <translation>两次输入的口令不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>SourceViewer</name>
+    <message>
+        <source>Source</source>
+        <translation>出处</translation>
+    </message>
+    <message>
+        <source>Previous page</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <source>Next page</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>缩小</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>放大</translation>
+    </message>
+    <message>
+        <source>Open file</source>
+        <translation>打开文件</translation>
+    </message>
+    <message>
+        <source>The file is no longer at {0}: showing the text kept in the library.</source>
+        <translation>文件已不在 {0}：显示资料库中保存的文本。</translation>
+    </message>
+    <message>
+        <source>Page {0} of {1}</source>
+        <translation>第 {0} 页，共 {1} 页</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,243 @@
+"""The desktop app driven as a person would: set up, drop files, ask, open sources."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from tests.conftest import PASSPHRASE, R_INTRO
+from tests.ui.conftest import drop, set_up_library
+
+pytestmark = pytest.mark.gui
+
+
+def ingest(window, paths):
+    """Put documents in the library directly (the drop test covers the window's way)."""
+    window.service.ingest(paths)
+    window.documents.reload()
+    window.chat.reload_collections()
+
+
+def ask(qtbot, window, question: str):
+    window.chat.question.setPlainText(question)
+    qtbot.keyClick(window.chat.question, Qt.Key_Return)
+    qtbot.waitUntil(lambda: not window.chat.generating, timeout=60_000)
+    return window.chat._views[-1]
+
+
+def test_first_run_then_dropped_files_reach_indexed(qtbot, open_window, corpus):
+    window = open_window()
+    qtbot.waitUntil(lambda: window.setup_dialog.models.text().count("✔") == 2, timeout=20_000)
+    set_up_library(qtbot, window)
+    drop(window, [corpus])
+    qtbot.waitUntil(lambda: window.documents.row_state("pumps.pdf") == "indexed", timeout=60_000)
+    qtbot.waitUntil(lambda: not window.documents.running, timeout=60_000)
+    assert window.documents.row_state("设备.txt") == "indexed"
+    qtbot.waitUntil(lambda: window.documents.model.rowCount() == 6)
+    names = {window.documents.model.item(r, 0).text() for r in range(6)}
+    assert "policy.docx" in names
+    # dropping the same folder again: every file is unchanged
+    drop(window, [corpus])
+    qtbot.waitUntil(lambda: window.documents.row_state("pumps.pdf") == "skipped", timeout=30_000)
+
+
+def test_setup_refuses_a_short_or_mismatched_passphrase(qtbot, open_window):
+    window = open_window()
+    dialog = window.setup_dialog
+    dialog.passphrase.setText("short")
+    dialog.confirm.setText("short")
+    dialog._submit()
+    assert "at least 8" in dialog.error.text() and dialog.isVisible()
+    dialog.passphrase.setText(PASSPHRASE)
+    dialog.confirm.setText(PASSPHRASE + "!")
+    dialog._submit()
+    assert "differ" in dialog.error.text() and window.service is None
+
+
+def test_a_streamed_answer_has_source_chips_that_open_the_page(qtbot, open_window, corpus):
+    window = open_window()
+    set_up_library(qtbot, window)
+    ingest(window, [corpus])
+    pieces = []
+    window.chat.question.setPlainText("At what pressure does the relief valve open?")
+    window.chat.send()
+    view = window.chat._answer_view
+    original_append = view.append
+    view.append = lambda piece: (pieces.append(piece), original_append(piece))
+    assert window.chat.stop_button.isVisible() and not window.chat.send_button.isVisible()
+    qtbot.waitUntil(lambda: not window.chat.generating, timeout=60_000)
+    assert len(pieces) >= 2  # streamed piece by piece
+    assert "12.5" in view.text
+    chips = [view.chips.itemAt(i).widget() for i in range(view.chips.count())]
+    pump_chip = next(c for c in chips if "pumps.pdf · p. 2" in c.text())
+    qtbot.mouseClick(pump_chip, Qt.LeftButton)
+    viewer = window.viewer
+    qtbot.waitUntil(lambda: getattr(viewer, "rendered", None) is not None, timeout=10_000)
+    assert viewer.isVisible() and viewer.is_pdf_view
+    assert viewer.page_label.text() == "Page 2 of 3"
+    assert viewer.rendered.page == 2 and viewer.rendered.highlights > 0
+    assert not viewer.image.pixmap().isNull()
+    qtbot.mouseClick(viewer.next_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: viewer.rendered.page == 3)
+    # a citation link in the text opens the same way
+    view.body.linkActivated.emit("cite:1")
+    assert viewer.passage is not None
+
+
+def test_a_text_source_opens_at_the_highlighted_passage(qtbot, open_window, corpus):
+    window = open_window()
+    set_up_library(qtbot, window)
+    ingest(window, [corpus])
+    hit = window.service.search("vegetarian lasagne", k=1)[0]
+    window.open_source({"n": 1, "document": hit.document, "document_id": hit.document_id,
+                        "char_start": hit.char_start, "char_end": hit.char_end, "text": hit.text})
+    viewer = window.viewer
+    qtbot.waitUntil(lambda: viewer.passage is not None and not viewer.is_pdf_view)
+    selections = viewer.text.extraSelections()
+    selection = selections[0].cursor.selectedText()
+    assert "vegetarian lasagne" in selection
+
+
+def test_stop_and_escape_stop_an_answer(qtbot, open_window, corpus):
+    window = open_window()
+    set_up_library(qtbot, window)
+    ingest(window, [corpus])
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow())
+    window.chat.question.setPlainText("How often is pump P-101 inspected?")
+    window.chat.send()
+    qtbot.keyClick(window.chat.question, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not window.chat.generating, timeout=60_000)
+    view = window.chat._views[-1]
+    assert view.status.text() == "Stopped."
+    assert window.chat.send_button.isVisible() and not window.chat.stop_button.isVisible()
+    stored = window.service.chats.messages(window.chat.chat_id)
+    assert [m.role for m in stored] == ["user", "assistant"]
+
+
+def test_history_is_kept_across_restarts_and_chats_can_be_renamed_and_deleted(
+        qtbot, open_window, corpus, monkeypatch, backend_factory):
+    window = open_window()
+    set_up_library(qtbot, window)
+    ingest(window, [corpus])
+    ask(qtbot, window, "Which badge do visitors wear?")
+    qtbot.waitUntil(lambda: window.chat.chat_list.count() == 1)
+    assert window.chat.chat_list.item(0).text() == "Which badge do visitors wear?"
+    window.close()
+
+    window = open_window(backend_factory())
+    dialog = window.passphrase_dialog
+    dialog.passphrase.setText(PASSPHRASE)
+    dialog._submit()
+    qtbot.waitUntil(lambda: len(window.chat._views) == 2, timeout=30_000)
+    assert window.chat._views[0].text == "Which badge do visitors wear?"
+    assert window.chat._views[1].sources
+    item = window.chat.chat_list.item(0)
+    item.setText("Badges")  # what editing the item in place does
+    qtbot.waitUntil(lambda: window.service.chats.chats()[0].title == "Badges")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    window.chat.chat_list.setCurrentRow(0)
+    window.chat.delete_current()
+    qtbot.waitUntil(lambda: window.chat.chat_list.count() == 0)
+    assert window.service.chats.chats() == []
+
+
+def test_a_wrong_passphrase_is_refused_and_asked_again(qtbot, open_window, backend_factory):
+    window = open_window()
+    set_up_library(qtbot, window)
+    window.close()
+    window = open_window(backend_factory())
+    dialog = window.passphrase_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.passphrase.setText("not the passphrase")
+    dialog._submit()
+    qtbot.waitUntil(lambda: "Wrong passphrase" in dialog.error.text(), timeout=30_000)
+    assert dialog.isVisible() and window.service is None and window.state == "locked"
+    dialog.passphrase.setText(PASSPHRASE)
+    dialog._submit()
+    qtbot.waitUntil(lambda: window.state == "ready", timeout=30_000)
+    assert not dialog.isVisible()
+
+
+def test_switching_language_changes_visible_strings(qtbot, open_window):
+    window = open_window()
+    set_up_library(qtbot, window)
+    settings = window.settings
+    settings.language.setCurrentIndex(settings.language.findData("zh_CN"))
+    settings.apply()
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "聊天")  # LanguageChange is posted
+    assert window.chat.send_button.text() == "发送"
+    assert window.documents.add_files_button.text() == "添加文件…"
+    assert settings.apply_button.text() == "应用"
+    assert window.backend.settings.language == "zh_CN"
+    settings.language.setCurrentIndex(settings.language.findData("en"))
+    settings.apply()
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "Chat")
+    assert window.chat.send_button.text() == "Send"
+
+
+def test_cancel_leaves_no_half_document(qtbot, open_window, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    window.tabs.setCurrentWidget(window.documents)
+    big = tmp_path / "big"
+    big.mkdir()
+    shutil.copy(R_INTRO, big / "R-intro.pdf")
+    drop(window, [big])
+    qtbot.waitUntil(lambda: window.documents.row_state("R-intro.pdf") == "embedding",
+                    timeout=30_000)
+    qtbot.mouseClick(window.documents.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not window.documents.running, timeout=60_000)
+    assert window.documents.row_state("R-intro.pdf") == "cancelled"
+    assert window.service.documents() == []
+    assert window.service.vault.scalar("SELECT count(*) FROM chunks") == 0
+    assert window.service.pending() == 0  # the next start does not resume it
+
+
+def test_a_linked_folder_is_watched_and_kept_in_sync(qtbot, open_window, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    (folder / "first.txt").write_text("The cafeteria opens at seven.\n")
+    window.documents.collection_box.setCurrentText("handbook")
+    window.documents.link_folder(folder)
+    qtbot.waitUntil(lambda: {d.name for d in window.service.documents()} == {"first.txt"},
+                    timeout=30_000)
+    qtbot.waitUntil(lambda: not window.documents.running)
+    (folder / "second.md").write_text("# Parking\n\nVisitors park behind building C.\n")
+    (folder / "first.txt").unlink()
+    qtbot.waitUntil(lambda: {d.name for d in window.service.documents()} == {"second.md"},
+                    timeout=30_000)
+    assert window.service.documents()[0].collection == "handbook"
+
+
+def test_failed_files_are_listed_with_their_reason_and_retried(qtbot, open_window, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    window.tabs.setCurrentWidget(window.documents)
+    bad = tmp_path / "report.pdf"
+    bad.write_bytes(b"this is not a pdf")
+    window.documents.add_paths([bad])
+    qtbot.waitUntil(lambda: not window.documents.failed_box.isHidden(), timeout=30_000)
+    assert window.documents.failed.item(0, 0).text() == "report.pdf"
+    assert window.documents.failed.item(0, 1).text()
+    assert window.documents.row_state("report.pdf") == "failed"
+    from tests.conftest import make_pdf
+    make_pdf(bad, ["Now a real report about the annual budget."])
+    qtbot.mouseClick(window.documents.retry_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.documents.failed_box.isHidden(), timeout=30_000)
+    assert [d.name for d in window.service.documents()] == ["report.pdf"]
+
+
+def test_an_unreadable_settings_file_is_reported_in_the_window(qtbot, open_window, backend_factory,
+                                                                tmp_path):
+    path = tmp_path / "config" / "settings.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"context_tokens": 5}')
+    window = open_window(backend_factory())
+    assert window.banner.isVisible() and "context_tokens" in window.banner.label.text()
+    assert path.read_text() == '{"context_tokens": 5}'  # kept for the person to fix
