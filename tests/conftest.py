@@ -22,6 +22,13 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ENCLAVE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("ENCLAVE_KEY_SOURCE", "passphrase")
     monkeypatch.delenv("ENCLAVE_PASSPHRASE", raising=False)
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # as on a machine without one; a test may set its own
+    yield
+    keyring.set_keyring(previous)
 
 
 def make_pdf(path: Path, pages: list[str], heading: str | None = None) -> Path:

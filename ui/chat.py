@@ -56,6 +56,8 @@ class ChatPanel(QWidget):
         self._search_timer.timeout.connect(self.reload_chats)
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         self.chat_list = QListWidget()
+        self.chat_list.setTextElideMode(Qt.ElideRight)
+        self.chat_list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.chat_list.currentItemChanged.connect(self._chat_selected)
         self.chat_list.itemChanged.connect(self._chat_renamed)
         self.new_button = QPushButton()
@@ -219,6 +221,7 @@ class ChatPanel(QWidget):
         selected = None
         for chat in chats:
             item = QListWidgetItem(chat.title or self.tr("New chat"))
+            item.setToolTip(chat.title)
             item.setData(Qt.UserRole, chat.id)
             item.setData(Qt.UserRole + 1, chat.title)
             item.setData(Qt.UserRole + 2, chat.collection)
@@ -255,7 +258,7 @@ class ChatPanel(QWidget):
     def _open_chat(self, chat_id: int | None, messages: list[Message]) -> None:
         self.chat_id = chat_id
         for view in self._views:
-            view.deleteLater()
+            self._remove_view(view)
         self._views = []
         for message in messages:
             self._add_view(MessageView(message.role, message.text, message.sources,
@@ -271,6 +274,11 @@ class ChatPanel(QWidget):
         self._views.append(view)
         self.empty_hint.hide()
         return view
+
+    def _remove_view(self, view: MessageView) -> None:
+        self.messages_layout.removeWidget(view)
+        view.hide()
+        view.deleteLater()
 
     def _update_regenerate(self) -> None:
         for i, view in enumerate(self._views):
@@ -316,7 +324,7 @@ class ChatPanel(QWidget):
         last, question = self._views[-1], self._views[-2]
         if last.role != "assistant" or question.role != "user":
             return
-        self._views.pop().deleteLater()
+        self._remove_view(self._views.pop())
         self._ask(question.text, add_question=False)
 
     def _ask(self, text: str, add_question: bool) -> None:

@@ -152,8 +152,9 @@ class MainWindow(QMainWindow):
                             .format(self.backend.problem))
         if self.backend.first_run and not self.backend.vault_exists():
             self._set_state("locked")
-            dialog = self.setup_dialog = SetupDialog(self.backend.data_dir,
-                                                     self.backend.keyring_available(), self)
+            dialog = self.setup_dialog = SetupDialog(
+                self.backend.data_dir, self.backend.keyring_available(),
+                self.backend.settings.key_source == "passphrase", self)
             dialog.chosen.connect(self._setup_chosen)
             dialog.rejected.connect(self.close)
             backend = self.backend

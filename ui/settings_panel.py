@@ -171,6 +171,9 @@ class SettingsPanel(QWidget):
                 (self.tr("Cost"), self.tr("The cost panel arrives in a later version.")))):
             box.setTitle(title)
             note.setText(text)
+        for box in (self.model, self.embedding_model):
+            for i in range(box.count()):
+                box.setItemText(i, self._model_label(box.itemData(i)))
         self.apply_button.setText(self.tr("Apply"))
         self.revert_button.setText(self.tr("Revert"))
 
@@ -244,9 +247,9 @@ class SettingsPanel(QWidget):
         except UserError as exc:
             self._say(str(exc), error=True)
             return
+        self.settingsChanged.emit(set(changes))  # first: a new language applies to what follows
         self._say(self.tr("Saved.") + (" " + self.tr("The new data directory is used from the "
                                                      "next start.") if "data_dir" in changes else ""))
-        self.settingsChanged.emit(set(changes))
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setStyleSheet("color: #d93025;" if error else "")

@@ -25,7 +25,8 @@ class SetupDialog(QDialog):
 
     chosen = Signal(Path, str, object)
 
-    def __init__(self, data_dir: Path, keyring_available: bool, parent: QWidget | None = None):
+    def __init__(self, data_dir: Path, keyring_available: bool, prefer_passphrase: bool = False,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.keyring_available = keyring_available
         self.setMinimumWidth(560)
@@ -40,7 +41,8 @@ class SetupDialog(QDialog):
         self.use_keyring = QRadioButton()
         self.use_passphrase = QRadioButton()
         self.use_keyring.setEnabled(keyring_available)
-        (self.use_keyring if keyring_available else self.use_passphrase).setChecked(True)
+        use_keyring = keyring_available and not prefer_passphrase
+        (self.use_keyring if use_keyring else self.use_passphrase).setChecked(True)
         self.use_passphrase.toggled.connect(self._update)
         self.passphrase = QLineEdit(echoMode=QLineEdit.Password)
         self.confirm = QLineEdit(echoMode=QLineEdit.Password)

@@ -26,7 +26,8 @@ def backend_factory(tmp_path, embedder, generator):
         def open_service(self, passphrase):
             config = dataclasses.replace(self.settings.engine_config(), kdf_log2_n=12)
             return EnclaveService.open(
-                config, lambda new: passphrase, prefer_keyring=False, embedder=embedder,
+                config, lambda new: passphrase,
+                prefer_keyring=self.settings.key_source == "keyring", embedder=embedder,
                 generator=generator)
 
     def make() -> DesktopBackend:

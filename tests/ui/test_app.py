@@ -162,6 +162,25 @@ def test_a_wrong_passphrase_is_refused_and_asked_again(qtbot, open_window, backe
     assert not dialog.isVisible()
 
 
+def test_with_a_system_keyring_later_starts_open_without_a_prompt(
+        qtbot, open_window, backend_factory, monkeypatch):
+    import keyring
+
+    from tests.engine.test_vault import MemoryKeyring
+
+    keyring.set_keyring(MemoryKeyring())
+    monkeypatch.delenv("ENCLAVE_KEY_SOURCE")
+    window = open_window()
+    dialog = window.setup_dialog
+    assert dialog.use_keyring.isChecked() and not dialog.passphrase.isVisible()
+    dialog._submit()
+    qtbot.waitUntil(lambda: window.state == "ready", timeout=30_000)
+    window.close()
+    window = open_window(backend_factory())
+    assert window.passphrase_dialog is None and window.setup_dialog is None
+    qtbot.waitUntil(lambda: window.state == "ready", timeout=30_000)
+
+
 def test_switching_language_changes_visible_strings(qtbot, open_window):
     window = open_window()
     set_up_library(qtbot, window)
@@ -228,7 +247,9 @@ def test_failed_files_are_listed_with_their_reason_and_retried(qtbot, open_windo
     assert window.documents.row_state("report.pdf") == "failed"
     from tests.conftest import make_pdf
     make_pdf(bad, ["Now a real report about the annual budget."])
-    qtbot.mouseClick(window.documents.retry_button, Qt.LeftButton)
+    window.documents.retry_button.click()
+    qtbot.waitUntil(lambda: not window.documents.running, timeout=30_000)
+    assert window.service.failures() == []
     qtbot.waitUntil(lambda: window.documents.failed_box.isHidden(), timeout=30_000)
     assert [d.name for d in window.service.documents()] == ["report.pdf"]
 

@@ -1,0 +1,150 @@
+"""Walks the desktop app through what a new user does and saves a PNG at each step.
+
+Run by scripts/screenshots.sh on Xvfb. Every step waits for the real thing (models,
+ingest, answer) and fails loudly if it does not happen within its time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.desktop import DesktopBackend  # noqa: E402
+from tests.conftest import make_docx, make_pdf  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+PASSPHRASE = "correct horse battery"
+R_INTRO = Path("/usr/share/R/doc/manual/R-intro.pdf")
+
+
+def samples(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    make_pdf(folder / "cooling-plant-manual.pdf", [
+        "Maintenance schedule for the cooling pumps. The primary cooling pump P-101 must be "
+        "inspected every 450 operating hours by a certified technician.",
+        "Safety valves. The relief valve on line 7 opens at a pressure of 12.5 bar and must be "
+        "tested annually during the spring shutdown.",
+        "Lubrication. Bearings of pump P-101 are greased with lithium complex grease, 30 grams "
+        "per bearing, every quarter.",
+    ], heading="Cooling Plant Manual")
+    make_docx(folder / "visitor-policy.docx", "Visitor policy", [
+        "All visitors to the laboratory must wear a blue badge issued at the north gate.",
+        "Visitor badges are returned to the security desk before 18:00 on the same day.",
+    ], table=[["Zone", "Clearance"], ["Clean room", "Level 3"], ["Archive", "Level 2"]])
+    (folder / "backup-guide.md").write_text(
+        "# Backup guide\n\nThe archive server copies the finance share to tape every Friday "
+        "at 23:00.\n\n## Restore\n\nTapes are kept offsite in the Harlow vault for seven years.\n")
+    (folder / "设备维护.txt").write_text(
+        "设备维护说明。\n\n冷却塔的风机每运行三百小时需要更换一次润滑油。"
+        "变压器室的温度不得超过四十摄氏度。\n", encoding="utf-8")
+    if R_INTRO.exists():
+        shutil.copy(R_INTRO, folder / R_INTRO.name)
+    return folder
+
+
+class Tour:
+    def __init__(self, app: QApplication, out: Path, sample_dir: Path):
+        self.app, self.out, self.sample_dir = app, out, sample_dir
+        self.window = MainWindow(DesktopBackend(), app)
+        self.window.move(0, 0)
+
+    def wait(self, condition, seconds: float, what: str) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"screenshots: timed out waiting for {what}")
+            self.app.processEvents()
+            time.sleep(0.02)
+        self.settle()
+
+    def settle(self, seconds: float = 0.4) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.app.processEvents()
+            time.sleep(0.02)
+
+    def shot(self, name: str, widget=None) -> None:
+        self.settle()
+        target = widget or self.window
+        pixmap = self.app.primaryScreen().grabWindow(
+            0, target.x(), target.y(), target.frameGeometry().width(),
+            target.frameGeometry().height())
+        path = self.out / f"{name}.png"
+        pixmap.save(str(path))
+        print("saved", path)
+
+    def run(self) -> None:
+        w = self.window
+        w.show()
+        w.start()
+        dialog = w.setup_dialog
+        self.wait(lambda: dialog.models.text().count("✔") == 2, 60, "the model check")
+        dialog.use_passphrase.setChecked(True)
+        dialog.passphrase.setText(PASSPHRASE)
+        dialog.confirm.setText(PASSPHRASE)
+        dialog.move(w.geometry().center() - dialog.rect().center())
+        self.shot("01-first-run", dialog)
+        dialog._submit()
+        self.wait(lambda: w.state == "ready", 120, "the library and models")
+
+        w.tabs.setCurrentWidget(w.documents)
+        w.documents.add_paths([self.sample_dir])
+        self.wait(lambda: w.documents.row_state("R-intro.pdf") == "embedding", 120, "the import")
+        self.settle(3)
+        self.shot("02-import")
+        self.wait(lambda: not w.documents.running, 900, "the import to finish")
+        self.shot("03-documents")
+
+        w.tabs.setCurrentWidget(w.chat)
+        for question in ("At what pressure does the relief valve open?",
+                         "How do I read data from a file into R?"):
+            w.chat.question.setPlainText(question)
+            w.chat.send()
+            self.wait(lambda: not w.chat.generating, 120, "an answer")
+        self.shot("04-chat")
+
+        view = next(v for v in w.chat._views if v.role == "assistant" and v.sources)
+        view.sourceClicked.emit(view.sources[0])
+        viewer = w.viewer
+        self.wait(lambda: getattr(viewer, "rendered", None) is not None, 30, "the source page")
+        viewer.resize(820, 840)
+        viewer.move(w.x() + 440, w.y())
+        self.shot("05-source", viewer)
+        viewer.hide()
+
+        w.tabs.setCurrentWidget(w.settings)
+        self.shot("06-settings")
+        settings = w.settings
+        settings.language.setCurrentIndex(settings.language.findData("zh_CN"))
+        settings.apply()
+        self.wait(lambda: w.tabs.tabText(0) == "聊天", 10, "the Chinese UI")
+        self.shot("07-settings-zh")
+        w.tabs.setCurrentWidget(w.chat)
+        w.chat.new_chat()
+        w.chat.question.setPlainText("冷却塔的风机多久更换一次润滑油？")
+        w.chat.send()
+        self.wait(lambda: not w.chat.generating, 120, "a Chinese answer")
+        self.shot("08-chat-zh")
+        w.tabs.setCurrentWidget(w.documents)
+        self.shot("09-documents-zh")
+        w.close()
+
+
+def main() -> int:
+    out, sample_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Enclave")
+    Tour(app, out, samples(sample_dir)).run()  # it turns the event loop itself
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
