@@ -42,6 +42,7 @@ bench: install $(R_MANUALS)
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/answer_quality.py
+	$(BIN)/python bench/window_startup.py
 
 # PNGs of the app driven under Xvfb, into docs/screenshots (README shows them).
 screenshots: install

@@ -50,6 +50,7 @@ class DocumentsPanel(QWidget):
         self._sync_wanted = False
         self._cancel: CancelToken | None = None
         self._rows: dict[str, int] = {}
+        self._opening = False
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _: self._sync_timer.start())
         self._sync_timer = QTimer(self, singleShot=True, interval=2000)
@@ -213,6 +214,7 @@ class DocumentsPanel(QWidget):
         self._set_enabled()
         if service is None:
             return
+        self._opening = True  # the first listing syncs linked folders (changed while closed)
         self.reload()
         self._run(lambda _: service.pending(), self._resume)
 
@@ -246,7 +248,12 @@ class DocumentsPanel(QWidget):
         self._show_collections([c.name for c in collections])
         self._show_documents(documents)
         self._show_failures(failures)
-        self._watch([Path(c.folder) for c in collections if c.folder])
+        linked = [Path(c.folder) for c in collections if c.folder]
+        self._watch(linked)
+        if self._opening:
+            self._opening = False
+            if linked:
+                self.sync_folders()
 
     def _show_collections(self, names: list[str]) -> None:
         current = self.collection_box.currentText() or DEFAULT_COLLECTION

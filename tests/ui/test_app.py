@@ -216,7 +216,8 @@ def test_cancel_leaves_no_half_document(qtbot, open_window, tmp_path):
     assert window.service.pending() == 0  # the next start does not resume it
 
 
-def test_a_linked_folder_is_watched_and_kept_in_sync(qtbot, open_window, tmp_path):
+def test_a_linked_folder_is_watched_and_kept_in_sync(qtbot, open_window, tmp_path,
+                                                      backend_factory):
     window = open_window()
     set_up_library(qtbot, window)
     folder = tmp_path / "watched"
@@ -232,6 +233,14 @@ def test_a_linked_folder_is_watched_and_kept_in_sync(qtbot, open_window, tmp_pat
     qtbot.waitUntil(lambda: {d.name for d in window.service.documents()} == {"second.md"},
                     timeout=30_000)
     assert window.service.documents()[0].collection == "handbook"
+    qtbot.waitUntil(lambda: not window.documents.running)
+    window.close()
+    (folder / "third.txt").write_text("Added while Enclave was closed.\n")
+    window = open_window(backend_factory())
+    window.passphrase_dialog.passphrase.setText(PASSPHRASE)
+    window.passphrase_dialog._submit()
+    qtbot.waitUntil(lambda: window.service is not None and {
+        d.name for d in window.service.documents()} == {"second.md", "third.txt"}, timeout=30_000)
 
 
 def test_failed_files_are_listed_with_their_reason_and_retried(qtbot, open_window, tmp_path):
