@@ -406,9 +406,13 @@ class DocumentsPanel(QWidget):
         self.reload()
         self.libraryChanged.emit()
         cancelled = self._cancel is not None and self._cancel.cancelled
-        if not cancelled and (self._again or self._sync_wanted):
-            sync, self._sync_wanted = self._sync_wanted, False
-            self._start(sync=sync and not self._again)
+        if cancelled:
+            return
+        if self._again:  # files queued meanwhile; a sync still wanted runs after them
+            self._start()
+        elif self._sync_wanted:
+            self._sync_wanted = False
+            self._start(sync=True)
 
     def _update_overall_label(self, done: int = 0, total: int = 0) -> None:
         if not self.running:

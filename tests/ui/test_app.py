@@ -271,3 +271,14 @@ def test_an_unreadable_settings_file_is_reported_in_the_window(qtbot, open_windo
     window = open_window(backend_factory())
     assert window.banner.isVisible() and "context_tokens" in window.banner.label.text()
     assert path.read_text() == '{"context_tokens": 5}'  # kept for the person to fix
+
+
+def test_dark_theme_and_back(qtbot, open_window, qapp):
+    window = open_window(start=False)
+    settings = window.settings
+    settings.theme.setCurrentIndex(settings.theme.findData("dark"))
+    settings.apply()
+    assert qapp.palette().window().color().lightness() < 60
+    settings.theme.setCurrentIndex(settings.theme.findData("light"))
+    settings.apply()
+    assert qapp.palette().window().color().lightness() > 200
