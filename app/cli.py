@@ -1,4 +1,5 @@
-"""The `enclave` command line: ingest, search, ask, documents, collections, sync.
+"""The `enclave` command line: ingest, search, ask, documents, collections, sync (and, in
+cli_admin.py, the LAN API's serve, keys and audit).
 
 Every command opens the engine through the one facade, `EnclaveService`. User errors
 print one line on stderr and exit with status 2; an interrupted ingest says how many
@@ -83,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sync", help="bring linked collections in line with their folders")
     p.add_argument("collection", nargs="?")
     commands.add_parser("status", help="what the vault holds")
+    from app.cli_admin import add_admin_commands
+
+    add_admin_commands(commands)
     return parser
 
 
@@ -240,7 +244,9 @@ def _run(args: argparse.Namespace, service) -> int:
         for key, value in service.status().items():
             print(f"{key}: {value}", file=out)
         return 0
-    raise AssertionError(args.command)
+    from app.cli_admin import run_admin_command
+
+    return run_admin_command(args, service, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         service = EnclaveService.open(settings.engine_config(), _passphrase,
                                       prefer_keyring=settings.key_source == "keyring")
+        args.settings = settings
         return _run(args, service)
     except UserError as exc:
         print(f"enclave: error: {exc}", file=sys.stderr)

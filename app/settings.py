@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     threads: int | None = Field(_default("threads"), ge=1, le=256, description="Generation threads.")
     min_relevance: float = Field(_default("min_relevance"), ge=0.0, le=1.0,
                                  description="Below this similarity, answers say they don't know.")
+    api_host: str = Field("127.0.0.1", description="Address the LAN API listens on; "
+                          "0.0.0.0 (or this machine's LAN address) serves other machines.")
+    api_port: int = Field(8765, ge=1, le=65535, description="Port of the LAN API.")
+    api_requests_per_minute: int = Field(600, ge=1, le=100_000, description="Per API key.")
+    api_concurrent_generations: int = Field(2, ge=1, le=64, description="Per API key, "
+                                            "waiting or running.")
+    api_queue_length: int = Field(32, ge=1, le=1024, description="Generations that may wait.")
+    api_max_upload_mb: int = Field(100, ge=1, le=2048, description="Largest upload request.")
+    api_tls_cert: Path | None = Field(None, description="PEM certificate: serve HTTPS.")
+    api_tls_key: Path | None = Field(None, description="PEM private key of the certificate.")
     language: Literal["system", "en", "zh_CN"] = Field(
         "system", description="Language of the desktop app; 'system' follows the locale.")
     theme: Literal["system", "light", "dark"] = Field(

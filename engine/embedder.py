@@ -44,6 +44,10 @@ class Embedder:
         return self._model
 
     @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
     def dimension(self) -> int:
         return int(self.model.get_embedding_dimension())
 

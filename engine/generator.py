@@ -70,3 +70,25 @@ class Generator:
                         break
             finally:
                 pieces.close()
+
+    def stream_chat(self, messages: list[dict], max_tokens: int,
+                    should_stop: Callable[[], bool] = lambda: False) -> Iterator[str]:
+        """Yield the model's reply to a conversation, through the model's chat template."""
+        with self._lock:
+            pieces = self.llama.create_chat_completion(
+                messages, max_tokens=max_tokens, temperature=self.temperature, stream=True,
+                repeat_penalty=1.1,
+            )
+            try:
+                for piece in pieces:
+                    text = piece["choices"][0]["delta"].get("content")
+                    if text:
+                        yield text
+                    if should_stop():
+                        break
+            finally:
+                pieces.close()
+
+    @property
+    def loaded(self) -> bool:
+        return self._llama is not None

@@ -17,7 +17,9 @@ import numpy as np
 
 from . import models
 from . import sources
-from .answers import Answerer, AnswerStream
+from .answers import Answer, Answerer, AnswerStream
+from .apikeys import ApiKeys
+from .audit import AuditLog
 from .chats import ChatStore
 from .chunker import Chunker, embedding_text
 from .config import EngineConfig
@@ -43,6 +45,8 @@ class EnclaveService:
         self.vault = vault
         self.library = Library(vault)
         self.chats = ChatStore(vault)
+        self.api_keys = ApiKeys(vault)
+        self.audit = AuditLog(vault)
         model_dir = models.embedding_model_dir(config.embedding_model)
         self.embedder = embedder or Embedder(model_dir, config.embedding_model,
                                              config.embed_batch_size)
@@ -279,6 +283,40 @@ class EnclaveService:
         if kind != "pdf":
             raise UserError(f"{Path(path).name} is not a PDF: it has no pages to draw.")
         return sources.render_page(path, page, highlight, zoom)
+
+    def chat(self, messages: list[dict], max_tokens: int | None = None) -> AnswerStream:
+        """Plain chat with the model, no documents: `messages` as in OpenAI's API."""
+        roles = {"system", "user", "assistant"}
+        if not messages or any(m.get("role") not in roles or not isinstance(m.get("content"), str)
+                               for m in messages):
+            raise UserError("Messages need a role (system, user or assistant) and text content.")
+        generator = self.answerer.generator
+        stream: AnswerStream
+        pieces = generator.stream_chat(messages, max_tokens or self.config.max_answer_tokens,
+                                       should_stop=lambda: stream.cancelled)
+        question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        stream = AnswerStream(pieces, lambda text: Answer(question, text.strip(), [], False, {}))
+        return stream
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings of texts with the library's model (normalised, as the index uses)."""
+        if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
+            raise UserError("Give one or more non-empty texts to embed.")
+        if len(texts) > 256:
+            raise UserError("At most 256 texts per request.")
+        return self.embedder.encode(texts).tolist()
+
+    def count_tokens(self, text: str) -> int:
+        return self.answerer.generator.count_tokens(text) if text else 0
+
+    def readiness(self) -> dict:
+        """Whether the models are loaded and the index matches the vault."""
+        chunks = self.vault.scalar("SELECT count(*) FROM chunks")
+        return {"vault": True, "embedding_model_loaded": self.embedder.loaded,
+                "generation_model_loaded": self._answerer is not None
+                and self._answerer.generator.loaded,
+                "index_vectors": len(self.index), "chunks": chunks,
+                "index_consistent": len(self.index) == chunks}
 
     # --- library -----------------------------------------------------------------------
 

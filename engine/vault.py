@@ -108,6 +108,32 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX messages_by_chat ON messages(chat_id, id);
     """,
+    # 3: the LAN API's keys (salted hashes only) and its tamper-evident audit log
+    """
+    CREATE TABLE api_keys(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL CHECK(scope IN ('read-only', 'read-write')),
+        prefix TEXT NOT NULL UNIQUE,
+        salt BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE TABLE audit_log(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        key_name TEXT,
+        client TEXT NOT NULL,
+        method TEXT NOT NULL,
+        route TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        latency_ms REAL NOT NULL,
+        documents TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,76 @@
+"""`enclave keys`, `enclave audit` and `enclave serve` from a fresh shell."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.test_cli import ROOT, enclave
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_keys_are_shown_once_listed_without_secret_and_revoked(tmp_path):
+    data = tmp_path / "data"
+    created = enclave(data, "keys", "create", "build-bot", "--scope", "read-write")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("enc_") and "cannot be shown again" in created.stderr
+    listed = enclave(data, "keys", "list")
+    assert "build-bot\tread-write" in listed.stdout and key[13:] not in listed.stdout
+    duplicate = enclave(data, "keys", "create", "build-bot")
+    assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
+    bad = enclave(data, "keys", "create", "has space")
+    assert bad.returncode == 2 and "key name" in bad.stderr
+    assert enclave(data, "keys", "revoke", "build-bot").returncode == 0
+    assert "revoked" in enclave(data, "keys", "list").stdout
+    missing = enclave(data, "keys", "revoke", "nobody")
+    assert missing.returncode == 2 and "no key named" in missing.stderr
+    raw = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
+    assert key.encode() not in raw and key[13:].encode() not in raw
+
+
+def test_serve_then_audit_verify_and_export(tmp_path):
+    data, port = tmp_path / "data", free_port()
+    key = enclave(data, "keys", "create", "reader").stdout.strip()
+    env = {**os.environ, "ENCLAVE_PASSPHRASE": "correct horse battery", "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data), "serve",
+                               "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        banner = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in banner and "this machine only" in banner
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for _ in range(100):
+                try:
+                    if http.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert http.get("/v1/collections", headers={"Authorization": f"Bearer {key}"}
+                            ).status_code == 200
+            assert http.get("/v1/collections").status_code == 401
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    assert enclave(data, "audit", "verify").stdout.startswith("The audit log is intact: 2 entries")
+    export = enclave(data, "audit", "export", str(tmp_path / "audit.csv"))
+    assert export.returncode == 0
+    lines = (tmp_path / "audit.csv").read_text().splitlines()
+    assert lines[0].startswith("id,time_utc,key,client") and len(lines) == 3
+    assert ",reader,127.0.0.1,GET,/v1/collections,200," in lines[1]
+
+
+def test_serve_refuses_half_a_tls_pair(tmp_path):
+    result = enclave(tmp_path / "data", "serve", "--tls-cert", str(tmp_path / "cert.pem"))
+    assert result.returncode == 2 and "certificate and its private key" in result.stderr
