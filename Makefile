@@ -31,8 +31,10 @@ $(R_MANUALS):
 run: install
 	$(BIN)/enclave-desktop
 
+# The LAN API, headless (127.0.0.1:8765 unless ENCLAVE_API_HOST / ENCLAVE_API_PORT say
+# otherwise; create a key first with `$(BIN)/enclave keys create NAME`).
 serve: install
-	@echo "The LAN API arrives with a later milestone; meanwhile: $(BIN)/enclave --help"
+	$(BIN)/enclave serve
 
 test: install $(R_MANUALS)
 	$(BIN)/lint-imports
@@ -43,6 +45,7 @@ bench: install $(R_MANUALS)
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/answer_quality.py
 	$(BIN)/python bench/window_startup.py
+	$(BIN)/python bench/api_load.py
 
 # PNGs of the app driven under Xvfb, into docs/screenshots (README shows them).
 screenshots: install

@@ -68,6 +68,24 @@ class DesktopBackend:
     def engine_config(self):
         return self.settings.engine_config()
 
+    # --- the LAN API ---------------------------------------------------------------------
+
+    def start_api(self, service: EnclaveService):
+        """Serve the LAN API from the app, with the saved host and port; returns the
+        running server (`url`, `on_lan`, `stop()`). Call off the GUI thread."""
+        from app.server import ApiServer
+
+        self.stop_api()
+        server = ApiServer(service, self.settings)
+        server.start()
+        self.api_server = server
+        return server
+
+    def stop_api(self) -> None:
+        server, self.api_server = getattr(self, "api_server", None), None
+        if server is not None:
+            server.stop()
+
     # --- models ----------------------------------------------------------------------
 
     def check_models(self) -> list[tuple[str, str | None]]:

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     threads: int | None = Field(_default("threads"), ge=1, le=256, description="Generation threads.")
     min_relevance: float = Field(_default("min_relevance"), ge=0.0, le=1.0,
                                  description="Below this similarity, answers say they don't know.")
+    api_enabled: bool = Field(False, description="Serve the LAN API while the desktop app runs.")
     api_host: str = Field("127.0.0.1", description="Address the LAN API listens on; "
                           "0.0.0.0 (or this machine's LAN address) serves other machines.")
     api_port: int = Field(8765, ge=1, le=65535, description="Port of the LAN API.")

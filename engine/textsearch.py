@@ -12,6 +12,17 @@ import re
 
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# English function words: they match nearly every chunk, which makes FTS5 score the whole
+# library for each query, and BM25 gives them almost no weight anyway.
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its
+itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours yourself yourselves
+""".split())
 
 
 def _bigrams(run: str) -> str:
@@ -26,11 +37,13 @@ def index_terms(text: str) -> str:
 
 
 def match_query(query: str) -> str | None:
-    """An FTS5 MATCH expression: any of the query's terms (BM25 ranks the overlap)."""
+    """An FTS5 MATCH expression: any of the query's terms but English function words
+    (BM25 ranks the overlap)."""
     terms: list[str] = []
     for word in _WORD.findall(index_terms(query).lower()):
         if word not in terms:
             terms.append(word)
     if not terms:
         return None
+    terms = [t for t in terms if t not in STOPWORDS] or terms  # "to be or not to be" stays
     return " OR ".join(f'"{term}"' for term in terms)

@@ -277,6 +277,7 @@ class MainWindow(QMainWindow):
         self.chat.stop()
         self.documents.cancel_import()
         self.tasks.wait()
+        self.backend.stop_api()
         if self.service is not None:
             self.service.close()
             self.service = None

@@ -1,6 +1,6 @@
 """The settings tab: language and theme, the answer model and its generation settings,
-the embedding model (changing it re-embeds the library), the data directory, and the
-places where the LAN API, backups, monitoring and cost settings will live.
+the embedding model (changing it re-embeds the library), the data directory, the LAN
+API (ui/api_panel.py), and the places where backups, monitoring and cost will live.
 
 Changes are validated and saved by the app's settings (`backend.save`); a bad value is
 shown next to the Apply button and nothing is saved.
@@ -20,6 +20,7 @@ from engine.errors import Cancelled, UserError
 from engine.ingest import CancelToken
 from engine.service import EnclaveService
 
+from .api_panel import ApiPanel
 from .i18n import LANGUAGES
 from .worker import Tasks
 
@@ -106,8 +107,10 @@ class SettingsPanel(QWidget):
         storage_layout.addLayout(storage_row)
         storage_layout.addWidget(self.data_dir_note)
 
-        self.later = [QGroupBox() for _ in range(4)]
-        self.later_notes = [QLabel() for _ in range(4)]
+        self.api = ApiPanel(backend, tasks)
+        self.api.errorRaised.connect(self.errorRaised)
+        self.later = [QGroupBox() for _ in range(3)]
+        self.later_notes = [QLabel() for _ in range(3)]
         for box, note in zip(self.later, self.later_notes):
             note.setWordWrap(True)
             QVBoxLayout(box).addWidget(note)
@@ -126,7 +129,8 @@ class SettingsPanel(QWidget):
 
         content = QWidget()
         column = QVBoxLayout(content)
-        for box in (self.appearance, self.generation, self.embedding, self.storage, *self.later):
+        for box in (self.appearance, self.generation, self.embedding, self.storage, self.api,
+                    *self.later):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()
@@ -165,7 +169,6 @@ class SettingsPanel(QWidget):
             "Where the encrypted library lives. A change takes effect when Enclave starts "
             "again; the current library stays where it is."))
         for box, note, (title, text) in zip(self.later, self.later_notes, (
-                (self.tr("LAN API"), self.tr("Serving other machines on the network arrives in a later version.")),
                 (self.tr("Backups"), self.tr("Scheduled encrypted backups arrive in a later version.")),
                 (self.tr("Monitoring"), self.tr("Health charts and alerts arrive in a later version.")),
                 (self.tr("Cost"), self.tr("The cost panel arrives in a later version.")))):
@@ -187,6 +190,7 @@ class SettingsPanel(QWidget):
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
         self.embedding.setEnabled(service is not None)
+        self.api.set_service(service)
 
     def load(self) -> None:
         """Show the saved settings (dropping unapplied edits)."""

@@ -2,6 +2,176 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ApiPanel</name>
+    <message>
+        <source>LAN API</source>
+        <translation>局域网 API</translation>
+    </message>
+    <message>
+        <source>Serve the API</source>
+        <translation>提供 API 服务</translation>
+    </message>
+    <message>
+        <source>On (other programs can search and ask with an API key)</source>
+        <translation>开启（其他程序可凭 API 密钥检索和提问）</translation>
+    </message>
+    <message>
+        <source>Reachable from</source>
+        <translation>可访问范围</translation>
+    </message>
+    <message>
+        <source>This computer only</source>
+        <translation>仅本机</translation>
+    </message>
+    <message>
+        <source>The local network</source>
+        <translation>局域网</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>API keys</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Scope</source>
+        <translation>权限</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>创建时间</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Name of a new key, e.g. reporting-server</source>
+        <translation>新密钥的名称，例如 reporting-server</translation>
+    </message>
+    <message>
+        <source>Read-only (search, ask)</source>
+        <translation>只读（检索、提问）</translation>
+    </message>
+    <message>
+        <source>Read-write (also upload, delete)</source>
+        <translation>读写（还可上传、删除）</translation>
+    </message>
+    <message>
+        <source>Create key</source>
+        <translation>创建密钥</translation>
+    </message>
+    <message>
+        <source>Revoke</source>
+        <translation>吊销</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy this key now: it is not stored and will not be shown again.</source>
+        <translation>请立即复制此密钥：它不会被保存，也不会再次显示。</translation>
+    </message>
+    <message>
+        <source>Audit log…</source>
+        <translation>审计日志…</translation>
+    </message>
+    <message>
+        <source>Any machine on the network that has a key can reach the library. Traffic is not encrypted unless a certificate is set (see README).</source>
+        <translation>网络中任何持有密钥的计算机都可以访问资料库。除非配置了证书，否则传输不加密（见 README）。</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>on the local network</source>
+        <translation>在局域网上</translation>
+    </message>
+    <message>
+        <source>on this computer only</source>
+        <translation>仅在本机</translation>
+    </message>
+    <message>
+        <source>Running {0} at {1} — documentation at {1}/docs</source>
+        <translation>正在{0}运行，地址 {1} — 文档见 {1}/docs</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>revoked</source>
+        <translation>已吊销</translation>
+    </message>
+</context>
+<context>
+    <name>AuditDialog</name>
+    <message>
+        <source>API audit log</source>
+        <translation>API 审计日志</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>密钥</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态码</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>毫秒</translation>
+    </message>
+    <message>
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>校验</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Intact: no entry was changed or deleted.</source>
+        <translation>完好：没有任何条目被修改或删除。</translation>
+    </message>
+    <message>
+        <source>Export the audit log</source>
+        <translation>导出审计日志</translation>
+    </message>
+    <message>
+        <source>Exported {0} entries.</source>
+        <translation>已导出 {0} 条记录。</translation>
+    </message>
+</context>
+<context>
     <name>ChatPanel</name>
     <message>
         <source>Search conversations</source>
@@ -457,14 +627,6 @@
     <message>
         <source>Where the encrypted library lives. A change takes effect when Enclave starts again; the current library stays where it is.</source>
         <translation>加密资料库的存放位置。更改将在 Enclave 下次启动时生效；当前资料库保持原位。</translation>
-    </message>
-    <message>
-        <source>LAN API</source>
-        <translation>局域网 API</translation>
-    </message>
-    <message>
-        <source>Serving other machines on the network arrives in a later version.</source>
-        <translation>为网络中的其他计算机提供服务的功能将在后续版本中提供。</translation>
     </message>
     <message>
         <source>Backups</source>

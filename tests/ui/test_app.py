@@ -282,3 +282,45 @@ def test_dark_theme_and_back(qtbot, open_window, qapp):
     settings.theme.setCurrentIndex(settings.theme.findData("light"))
     settings.apply()
     assert qapp.palette().window().color().lightness() > 200
+
+
+def test_the_lan_api_is_served_from_the_app_with_keys_made_there(qtbot, open_window):
+    import httpx
+
+    from tests.api.test_cli_api import free_port
+
+    window = open_window()
+    set_up_library(qtbot, window)
+    panel = window.settings.api
+    window.tabs.setCurrentWidget(window.settings)
+    assert panel.status.text() == "Stopped." and not panel.warning.isVisible()
+    panel.port.setValue(free_port())
+    panel.enabled.setChecked(True)
+    qtbot.waitUntil(lambda: panel.server is not None, timeout=15_000)
+    url = panel.server.url
+    assert f"Running on this computer only at {url}" in panel.status.text()
+    assert window.backend.settings.api_enabled
+    panel.key_name.setText("reporting")
+    panel.key_scope.setCurrentIndex(panel.key_scope.findData("read-write"))
+    panel.create_button.click()
+    qtbot.waitUntil(lambda: panel.new_key.isVisibleTo(panel), timeout=10_000)
+    key = panel.new_key.text()
+    headers = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{url}/v1/collections", headers=headers).status_code == 200
+    qtbot.waitUntil(lambda: panel.keys.rowCount() == 1)
+    panel.keys.selectRow(0)
+    panel.revoke_button.click()
+    qtbot.waitUntil(lambda: panel.keys.item(0, 3) is not None
+                    and panel.keys.item(0, 3).text() == "revoked", timeout=10_000)
+    assert httpx.get(f"{url}/v1/collections", headers=headers).status_code == 401
+    panel.show_audit()
+    dialog = panel.audit_dialog
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=15_000)
+    dialog.verify()
+    qtbot.waitUntil(lambda: dialog.result.text().startswith("Intact"), timeout=15_000)
+    panel.enabled.setChecked(False)
+    qtbot.waitUntil(lambda: panel.server is None, timeout=15_000)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/health")
+    panel.scope.setCurrentIndex(1)
+    assert panel.warning.isVisibleTo(panel) and "network" in panel.warning.text()

@@ -1,0 +1,321 @@
+"""The LAN API box of the settings tab: serving on/off with its address and status, the
+API keys (create, shown once; revoke), and the audit log (view, verify, export CSV).
+
+The server itself is the app's (`backend.start_api`); this panel only asks for it, on a
+worker thread, and shows what it says.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QFileDialog,
+                               QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from engine.service import EnclaveService
+
+from .worker import Tasks
+
+ERROR_STYLE = "color: #d93025;"
+WARNING_STYLE = "color: #b06000;"
+
+
+class AuditDialog(QDialog):
+    """The newest entries of the audit log, its verification and a CSV export."""
+
+    def __init__(self, tasks: Tasks, service: EnclaveService, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tasks, self.service = tasks, service
+        self.resize(900, 500)
+        self.table = QTableWidget(0, 7)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.Stretch)
+        self.result = QLabel()
+        self.verify_button = QPushButton()
+        self.verify_button.clicked.connect(self.verify)
+        self.export_button = QPushButton()
+        self.export_button.clicked.connect(self.export)
+        row = QHBoxLayout()
+        row.addWidget(self.result, 1)
+        row.addWidget(self.verify_button)
+        row.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(row)
+        self.retranslate()
+        tasks.run(lambda _: service.audit.entries(limit=500), on_result=self._show)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("API audit log"))
+        self.table.setHorizontalHeaderLabels([self.tr("Time"), self.tr("Key"), self.tr("Client"),
+                                              self.tr("Request"), self.tr("Status"),
+                                              self.tr("ms"), self.tr("Documents")])
+        self.verify_button.setText(self.tr("Verify"))
+        self.export_button.setText(self.tr("Export CSV…"))
+
+    def _show(self, entries: list[dict]) -> None:
+        self.table.setRowCount(len(entries))
+        for r, e in enumerate(entries):
+            cells = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e["at"])), e["key_name"] or "—",
+                     e["client"], f"{e['method']} {e['route']}", str(e["status"]),
+                     f"{e['latency_ms']:.0f}", e["documents"].strip("[]")]
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+
+    def verify(self) -> None:
+        self.tasks.run(lambda _: self.service.audit.verify(), on_result=self._verified)
+
+    def _verified(self, problems: list[str]) -> None:
+        self.result.setStyleSheet(ERROR_STYLE if problems else "")
+        self.result.setText("\n".join(problems) if problems else
+                            self.tr("Intact: no entry was changed or deleted."))
+
+    def export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export the audit log"),
+                                              "enclave-audit.csv", "CSV (*.csv)")
+        if path:
+            def write(_):
+                with Path(path).open("w", newline="", encoding="utf-8") as f:
+                    return self.service.audit.export_csv(f)
+            self.tasks.run(write, on_result=lambda n: self.result.setText(
+                self.tr("Exported {0} entries.").format(n)))
+
+
+class ApiPanel(QGroupBox):
+    errorRaised = Signal(object)
+
+    def __init__(self, backend, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.backend, self.tasks = backend, tasks
+        self.service: EnclaveService | None = None
+        self.server = None
+        self.enabled = QCheckBox()
+        self.enabled.toggled.connect(self._toggled)
+        self.scope = QComboBox()
+        self.scope.addItem("", "127.0.0.1")
+        self.scope.addItem("", "0.0.0.0")
+        self.port = QSpinBox(minimum=1024, maximum=65535)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.scope.currentIndexChanged.connect(self._update_warning)
+
+        self.keys = QTableWidget(0, 4)
+        self.keys.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.keys.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.keys.verticalHeader().hide()
+        self.keys.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.keys.setMaximumHeight(150)
+        self.key_name = QLineEdit()
+        self.key_scope = QComboBox()
+        self.key_scope.addItem("", "read-only")
+        self.key_scope.addItem("", "read-write")
+        self.create_button = QPushButton()
+        self.create_button.clicked.connect(self.create_key)
+        self.revoke_button = QPushButton()
+        self.revoke_button.clicked.connect(self.revoke_key)
+        self.new_key = QLineEdit()
+        self.new_key.setReadOnly(True)
+        self.new_key.hide()
+        self.copy_key = QPushButton()
+        self.copy_key.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.new_key.text()))
+        self.copy_key.hide()
+        self.new_key_note = QLabel()
+        self.new_key_note.setStyleSheet(WARNING_STYLE)
+        self.new_key_note.hide()
+        self.key_error = QLabel()
+        self.key_error.setStyleSheet(ERROR_STYLE)
+        self.audit_button = QPushButton()
+        self.audit_button.clicked.connect(self.show_audit)
+
+        form = QFormLayout()
+        self.serve_label, self.scope_label, self.port_label = QLabel(), QLabel(), QLabel()
+        form.addRow(self.serve_label, self.enabled)
+        form.addRow(self.scope_label, self.scope)
+        form.addRow(self.port_label, self.port)
+        create_row = QHBoxLayout()
+        create_row.addWidget(self.key_name, 1)
+        create_row.addWidget(self.key_scope)
+        create_row.addWidget(self.create_button)
+        create_row.addWidget(self.revoke_button)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.new_key, 1)
+        key_row.addWidget(self.copy_key)
+        self.keys_label = QLabel()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.status)
+        layout.addWidget(self.keys_label)
+        layout.addWidget(self.keys)
+        layout.addLayout(create_row)
+        layout.addLayout(key_row)
+        layout.addWidget(self.new_key_note)
+        layout.addWidget(self.key_error)
+        layout.addWidget(self.audit_button, 0, Qt.AlignLeft)
+        settings = backend.settings
+        self.scope.setCurrentIndex(0 if settings.api_host in ("127.0.0.1", "localhost") else 1)
+        self.port.setValue(settings.api_port)
+        self.retranslate()
+        self._set_enabled()
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("LAN API"))
+        self.serve_label.setText(self.tr("Serve the API"))
+        self.enabled.setText(self.tr("On (other programs can search and ask with an API key)"))
+        self.scope_label.setText(self.tr("Reachable from"))
+        self.scope.setItemText(0, self.tr("This computer only"))
+        self.scope.setItemText(1, self.tr("The local network"))
+        self.port_label.setText(self.tr("Port"))
+        self.keys_label.setText(self.tr("API keys"))
+        self.keys.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Scope"),
+                                             self.tr("Created"), self.tr("State")])
+        self.key_name.setPlaceholderText(self.tr("Name of a new key, e.g. reporting-server"))
+        self.key_scope.setItemText(0, self.tr("Read-only (search, ask)"))
+        self.key_scope.setItemText(1, self.tr("Read-write (also upload, delete)"))
+        self.create_button.setText(self.tr("Create key"))
+        self.revoke_button.setText(self.tr("Revoke"))
+        self.copy_key.setText(self.tr("Copy"))
+        self.new_key_note.setText(self.tr("Copy this key now: it is not stored and will not be "
+                                          "shown again."))
+        self.audit_button.setText(self.tr("Audit log…"))
+        self._update_warning()
+        self._show_status()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def set_service(self, service: EnclaveService | None) -> None:
+        self.service = service
+        self._set_enabled()
+        if service is None:
+            return
+        self.reload_keys()
+        if self.server is not None or self.backend.settings.api_enabled:
+            self._start()  # a new service (settings changed) is served in place of the old
+
+    def _set_enabled(self) -> None:
+        ready = self.service is not None
+        for widget in (self.enabled, self.create_button, self.revoke_button, self.audit_button,
+                       self.key_name):
+            widget.setEnabled(ready)
+        self.scope.setEnabled(self.server is None)
+        self.port.setEnabled(self.server is None)
+
+    def _update_warning(self) -> None:
+        lan = self.scope.currentData() == "0.0.0.0"
+        self.warning.setText(self.tr("Any machine on the network that has a key can reach the "
+                                     "library. Traffic is not encrypted unless a certificate "
+                                     "is set (see README).") if lan else "")
+        self.warning.setVisible(lan)
+
+    # --- serving -----------------------------------------------------------------------
+
+    def _toggled(self, on: bool) -> None:
+        if on and self.server is None:
+            try:
+                self.backend.save(api_enabled=True, api_host=self.scope.currentData(),
+                                  api_port=self.port.value())
+            except Exception as exc:  # a SettingsError, shown like any other
+                self.errorRaised.emit(exc)
+                return
+            self._start()
+        elif not on and self.server is not None:
+            self.backend.save(api_enabled=False)
+            backend = self.backend
+            self.tasks.run(lambda _: backend.stop_api(), on_finished=self._stopped)
+
+    def _start(self) -> None:
+        service, backend = self.service, self.backend
+        if service is None:
+            return
+        self.status.setText(self.tr("Starting…"))
+        self.tasks.run(lambda _: backend.start_api(service), on_result=self._started,
+                       on_error=self._failed)
+
+    def _started(self, server) -> None:
+        self.server = server
+        self.enabled.blockSignals(True)
+        self.enabled.setChecked(True)
+        self.enabled.blockSignals(False)
+        self._set_enabled()
+        self._show_status()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.server = None
+        self.enabled.blockSignals(True)
+        self.enabled.setChecked(False)
+        self.enabled.blockSignals(False)
+        self.status.setStyleSheet(ERROR_STYLE)
+        self.status.setText(str(exc))
+        self._set_enabled()
+
+    def _stopped(self) -> None:
+        self.server = None
+        self._set_enabled()
+        self._show_status()
+
+    def _show_status(self) -> None:
+        self.status.setStyleSheet("")
+        if self.server is None:
+            self.status.setText(self.tr("Stopped."))
+        else:
+            where = (self.tr("on the local network") if self.server.on_lan
+                     else self.tr("on this computer only"))
+            self.status.setText(self.tr("Running {0} at {1} — documentation at {1}/docs")
+                                .format(where, self.server.url))
+
+    # --- keys ----------------------------------------------------------------------------
+
+    def reload_keys(self) -> None:
+        service = self.service
+        if service is not None:
+            self.tasks.run(lambda _: service.api_keys.list(), on_result=self._show_keys)
+
+    def _show_keys(self, keys) -> None:
+        self.keys.setRowCount(len(keys))
+        for r, key in enumerate(keys):
+            cells = [key.name, key.scope, time.strftime("%Y-%m-%d", time.localtime(key.created_at)),
+                     self.tr("active") if key.active else self.tr("revoked")]
+            for c, text in enumerate(cells):
+                self.keys.setItem(r, c, QTableWidgetItem(text))
+
+    def create_key(self) -> None:
+        service, name, scope = self.service, self.key_name.text().strip(), self.key_scope.currentData()
+        if service is None:
+            return
+        self.key_error.clear()
+        self.tasks.run(lambda _: service.api_keys.create(name, scope)[1],
+                       on_result=self._created, on_error=lambda exc: self.key_error.setText(str(exc)))
+
+    def _created(self, key: str) -> None:
+        self.key_name.clear()
+        self.new_key.setText(key)
+        for widget in (self.new_key, self.copy_key, self.new_key_note):
+            widget.show()
+        self.reload_keys()
+
+    def revoke_key(self) -> None:
+        rows = self.keys.selectionModel().selectedRows()
+        service = self.service
+        if not rows or service is None:
+            return
+        name = self.keys.item(rows[0].row(), 0).text()
+        self.tasks.run(lambda _: service.api_keys.revoke(name), on_result=lambda _: self.reload_keys(),
+                       on_error=lambda exc: self.key_error.setText(str(exc)))
+
+    def show_audit(self) -> None:
+        if self.service is not None:
+            self.audit_dialog = AuditDialog(self.tasks, self.service, self)
+            self.audit_dialog.show()
