@@ -24,6 +24,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.formparsers import MultiPartParser
 from pydantic import BaseModel, Field
 
 from engine.apikeys import ApiKey
@@ -81,6 +82,10 @@ class CollectionRequest(BaseModel):
 
 def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI:
     limits = limits or Limits()
+    # Uploads stay in memory while the request is parsed, instead of spooling to the
+    # system's temporary folder (unencrypted, and not cleaned up by us); the size check
+    # in `observe` bounds them.
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limits.max_upload_bytes)
     metrics = Metrics()
     rate = RateLimiter(limits.requests_per_minute)
     queue = GenerationQueue(limits.queue_length, limits.concurrent_generations)

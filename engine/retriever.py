@@ -20,6 +20,7 @@ from .vector_index import VectorIndex
 
 FUSIONS = ("weighted", "rrf", "dense", "bm25")
 _RRF_K = 60
+COMMON_TERM_SHARE = 0.2
 
 
 class HybridRetriever:
@@ -46,15 +47,29 @@ class HybridRetriever:
 
     def bm25(self, query: str, limit: int, scope: tuple[str, tuple]) -> list[tuple[int, float]]:
         """(chunk id, BM25 score, higher is better) for the best full-text matches."""
-        expression = textsearch.match_query(query)
-        if expression is None:
+        terms = self._selective(textsearch.query_terms(query))
+        if not terms:
             return []
+        expression = textsearch.match_expression(terms)
         scope_sql, scope_params = scope
         where = f" AND rowid IN ({scope_sql})" if scope_sql else ""
         # FTS5's bm25() is negative, best first
         return self.vault.rows(
             f"SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?{where} "
             "ORDER BY bm25(chunks_fts) LIMIT ?", (expression, *scope_params, limit))
+
+    def _selective(self, terms: list[str]) -> list[str]:
+        """Leave out terms found in more than COMMON_TERM_SHARE of the chunks (such as "r"
+        in the R manuals): BM25 gives them little weight, but matching them makes FTS5
+        score most of the library. The rarest term stays if all are common."""
+        if len(terms) < 2:
+            return terms
+        marks = ",".join("?" * len(terms))
+        frequency = dict(self.vault.rows(
+            f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", tuple(terms)))
+        limit = COMMON_TERM_SHARE * (self.vault.scalar("SELECT count(*) FROM chunks") or 1)
+        kept = [t for t in terms if frequency.get(t, 0) <= limit]
+        return kept or [min(terms, key=lambda t: frequency.get(t, 0))]
 
     def search(self, query: str, k: int = 5, collection_ids: list[int] | None = None,
                document_ids: list[int] | None = None) -> list[SearchHit]:

@@ -36,14 +36,20 @@ def index_terms(text: str) -> str:
     return _CJK_RUN.sub(lambda m: f" {_bigrams(m.group())} ", text)
 
 
-def match_query(query: str) -> str | None:
-    """An FTS5 MATCH expression: any of the query's terms but English function words
-    (BM25 ranks the overlap)."""
+def query_terms(query: str) -> list[str]:
+    """The query's distinct terms, without English function words (unless that is all)."""
     terms: list[str] = []
     for word in _WORD.findall(index_terms(query).lower()):
         if word not in terms:
             terms.append(word)
-    if not terms:
-        return None
-    terms = [t for t in terms if t not in STOPWORDS] or terms  # "to be or not to be" stays
+    return [t for t in terms if t not in STOPWORDS] or terms  # "to be or not to be" stays
+
+
+def match_expression(terms: list[str]) -> str:
+    """An FTS5 MATCH expression for any of the terms (BM25 ranks the overlap)."""
     return " OR ".join(f'"{term}"' for term in terms)
+
+
+def match_query(query: str) -> str | None:
+    terms = query_terms(query)
+    return match_expression(terms) if terms else None

@@ -134,6 +134,10 @@ MIGRATIONS: list[str] = [
         hash TEXT NOT NULL
     );
     """,
+    # 4: document frequencies of the full-text terms (a view over the FTS5 index)
+    """
+    CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

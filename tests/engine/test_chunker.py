@@ -77,5 +77,6 @@ def test_a_sentence_longer_than_a_chunk_is_cut_at_tokens(chunker):
 
 def test_cjk_terms_are_bigrams_and_queries_quote_terms():
     assert textsearch.index_terms("冷却塔 fan") .split() == ["冷却", "却塔", "fan"]
-    assert textsearch.match_query('风机 "pump" OR NOT') == '"风机" OR "pump" OR "or" OR "not"'
+    assert textsearch.match_query('风机 "pump" OR NOT the') == '"风机" OR "pump"'
+    assert textsearch.match_query('to be or not') == '"to" OR "be" OR "or" OR "not"'
     assert textsearch.match_query("?!  ") is None
