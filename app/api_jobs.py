@@ -2,12 +2,16 @@
 
 Uploaded files are written to a private folder inside the data directory only for as
 long as their ingest takes, then removed: the vault keeps the text, encrypted, and
-nothing readable stays on disk. A job's progress and per-file results are kept in
+nothing readable stays on disk. They are ingested from one folder per collection, so a
+file uploaded again under the same name updates its document (or is skipped when
+unchanged) instead of adding a second one. A job's progress and per-file results are kept in
 memory for the clients polling `GET /v1/jobs/{id}`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import threading
 import time
@@ -64,18 +68,28 @@ class Jobs:
                             entry["reason"] = p.reason
 
         job["state"] = "running"
+        # One place per collection, so that a file uploaded again under the same name
+        # replaces its earlier version (jobs run one at a time: no two share it).
+        place = self.folder / "in" / hashlib.sha256(job["collection"].encode()).hexdigest()[:16]
+        place.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files = []
         try:
-            report = self.service.ingest([folder], job["collection"], progress)
+            for name in job["files"]:
+                os.replace(folder / name, place / name)
+                files.append(place / name)
+            report = self.service.ingest(files, job["collection"], progress)
             with self._lock:
                 for path, reason in report.failed:
                     job["files"][Path(path).name].update(state="failed", reason=reason)
                 job.update(state="done", chunks=report.chunks,
                            document_ids=[d.id for d in self.service.documents(job["collection"])
-                                         if Path(d.path).parent == folder])
+                                         if d.path in {str(f) for f in files}])
         except Exception as exc:  # reported to the client polling the job
             with self._lock:
                 job.update(state="failed", error=str(exc))
         finally:
+            for path in files:
+                path.unlink(missing_ok=True)
             shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> None:

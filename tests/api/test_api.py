@@ -58,7 +58,16 @@ def test_upload_job_search_delete(api, keys, tmp_path, service):
         assert hits[0]["document"] == "pumps.pdf" and hits[0]["page"] == 2
         listed = http.get("/v1/documents", params={"collection": "plant"}).json()["documents"]
         assert [d["name"] for d in listed] == ["pumps.pdf"]
-        assert not any((service.config.data_dir / "uploads").iterdir())  # nothing left on disk
+        uploads = service.config.data_dir / "uploads"
+        assert not [p for p in uploads.rglob("*") if p.is_file()]  # nothing left on disk
+        again = http.post("/v1/documents", data={"collection": "plant"}, files=[
+            ("files", ("pumps.pdf", pdf.read_bytes(), "application/pdf"))]).json()
+        for _ in range(300):
+            if http.get(f"/v1/jobs/{again['id']}").json()["state"] == "done":
+                break
+            time.sleep(0.1)
+        files = http.get(f"/v1/jobs/{again['id']}").json()["files"]
+        assert files[0]["state"] == "skipped"  # the same file again: not a second document
         assert http.delete(f"/v1/documents/{listed[0]['id']}").json() == {"deleted": listed[0]["id"]}
         assert http.get("/v1/documents").json()["documents"] == []
         assert http.post("/v1/search", json={"query": "relief valve"}).json()["hits"] == []
