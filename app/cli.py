@@ -84,9 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sync", help="bring linked collections in line with their folders")
     p.add_argument("collection", nargs="?")
     commands.add_parser("status", help="what the vault holds")
-    from app.cli_admin import add_admin_commands
+    from app.cli_admin import add_admin_commands, add_backup_commands
 
     add_admin_commands(commands)
+    add_backup_commands(commands)
     return parser
 
 
@@ -266,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     service = None
     try:
+        if args.command == "restore":
+            from app.cli_admin import restore
+
+            return restore(args, settings, _passphrase, sys.stdout)
         service = EnclaveService.open(settings.engine_config(), _passphrase,
                                       prefer_keyring=settings.key_source == "keyring")
         args.settings = settings

@@ -1,10 +1,11 @@
-"""The `enclave` commands of the LAN API: serve, keys (create, list, revoke) and audit
-(verify, export)."""
+"""The `enclave` commands for the administrator: the LAN API (serve, keys, audit) and
+backups (backup, backups list/verify, restore)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from engine.errors import UserError
@@ -34,7 +35,31 @@ def add_admin_commands(commands) -> None:
     p.add_argument("file", nargs="?", type=Path, help="CSV file (default: standard output)")
 
 
+def add_backup_commands(commands) -> None:
+    p = commands.add_parser("backup", help="write a verified backup, then prune old ones")
+    p.add_argument("--to", type=Path, help="folder for backups (default: the backup_dir setting)")
+    backups = commands.add_parser("backups", help="list or verify backups")
+    actions = backups.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = actions.add_parser("list", help="backups in a folder, newest first")
+    p.add_argument("--in", dest="folder", type=Path, help="default: the backup_dir setting")
+    p = actions.add_parser("verify", help="check a backup (default: the newest)")
+    p.add_argument("path", nargs="?", type=Path)
+    p = commands.add_parser("restore", help="restore a backup into --data-dir (may be new)")
+    p.add_argument("path", type=Path)
+    p.add_argument("--recovery-key", help="for a library whose key was in a keyring "
+                   "(else ENCLAVE_PASSPHRASE or a prompt gives the passphrase)")
+
+
+def _backup_dir(given: Path | None, settings) -> Path:
+    folder = given or settings.backup_dir
+    if folder is None:
+        raise UserError("Choose where backups go: --to/--in DIR, or set ENCLAVE_BACKUP_DIR.")
+    return folder.expanduser()
+
+
 def run_admin_command(args: argparse.Namespace, service, out) -> int:
+    if args.command in ("backup", "backups"):
+        return _backups(args, service, out)
     if args.command == "keys":
         return _keys(args, service, out)
     if args.command == "audit":
@@ -42,6 +67,68 @@ def run_admin_command(args: argparse.Namespace, service, out) -> int:
     if args.command == "serve":
         return _serve(args, service, out)
     raise AssertionError(args.command)
+
+
+def _backups(args, service, out) -> int:
+    from app import __version__
+    from engine import backups
+
+    settings = args.settings
+    if args.command == "backup":
+        folder = _backup_dir(args.to, settings)
+        made = service.backup(folder, __version__)
+        counts = backups.read_manifest(made).counts
+        removed = backups.prune(folder, settings.backup_keep_daily, settings.backup_keep_weekly,
+                                settings.backup_keep_monthly)
+        print(f"Backed up and verified: {made} ({counts['documents']} documents, "
+              f"{counts['chunks']} chunks); {len(removed)} old backup(s) pruned.", file=out)
+        return 0
+    if args.action == "list":
+        for path, manifest in backups.list_backups(_backup_dir(args.folder, settings)):
+            if manifest is None:
+                print(f"{path.name}\tDAMAGED (unreadable manifest)", file=out)
+            else:
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(manifest.created_at))
+                print(f"{path.name}\t{when}\t{manifest.counts.get('documents', 0)} documents\t"
+                      f"key: {manifest.key_method}", file=out)
+        return 0
+    path = args.path
+    if path is None:
+        found = backups.list_backups(_backup_dir(None, settings))
+        if not found:
+            raise UserError("There is no backup to verify.")
+        path = found[0][0]
+    manifest = service.verify_backup(path)
+    print(f"{path.name} is intact: {manifest.counts['documents']} documents, "
+          f"{manifest.counts['chunks']} chunks, integrity check ok.", file=out)
+    return 0
+
+
+def restore(args, settings, passphrase, out) -> int:
+    """Restore without opening the library first (the data directory may be empty)."""
+    from engine import backups
+
+    data_dir = settings.engine_config().data_dir
+    manifest = backups.read_manifest(args.path)
+    if args.recovery_key:
+        key = backups.backup_key(args.path, recovery_key=args.recovery_key)
+    elif manifest.key_method == "passphrase":
+        key = backups.backup_key(args.path, passphrase=passphrase(False))
+    else:
+        raise UserError("This backup's key was kept in a keyring: give --recovery-key.")
+    aside = backups.restore_backup(args.path, data_dir, key)
+    how = backups.adopt_key(data_dir, key, new_passphrase=(
+        passphrase(True) if manifest.key_method == "keyring" and not _keyring() else None))
+    print(f"Restored {args.path.name} into {data_dir} ({manifest.counts['documents']} documents; "
+          f"unlocked with the {how})." + (f" The previous data is kept in {aside}." if aside
+                                          else ""), file=out)
+    return 0
+
+
+def _keyring() -> bool:
+    from engine.keys import keyring_usable
+
+    return keyring_usable()
 
 
 def _keys(args, service, out) -> int:

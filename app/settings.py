@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     api_max_upload_mb: int = Field(100, ge=1, le=2048, description="Largest upload request.")
     api_tls_cert: Path | None = Field(None, description="PEM certificate: serve HTTPS.")
     api_tls_key: Path | None = Field(None, description="PEM private key of the certificate.")
+    backup_dir: Path | None = Field(None, description="Where backups are written (an "
+                                    "external drive or a network share).")
+    backup_keep_daily: int = Field(7, ge=1, le=366, description="Daily backups kept.")
+    backup_keep_weekly: int = Field(4, ge=0, le=520, description="Weekly backups kept.")
+    backup_keep_monthly: int = Field(12, ge=0, le=1200, description="Monthly backups kept.")
     language: Literal["system", "en", "zh_CN"] = Field(
         "system", description="Language of the desktop app; 'system' follows the locale.")
     theme: Literal["system", "light", "dark"] = Field(

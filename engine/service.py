@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from . import models
-from . import sources
+from . import backups, sources
 from .answers import Answer, Answerer, AnswerStream
 from .apikeys import ApiKeys
 from .audit import AuditLog
@@ -100,6 +100,18 @@ class EnclaveService:
         """Load both models now, so that the first question does not wait for them."""
         self.embedder.embed_query("warm up")
         self.answerer.generator.llama  # noqa: B018 - the property loads the model
+
+    # --- backups -----------------------------------------------------------------------
+
+    def backup(self, destination: Path, app_version: str) -> Path:
+        """Write a verified backup of the data directory inside `destination`."""
+        folder = backups.create_backup(self.vault, self.config.data_dir, destination, app_version)
+        self.verify_backup(folder)
+        return folder
+
+    def verify_backup(self, folder: Path) -> backups.Manifest:
+        """Verify a backup of this library (with this library's key)."""
+        return backups.verify_backup(folder, self.vault.key_for_backups())
 
     def close(self) -> None:
         """Close the vault, and free the generation model unless it was handed in."""

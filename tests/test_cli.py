@@ -128,3 +128,23 @@ def test_wrong_passphrase_is_refused_and_changes_nothing(library):
     assert result.stderr.strip().splitlines() == [
         "enclave: error: Wrong passphrase or key: the vault could not be decrypted."]
     assert {p: p.read_bytes() for p in data.iterdir() if p.is_file()} == before
+
+
+def test_backup_list_verify_restore_from_the_command_line(library, tmp_path):
+    data, _ = library
+    folder = tmp_path / "usb"
+    made = enclave(data, "backup", "--to", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert "Backed up and verified" in made.stdout and "0 old backup(s) pruned" in made.stdout
+    listed = enclave(data, "backups", "list", "--in", str(folder)).stdout
+    name = listed.split("\t")[0]
+    assert name.startswith("enclave-backup-") and "key: passphrase" in listed
+    assert "is intact" in enclave(data, "backups", "verify", str(folder / name)).stdout
+    assert enclave(data, "backup").returncode == 2  # no destination given or set
+    wrong = enclave(tmp_path / "new", "restore", str(folder / name), passphrase="not it at all")
+    assert wrong.returncode == 2 and "Wrong passphrase" in wrong.stderr
+    assert not (tmp_path / "new").exists() or not any((tmp_path / "new").iterdir())
+    restored = enclave(tmp_path / "new", "restore", str(folder / name))
+    assert restored.returncode == 0, restored.stderr
+    status = enclave(tmp_path / "new", "status").stdout
+    assert "documents: " in status and "documents: 0" not in status
