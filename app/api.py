@@ -203,6 +203,10 @@ def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI
         metrics.chunks.set(status["chunks"])
         metrics.queue_depth.set(queue.depth)
         metrics.embedding_cache.set(service.vault.scalar("SELECT count(*) FROM embedding_cache"))
+        for cache, stats in service.cache_stats().items():
+            metrics.cache_lookups.labels(cache, "hit").set(stats["hits"])
+            metrics.cache_lookups.labels(cache, "miss").set(stats["misses"])
+            metrics.cache_hit_rate.labels(cache).set(stats["hit_rate"])
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     # --- OpenAI-compatible -----------------------------------------------------------

@@ -134,5 +134,10 @@ class Metrics:
         self.documents = Gauge("enclave_documents", "Documents in the library",
                                registry=self.registry)
         self.chunks = Gauge("enclave_chunks", "Chunks in the library", registry=self.registry)
+        self.cache_lookups = Gauge("enclave_cache_lookups", "Cache lookups so far, by cache "
+                                   "and result (hit or miss)", ["cache", "result"],
+                                   registry=self.registry)
+        self.cache_hit_rate = Gauge("enclave_cache_hit_rate", "Hits over lookups so far",
+                                    ["cache"], registry=self.registry)
         self.embedding_cache = Gauge("enclave_embedding_cache_entries",
                                      "Vectors in the embedding cache", registry=self.registry)

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     api_max_upload_mb: int = Field(100, ge=1, le=2048, description="Largest upload request.")
     api_tls_cert: Path | None = Field(None, description="PEM certificate: serve HTTPS.")
     api_tls_key: Path | None = Field(None, description="PEM private key of the certificate.")
+    answer_cache_ttl_s: float = Field(_default("answer_cache_ttl_s"), ge=0, le=30 * 86400,
+                                      description="How long a cached answer is reused (0: never).")
+    query_cache_ttl_s: float = Field(_default("query_cache_ttl_s"), ge=0, le=30 * 86400,
+                                     description="How long a query's embedding is reused.")
     backup_dir: Path | None = Field(None, description="Where backups are written (an "
                                     "external drive or a network share).")
     backup_keep_daily: int = Field(7, ge=1, le=366, description="Daily backups kept.")
@@ -82,6 +86,8 @@ class Settings(BaseSettings):
             temperature=self.temperature,
             threads=self.threads,
             min_relevance=self.min_relevance,
+            answer_cache_ttl_s=self.answer_cache_ttl_s,
+            query_cache_ttl_s=self.query_cache_ttl_s,
         )
 
 

@@ -188,7 +188,12 @@ class AnswerStream:
         self._pieces = pieces
         self._make_answer = make_answer
         self._cancel = threading.Event()
+        self._done: list = []
         self.answer: Answer | None = None
+
+    def on_done(self, callback) -> None:
+        """Call `callback(answer)` once the stream has been read to its end (or stopped)."""
+        self._done.append(callback)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -211,6 +216,8 @@ class AnswerStream:
             if close:
                 close()
         self.answer = self._make_answer("".join(text))
+        for callback in self._done:
+            callback(self.answer)
 
     def collect(self) -> Answer:
         for _ in self:

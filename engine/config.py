@@ -45,5 +45,10 @@ class EngineConfig:
     threads: int | None = None
     sources_per_answer: int = 4
 
+    answer_cache_entries: int = 256
+    answer_cache_ttl_s: float = 3600.0
+    query_cache_entries: int = 2048
+    query_cache_ttl_s: float = 86400.0
+
     kdf_log2_n: int = 16
     """scrypt cost for passphrase-derived keys (2**16 * 128 * 8 bytes = 64 MiB)."""

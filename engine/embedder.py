@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from .cache import TTLCache
 from .vault import Vault
 
 
@@ -27,6 +28,8 @@ class Embedder:
         self.batch_size = batch_size
         self._model = None
         self._load_lock = threading.Lock()
+        self.query_cache: TTLCache | None = None
+        """Set by the service (its size and lifetime are settings)."""
 
     @property
     def model(self):
@@ -60,7 +63,14 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """The query's vector, from the query cache when it was embedded before."""
+        cached = self.query_cache.get(text) if self.query_cache else None
+        if cached is not None:
+            return cached
+        vector = self.encode([text])[0]
+        if self.query_cache:
+            self.query_cache.put(text, vector)
+        return vector
 
     def embed_documents(
         self, vault: Vault, texts: list[str], on_batch: Callable[[int], None] | None = None

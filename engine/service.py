@@ -7,6 +7,7 @@ never imports torch or llama.cpp.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -21,6 +22,7 @@ from .answers import Answer, Answerer, AnswerStream
 from .apikeys import ApiKeys
 from .audit import AuditLog
 from .chats import ChatStore
+from .cache import TTLCache, normalize_question
 from .chunker import Chunker, embedding_text
 from .config import EngineConfig
 from .embedder import Embedder
@@ -66,6 +68,10 @@ class EnclaveService:
         self.ingestor = Ingestor(vault, self.library, self.chunker, self.embedder, self.index,
                                  config)
         self._answerer: Answerer | None = None
+        if self.embedder.query_cache is None:
+            self.embedder.query_cache = TTLCache(config.query_cache_entries,
+                                                 config.query_cache_ttl_s)
+        self.answer_cache = TTLCache(config.answer_cache_entries, config.answer_cache_ttl_s)
 
     @classmethod
     def open(cls, config: EngineConfig, passphrase: PassphraseProvider,
@@ -277,9 +283,23 @@ class EnclaveService:
         """Answer from the documents; iterate the stream for text, then read `.answer`."""
         if not question.strip():
             raise UserError("The question is empty.")
+        key = (normalize_question(question), collection, tuple(document_ids or ()),
+               self.config.generation_model, self.config.temperature,
+               self.config.max_answer_tokens, self.vault.get_meta("index_generation", "0"))
+        cached: Answer | None = self.answer_cache.get(key)
+        if cached is not None:
+            answer = dataclasses.replace(cached, question=question, timings={"cache": 1.0})
+            return AnswerStream(iter([answer.text]), lambda text: answer)
         started = time.monotonic()
         hits = self.search(question, self.config.sources_per_answer, collection, document_ids)
-        return self.answerer.answer(question, hits, {"retrieve": time.monotonic() - started})
+        stream = self.answerer.answer(question, hits, {"retrieve": time.monotonic() - started})
+        stream.on_done(lambda answer: None if stream.cancelled  # a stopped answer is not one
+                       else self.answer_cache.put(key, answer))
+        return stream
+
+    def cache_stats(self) -> dict[str, dict]:
+        return {"answers": self.answer_cache.stats(),
+                "query_embeddings": self.embedder.query_cache.stats()}
 
     def passage(self, document_id: int, start: int, end: int) -> sources.Passage:
         """A cited passage within its document's text, to show it highlighted."""

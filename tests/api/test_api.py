@@ -171,6 +171,9 @@ def test_query_ready_metrics_and_offline_docs(api, keys, service, corpus):
         requests = families["enclave_requests"].samples
         assert any(s.labels["route"] == "/v1/query" and s.labels["status"] == "200" for s in requests)
         assert "enclave_stage_seconds" in families and "enclave_generation_queue_depth" in families
+        lookups = {(s.labels["cache"], s.labels["result"]): s.value
+                   for s in families["enclave_cache_lookups"].samples}
+        assert lookups[("answers", "miss")] >= 2 and ("query_embeddings", "hit") in lookups
         docs = http.get("/docs")
         assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
         assert "cdn" not in docs.text.lower()
