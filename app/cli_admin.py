@@ -186,5 +186,13 @@ def _serve(args, service, out) -> int:
     import threading
 
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
-    server.run()
+    from app import __version__
+    from app.scheduler import BackupScheduler
+
+    scheduler = BackupScheduler(service, __version__)  # the library's backup plan runs too
+    scheduler.start()
+    try:
+        server.run()
+    finally:
+        scheduler.shutdown()
     return 0

@@ -86,6 +86,35 @@ class DesktopBackend:
         if server is not None:
             server.stop()
 
+    # --- backups ---------------------------------------------------------------------
+
+    def start_scheduler(self, service: EnclaveService, on_result) -> None:
+        """Run the library's backup plan (a missed backup runs now). Off the GUI thread."""
+        from app import __version__
+        from app.scheduler import BackupScheduler
+
+        self.stop_scheduler()
+        self.scheduler = BackupScheduler(service, __version__, on_result)
+        self.scheduler.start()
+
+    def reschedule(self) -> None:
+        if getattr(self, "scheduler", None) is not None:
+            self.scheduler.apply()
+
+    def next_backup(self):
+        scheduler = getattr(self, "scheduler", None)
+        return scheduler.next_run() if scheduler is not None else None
+
+    def backup_now(self, service: EnclaveService):
+        from app import __version__
+
+        return service.run_scheduled_backup(__version__)
+
+    def stop_scheduler(self) -> None:
+        scheduler, self.scheduler = getattr(self, "scheduler", None), None
+        if scheduler is not None:
+            scheduler.shutdown()
+
     # --- models ----------------------------------------------------------------------
 
     def check_models(self) -> list[tuple[str, str | None]]:

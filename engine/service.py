@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from . import models
-from . import backups, sources
+from . import backup_plan, backups, sources
 from .answers import Answer, Answerer, AnswerStream
 from .apikeys import ApiKeys
 from .audit import AuditLog
@@ -114,6 +114,25 @@ class EnclaveService:
         folder = backups.create_backup(self.vault, self.config.data_dir, destination, app_version)
         self.verify_backup(folder)
         return folder
+
+    def run_scheduled_backup(self, app_version: str) -> backup_plan.BackupResult:
+        """Back up to the plan's destination, verify, prune, and record the result."""
+        plan = backup_plan.load_plan(self.vault)
+        try:
+            if not plan.destination:
+                raise UserError("No backup folder is set.")
+            destination = Path(plan.destination).expanduser()
+            if not destination.is_dir():
+                raise UserError(f"The backup folder {destination} is not there "
+                                "(is the drive connected?).")
+            folder = self.backup(destination, app_version)
+            backups.prune(destination, plan.keep_daily, plan.keep_weekly, plan.keep_monthly)
+            result = backup_plan.BackupResult(time.time(), True, str(folder))
+        except Exception as exc:  # recorded, shown as an alert; the app goes on
+            log.exception("backup failed")
+            result = backup_plan.BackupResult(time.time(), False, error=str(exc))
+        backup_plan.record_result(self.vault, result)
+        return result
 
     def verify_backup(self, folder: Path) -> backups.Manifest:
         """Verify a backup of this library (with this library's key)."""

@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.documents.libraryChanged.connect(self.chat.reload_collections)
         self.documents.importProgress.connect(self._import_progress)
         self.settings.settingsChanged.connect(self._settings_changed)
+        self.settings.backups.alert.connect(self.banner.say)
 
         QShortcut(QKeySequence.New, self, activated=self.new_chat)
         QShortcut(QKeySequence.Open, self, activated=self.documents.choose_files)
@@ -278,6 +279,7 @@ class MainWindow(QMainWindow):
         self.documents.cancel_import()
         self.tasks.wait()
         self.backend.stop_api()
+        self.backend.stop_scheduler()
         if self.service is not None:
             self.service.close()
             self.service = None

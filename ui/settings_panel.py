@@ -1,6 +1,7 @@
 """The settings tab: language and theme, the answer model and its generation settings,
 the embedding model (changing it re-embeds the library), the data directory, the LAN
-API (ui/api_panel.py), and the places where backups, monitoring and cost will live.
+API (ui/api_panel.py), backups (ui/backup_panel.py), and the places where monitoring and
+cost will live.
 
 Changes are validated and saved by the app's settings (`backend.save`); a bad value is
 shown next to the Apply button and nothing is saved.
@@ -21,6 +22,7 @@ from engine.ingest import CancelToken
 from engine.service import EnclaveService
 
 from .api_panel import ApiPanel
+from .backup_panel import BackupPanel
 from .i18n import LANGUAGES
 from .worker import Tasks
 
@@ -109,8 +111,10 @@ class SettingsPanel(QWidget):
 
         self.api = ApiPanel(backend, tasks)
         self.api.errorRaised.connect(self.errorRaised)
-        self.later = [QGroupBox() for _ in range(3)]
-        self.later_notes = [QLabel() for _ in range(3)]
+        self.backups = BackupPanel(backend, tasks)
+        self.backups.errorRaised.connect(self.errorRaised)
+        self.later = [QGroupBox() for _ in range(2)]
+        self.later_notes = [QLabel() for _ in range(2)]
         for box, note in zip(self.later, self.later_notes):
             note.setWordWrap(True)
             QVBoxLayout(box).addWidget(note)
@@ -130,7 +134,7 @@ class SettingsPanel(QWidget):
         content = QWidget()
         column = QVBoxLayout(content)
         for box in (self.appearance, self.generation, self.embedding, self.storage, self.api,
-                    *self.later):
+                    self.backups, *self.later):
             column.addWidget(box)
         column.addStretch(1)
         scroll = QScrollArea()
@@ -169,7 +173,6 @@ class SettingsPanel(QWidget):
             "Where the encrypted library lives. A change takes effect when Enclave starts "
             "again; the current library stays where it is."))
         for box, note, (title, text) in zip(self.later, self.later_notes, (
-                (self.tr("Backups"), self.tr("Scheduled encrypted backups arrive in a later version.")),
                 (self.tr("Monitoring"), self.tr("Health charts and alerts arrive in a later version.")),
                 (self.tr("Cost"), self.tr("The cost panel arrives in a later version.")))):
             box.setTitle(title)
@@ -191,6 +194,7 @@ class SettingsPanel(QWidget):
         self.service = service
         self.embedding.setEnabled(service is not None)
         self.api.set_service(service)
+        self.backups.set_service(service)
 
     def load(self) -> None:
         """Show the saved settings (dropping unapplied edits)."""

@@ -172,6 +172,105 @@
     </message>
 </context>
 <context>
+    <name>BackupPanel</name>
+    <message>
+        <source>Backups</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Daily backup</source>
+        <translation>每日备份</translation>
+    </message>
+    <message>
+        <source>At</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Into folder</source>
+        <translation>备份到文件夹</translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>On (the encrypted library is copied and verified)</source>
+        <translation>开启（复制加密资料库并校验）</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>daily</source>
+        <translation>份日备份</translation>
+    </message>
+    <message>
+        <source>weekly</source>
+        <translation>份周备份</translation>
+    </message>
+    <message>
+        <source>monthly</source>
+        <translation>份月备份</translation>
+    </message>
+    <message>
+        <source>Save plan</source>
+        <translation>保存计划</translation>
+    </message>
+    <message>
+        <source>Back up now</source>
+        <translation>立即备份</translation>
+    </message>
+    <message>
+        <source>Recovery key…</source>
+        <translation>恢复密钥…</translation>
+    </message>
+    <message>
+        <source>The last backup failed: {0}</source>
+        <translation>上次备份失败：{0}</translation>
+    </message>
+    <message>
+        <source>No backup yet.</source>
+        <translation>尚无备份。</translation>
+    </message>
+    <message>
+        <source>Last backup {0}: verified, in {1}</source>
+        <translation>上次备份 {0}：已校验，位于 {1}</translation>
+    </message>
+    <message>
+        <source>Last backup {0} FAILED: {1}</source>
+        <translation>上次备份 {0} 失败：{1}</translation>
+    </message>
+    <message>
+        <source>Folder for backups</source>
+        <translation>备份文件夹</translation>
+    </message>
+    <message>
+        <source>Backup plan saved.</source>
+        <translation>备份计划已保存。</translation>
+    </message>
+    <message>
+        <source>Backing up…</source>
+        <translation>正在备份…</translation>
+    </message>
+    <message>
+        <source>The backup failed: {0}</source>
+        <translation>备份失败：{0}</translation>
+    </message>
+    <message>
+        <source>Recovery key</source>
+        <translation>恢复密钥</translation>
+    </message>
+    <message>
+        <source>Write this key down and keep it apart from the computer. It opens this library&apos;s backups on a replacement machine whose keyring does not hold the key:
+
+{0}</source>
+        <translation>请抄下此密钥并与计算机分开保管。在钥匙串中没有该密钥的替换计算机上，用它可以打开此资料库的备份：
+
+{0}</translation>
+    </message>
+</context>
+<context>
     <name>ChatPanel</name>
     <message>
         <source>Search conversations</source>
@@ -627,14 +726,6 @@
     <message>
         <source>Where the encrypted library lives. A change takes effect when Enclave starts again; the current library stays where it is.</source>
         <translation>加密资料库的存放位置。更改将在 Enclave 下次启动时生效；当前资料库保持原位。</translation>
-    </message>
-    <message>
-        <source>Backups</source>
-        <translation>备份</translation>
-    </message>
-    <message>
-        <source>Scheduled encrypted backups arrive in a later version.</source>
-        <translation>定时加密备份将在后续版本中提供。</translation>
     </message>
     <message>
         <source>Monitoring</source>

@@ -324,3 +324,28 @@ def test_the_lan_api_is_served_from_the_app_with_keys_made_there(qtbot, open_win
         httpx.get(f"{url}/health")
     panel.scope.setCurrentIndex(1)
     assert panel.warning.isVisibleTo(panel) and "network" in panel.warning.text()
+
+
+def test_backups_from_the_app_and_a_failure_is_an_alert(qtbot, open_window, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    window.tabs.setCurrentWidget(window.settings)
+    panel = window.settings.backups
+    qtbot.waitUntil(lambda: panel.last.text() == "No backup yet.", timeout=10_000)
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    panel.enabled.setChecked(True)
+    panel.destination.setText(str(usb))
+    panel.save()
+    qtbot.waitUntil(lambda: panel.message.text() == "Backup plan saved.", timeout=10_000)
+    assert window.backend.next_backup() is not None
+    panel.back_up_now()
+    qtbot.waitUntil(lambda: "verified" in panel.last.text(), timeout=60_000)
+    assert len(list(usb.iterdir())) == 1
+    usb.rename(tmp_path / "unplugged")
+    panel.back_up_now()
+    qtbot.waitUntil(lambda: "FAILED" in panel.last.text(), timeout=60_000)
+    assert window.banner.isVisible() and "backup failed" in window.banner.label.text()
+    panel.destination.setText(str(tmp_path / "nowhere"))
+    panel.save()
+    qtbot.waitUntil(lambda: "does not exist" in panel.message.text(), timeout=10_000)

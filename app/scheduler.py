@@ -1,0 +1,62 @@
+"""Runs the library's backup plan (kept in the vault) with APScheduler.
+
+Daily at the plan's time; "Back up now" on demand; and at start, a backup that was due
+while the machine was off (or that failed) runs at once. Results are recorded in the
+vault by the engine and handed to `on_result` (the app turns a failure into an alert).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from engine import backup_plan
+from engine.service import EnclaveService
+
+log = logging.getLogger(__name__)
+JOB = "daily-backup"
+
+
+class BackupScheduler:
+    def __init__(self, service: EnclaveService, app_version: str,
+                 on_result: Callable[[backup_plan.BackupResult], None] | None = None):
+        self.service, self.app_version, self.on_result = service, app_version, on_result
+        self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
+                                                           "misfire_grace_time": 3600})
+
+    def start(self) -> None:
+        self.scheduler.start()
+        self.apply()
+        if backup_plan.missed(self.service.vault):
+            log.warning("a scheduled backup was missed: running it now")
+            self.run_now()
+
+    def apply(self) -> None:
+        """Follow the plan as it is now in the vault (after a change)."""
+        plan = backup_plan.load_plan(self.service.vault)
+        if self.scheduler.get_job(JOB):
+            self.scheduler.remove_job(JOB)
+        if plan.enabled:
+            hour, minute = map(int, plan.at.split(":"))
+            self.scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute), id=JOB)
+
+    def next_run(self) -> datetime | None:
+        job = self.scheduler.get_job(JOB)
+        return job.next_run_time if job else None
+
+    def run_now(self) -> None:
+        self.scheduler.add_job(self.run, id="backup-now", replace_existing=True)
+
+    def run(self) -> backup_plan.BackupResult:
+        result = self.service.run_scheduled_backup(self.app_version)
+        if self.on_result:
+            self.on_result(result)
+        return result
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)

@@ -1,0 +1,185 @@
+"""The Backups box of the settings tab: the daily plan (kept in the vault), Back up now,
+the last backup's time and result, and the recovery key to write down.
+
+The plan is checked and stored by the engine; the app's scheduler runs it. A failed or
+missed backup is raised as an alert (`alert`), which the main window shows.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QTime, Signal
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTimeEdit,
+                               QVBoxLayout, QWidget)
+
+from engine import backup_plan
+from engine.service import EnclaveService
+
+from .worker import Tasks
+
+ERROR_STYLE = "color: #d93025;"
+
+
+class BackupPanel(QGroupBox):
+    alert = Signal(str)
+    errorRaised = Signal(object)
+    _scheduledResult = Signal(object)  # emitted on the scheduler's thread, delivered here
+
+    def __init__(self, backend, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.backend, self.tasks = backend, tasks
+        self.service: EnclaveService | None = None
+        self.enabled = QCheckBox()
+        self.at = QTimeEdit()
+        self.at.setDisplayFormat("HH:mm")
+        self.destination = QLineEdit()
+        self.browse = QPushButton()
+        self.browse.clicked.connect(self._browse)
+        self.keep = [QSpinBox(minimum=1, maximum=366), QSpinBox(minimum=0, maximum=520),
+                     QSpinBox(minimum=0, maximum=1200)]
+        self.save_button = QPushButton()
+        self.save_button.clicked.connect(self.save)
+        self.now_button = QPushButton()
+        self.now_button.clicked.connect(self.back_up_now)
+        self.recovery_button = QPushButton()
+        self.recovery_button.clicked.connect(self.show_recovery_key)
+        self.last = QLabel()
+        self.last.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        destination_row = QHBoxLayout()
+        destination_row.addWidget(self.destination, 1)
+        destination_row.addWidget(self.browse)
+        keep_row = QHBoxLayout()
+        self.keep_labels = [QLabel() for _ in self.keep]
+        for label, box in zip(self.keep_labels, self.keep):
+            keep_row.addWidget(box)
+            keep_row.addWidget(label)
+        keep_row.addStretch(1)
+        self.labels = [QLabel() for _ in range(4)]
+        form = QFormLayout()
+        for label, field in zip(self.labels, (self.enabled, self.at, destination_row, keep_row)):
+            form.addRow(label, field)
+        buttons = QHBoxLayout()
+        for button in (self.save_button, self.now_button, self.recovery_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.last)
+        layout.addWidget(self.message)
+        self._result: backup_plan.BackupResult | None = None
+        self._scheduledResult.connect(self._backed_up)
+        self.retranslate()
+        self.setEnabled(False)
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("Backups"))
+        for label, text in zip(self.labels, (self.tr("Daily backup"), self.tr("At"),
+                                             self.tr("Into folder"), self.tr("Keep"))):
+            label.setText(text)
+        self.enabled.setText(self.tr("On (the encrypted library is copied and verified)"))
+        self.browse.setText(self.tr("Choose…"))
+        for label, text in zip(self.keep_labels, (self.tr("daily"), self.tr("weekly"),
+                                                  self.tr("monthly"))):
+            label.setText(text)
+        self.save_button.setText(self.tr("Save plan"))
+        self.now_button.setText(self.tr("Back up now"))
+        self.recovery_button.setText(self.tr("Recovery key…"))
+        self._show_result(self._result)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def set_service(self, service: EnclaveService | None) -> None:
+        self.service = service
+        self.setEnabled(service is not None)
+        if service is None:
+            return
+        backend = self.backend
+
+        def load(_):
+            backend.start_scheduler(service, self._scheduledResult.emit)
+            return backup_plan.load_plan(service.vault), backup_plan.last_result(service.vault)
+
+        self.tasks.run(load, on_result=self._loaded, on_error=self.errorRaised.emit)
+
+    def _loaded(self, found) -> None:
+        plan, result = found
+        self.enabled.setChecked(plan.enabled)
+        self.at.setTime(QTime.fromString(plan.at, "HH:mm"))
+        self.destination.setText(plan.destination)
+        for box, value in zip(self.keep, (plan.keep_daily, plan.keep_weekly, plan.keep_monthly)):
+            box.setValue(value)
+        self._show_result(result)
+        if result is not None and not result.ok:
+            self.alert.emit(self.tr("The last backup failed: {0}").format(result.error))
+
+    def _show_result(self, result: backup_plan.BackupResult | None) -> None:
+        self._result = result
+        self.last.setStyleSheet("" if result is None or result.ok else ERROR_STYLE)
+        if result is None:
+            self.last.setText(self.tr("No backup yet."))
+            return
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(result.at))
+        self.last.setText(self.tr("Last backup {0}: verified, in {1}").format(when, result.path)
+                          if result.ok else
+                          self.tr("Last backup {0} FAILED: {1}").format(when, result.error))
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for backups"),
+                                                  self.destination.text())
+        if folder:
+            self.destination.setText(folder)
+
+    def plan(self) -> backup_plan.BackupPlan:
+        return backup_plan.BackupPlan(self.enabled.isChecked(), self.at.time().toString("HH:mm"),
+                                      self.destination.text().strip(),
+                                      *(box.value() for box in self.keep))
+
+    def save(self) -> None:
+        service, backend, plan = self.service, self.backend, self.plan()
+        if service is None:
+            return
+
+        def work(_):
+            saved = backup_plan.save_plan(service.vault, plan)
+            backend.reschedule()
+            return saved
+
+        self.tasks.run(work, on_result=lambda _: self._say(self.tr("Backup plan saved.")),
+                       on_error=lambda exc: self._say(str(exc), error=True))
+
+    def back_up_now(self) -> None:
+        service, backend = self.service, self.backend
+        if service is None:
+            return
+        self.now_button.setEnabled(False)
+        self._say(self.tr("Backing up…"))
+        self.tasks.run(lambda _: backend.backup_now(service), on_result=self._backed_up,
+                       on_error=self.errorRaised.emit,
+                       on_finished=lambda: self.now_button.setEnabled(True))
+
+    def _backed_up(self, result: backup_plan.BackupResult) -> None:
+        self._show_result(result)
+        self._say("")
+        if not result.ok:
+            self.alert.emit(self.tr("The backup failed: {0}").format(result.error))
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        self.message.setText(text)
+
+    def show_recovery_key(self) -> None:
+        if self.service is None:
+            return
+        QMessageBox.information(self, self.tr("Recovery key"), self.tr(
+            "Write this key down and keep it apart from the computer. It opens this library's "
+            "backups on a replacement machine whose keyring does not hold the key:\n\n{0}")
+            .format(self.service.vault.recovery_key()))
