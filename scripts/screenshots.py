@@ -121,6 +121,20 @@ class Tour:
 
         w.tabs.setCurrentWidget(w.settings)
         self.shot("06-settings")
+        api = w.settings.api
+        api.enabled.setChecked(True)
+        self.wait(lambda: api.server is not None, 30, "the LAN API")
+        api.key_name.setText("reporting-server")
+        api.create_button.click()
+        self.wait(lambda: api.keys.rowCount() == 1, 10, "the new key")
+        backups = w.settings.backups
+        backups.enabled.setChecked(True)
+        backups.destination.setText(str(self.sample_dir.parent))
+        backups.save()
+        backups.back_up_now()
+        self.wait(lambda: "verified" in backups.last.text(), 120, "a backup")
+        w.settings.scroll.ensureWidgetVisible(backups, 0, 0)
+        self.shot("06-settings-api-backups")
         settings = w.settings
         settings.language.setCurrentIndex(settings.language.findData("zh_CN"))
         settings.apply()
