@@ -143,6 +143,10 @@ def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI
             seconds = time.perf_counter() - started
             metrics.requests.labels(route, str(response.status_code)).inc()
             metrics.latency.labels(route).observe(seconds)
+            service.monitor.count("requests")
+            service.monitor.observe("request_seconds", seconds)
+            if response.status_code >= 500:
+                service.monitor.count("errors")
             if route != "/health" and not route.startswith("/docs"):
                 entry = AuditEntry(request.state.key_name, request.client.host if request.client
                                    else "?", request.method, route, response.status_code,

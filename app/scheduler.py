@@ -1,4 +1,5 @@
-"""Runs the library's backup plan (kept in the vault) with APScheduler.
+"""Runs the library's backup plan (kept in the vault) with APScheduler, and every 30 s
+writes the health figures (process and library gauges, per-minute metrics) to the vault.
 
 Daily at the plan's time; "Back up now" on demand; and at start, a backup that was due
 while the machine was off (or that failed) runs at once. Results are recorded in the
@@ -15,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from engine import backup_plan
+from engine.monitoring import sample_process
 from engine.service import EnclaveService
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ class BackupScheduler:
     def start(self) -> None:
         self.scheduler.start()
         self.apply()
+        self.scheduler.add_job(self.record_health, "interval", seconds=30, id="health",
+                               next_run_time=datetime.now())
         if backup_plan.missed(self.service.vault):
             log.warning("a scheduled backup was missed: running it now")
             self.run_now()
@@ -57,6 +61,12 @@ class BackupScheduler:
             self.on_result(result)
         return result
 
+    def record_health(self) -> None:
+        """Sample the process and the library, and write the health figures to the vault."""
+        sample_process(self.service.monitor, self.service.vault, self.service.config.data_dir)
+        self.service.monitor.flush()
+
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+            self.service.monitor.flush()

@@ -10,6 +10,8 @@ Reciprocal rank fusion is kept as an alternative for the benchmark to weigh
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from . import textsearch
@@ -72,10 +74,15 @@ class HybridRetriever:
         return kept or [min(terms, key=lambda t: frequency.get(t, 0))]
 
     def search(self, query: str, k: int = 5, collection_ids: list[int] | None = None,
-               document_ids: list[int] | None = None) -> list[SearchHit]:
+               document_ids: list[int] | None = None,
+               timings: dict[str, float] | None = None) -> list[SearchHit]:
+        """The k best chunks; `timings`, if given, gets the seconds spent embedding."""
         scope = self._scope_sql(collection_ids, document_ids)
         allowed = {r[0] for r in self.vault.rows(*scope)} if scope[0] else None
+        started = time.perf_counter()
         query_vector = self.embedder.embed_query(query)
+        if timings is not None:
+            timings["embed_query"] = time.perf_counter() - started
         dense = [] if self.fusion == "bm25" else self.index.search(
             query_vector, self.candidates, allowed)
         lexical = [] if self.fusion == "dense" else self.bm25(query, self.candidates, scope)

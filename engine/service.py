@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from . import models
-from . import backup_plan, backups, sources
+from . import backup_plan, backups, cost, sources
 from .answers import Answer, Answerer, AnswerStream
 from .apikeys import ApiKeys
 from .audit import AuditLog
@@ -31,6 +31,7 @@ from .generator import Generator
 from .ingest import CancelToken, Ingestor, ProgressCallback, expand
 from .keys import PassphraseProvider
 from .library import DEFAULT_COLLECTION, Library, bump_generation
+from .monitoring import Monitor
 from .records import Collection, Document, Failure, IngestReport, SearchHit
 from .retriever import HybridRetriever
 from .vault import Vault
@@ -72,6 +73,7 @@ class EnclaveService:
             self.embedder.query_cache = TTLCache(config.query_cache_entries,
                                                  config.query_cache_ttl_s)
         self.answer_cache = TTLCache(config.answer_cache_entries, config.answer_cache_ttl_s)
+        self.monitor = Monitor(vault)
 
     @classmethod
     def open(cls, config: EngineConfig, passphrase: PassphraseProvider,
@@ -295,7 +297,11 @@ class EnclaveService:
             raise UserError("The query is empty.")
         if not 1 <= k <= 100:
             raise UserError("k must be between 1 and 100.")
-        return self.retriever.search(query, k, self._scope(collection), document_ids)
+        started, timings = time.perf_counter(), {}
+        hits = self.retriever.search(query, k, self._scope(collection), document_ids, timings)
+        self.monitor.observe("embed_query_seconds", timings["embed_query"])
+        self.monitor.observe("retrieve_seconds", time.perf_counter() - started)
+        return hits
 
     def ask(self, question: str, collection: str | None = None,
             document_ids: list[int] | None = None) -> AnswerStream:
@@ -306,15 +312,40 @@ class EnclaveService:
                self.config.generation_model, self.config.temperature,
                self.config.max_answer_tokens, self.vault.get_meta("index_generation", "0"))
         cached: Answer | None = self.answer_cache.get(key)
+        self.monitor.count("cache_hit" if cached is not None else "cache_miss")
         if cached is not None:
             answer = dataclasses.replace(cached, question=question, timings={"cache": 1.0})
+            self.monitor.count("answers")
             return AnswerStream(iter([answer.text]), lambda text: answer)
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
         hits = self.search(question, self.config.sources_per_answer, collection, document_ids)
         stream = self.answerer.answer(question, hits, {"retrieve": time.monotonic() - started})
-        stream.on_done(lambda answer: None if stream.cancelled  # a stopped answer is not one
-                       else self.answer_cache.put(key, answer))
+
+        def done(answer: Answer) -> None:
+            self._account(answer, collection, time.process_time() - cpu_started)
+            if not stream.cancelled:  # a stopped answer is not the answer
+                self.answer_cache.put(key, answer)
+
+        stream.on_done(done)
         return stream
+
+    def _account(self, answer: Answer, collection: str | None, cpu_s: float) -> None:
+        """Health figures and cost of one answer made by the model."""
+        timings = answer.timings
+        self.monitor.count("answers")
+        self.monitor.observe("answer_seconds", timings.get("retrieve", 0) + timings.get("generate", 0))
+        for stage in ("first_token", "generate"):
+            if stage in timings:
+                self.monitor.observe(f"{stage}_seconds", timings[stage])
+        if "generate" not in timings:
+            return  # refused before the model ran: nothing generated
+        prompt = self.count_tokens(answer.question) + sum(
+            self.count_tokens(s.hit.text) for s in answer.sources)
+        completion = self.count_tokens(answer.text)
+        writing = timings.get("generate", 0) - timings.get("first_token", 0)
+        if completion and writing > 0:
+            self.monitor.gauge("tokens_per_second", completion / writing)
+        cost.record(self.vault, cpu_s, prompt, completion, collection)
 
     def cache_stats(self) -> dict[str, dict]:
         return {"answers": self.answer_cache.stats(),

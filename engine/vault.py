@@ -138,6 +138,27 @@ MIGRATIONS: list[str] = [
     """
     CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
     """,
+    # 5: health figures per minute, and what each answer cost to make
+    """
+    CREATE TABLE metric_minutes(
+        minute INTEGER NOT NULL,
+        series TEXT NOT NULL,
+        count REAL NOT NULL,
+        total REAL NOT NULL,
+        buckets TEXT NOT NULL,
+        last REAL,
+        PRIMARY KEY(minute, series)
+    ) WITHOUT ROWID;
+    CREATE TABLE answer_costs(
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        collection TEXT,
+        cpu_s REAL NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL
+    );
+    CREATE INDEX answer_costs_by_time ON answer_costs(at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

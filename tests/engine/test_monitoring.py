@@ -1,0 +1,114 @@
+"""Health figures per minute in the vault, the alert rules on synthetic figures, and the
+cost arithmetic on known inputs."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from engine import alerts, backup_plan, cost
+from engine.errors import UserError
+from engine.monitoring import Monitor, minute_of, percentile, sample_process
+
+NOW = 1_800_000_000.0  # a fixed moment, at the start of a minute
+
+
+def at(minutes_ago: float) -> float:
+    return NOW - minutes_ago * 60
+
+
+def test_figures_survive_in_the_vault_and_give_percentiles(open_service, corpus):
+    service = open_service()
+    service.ingest([corpus])
+    service.ask("At what pressure does the relief valve open?").collect()
+    service.ask("At what pressure does the relief valve open?").collect()  # a cache hit
+    sample_process(service.monitor, service.vault, service.config.data_dir)
+    service.monitor.flush()
+    service.close()
+    service = open_service()
+    names = set(service.monitor.series_names())
+    assert {"answers", "answer_seconds", "first_token_seconds", "cache_hit", "cache_miss",
+            "embed_query_seconds", "retrieve_seconds", "cpu_percent", "chunks"} <= names
+    minute = minute_of()
+    answers = service.monitor.points("answers", minute - 5, minute)
+    assert sum(p.count for p in answers) == 2
+    chunks = service.monitor.points("chunks", minute - 5, minute)[-1]
+    assert chunks.last == service.status()["chunks"]
+    costs = service.vault.rows("SELECT cpu_s, prompt_tokens, completion_tokens FROM answer_costs")
+    assert len(costs) == 1 and costs[0][0] > 0 and costs[0][1] > costs[0][2] > 0
+
+
+def test_flushes_add_up_and_percentiles_use_the_histogram(service):
+    monitor = service.monitor
+    for seconds in (0.02, 0.02, 0.3, 4.0):
+        monitor.observe("answer_seconds", seconds, at(0))
+    monitor.flush()
+    monitor.observe("answer_seconds", 0.02, at(0))
+    monitor.flush()
+    point = monitor.points("answer_seconds", minute_of(NOW) - 1, minute_of(NOW))[0]
+    assert point.count == 5 and point.total == pytest.approx(4.36)
+    assert point.percentile(0.5) == 0.025 and point.percentile(0.95) == 5.0
+    assert percentile([0.0] * 14, 0.5) is None
+
+
+def test_alert_rules_fire_on_synthetic_figures(service, tmp_path):
+    monitor = service.monitor
+    assert alerts.evaluate(monitor, NOW, min_free_bytes=0) == []
+    for minutes_ago in (1, 2):
+        monitor.count("requests", 100, at(minutes_ago))
+        monitor.count("errors", 8, at(minutes_ago))
+    for minutes_ago in (1, 2, 3, 4):
+        for _ in range(10):
+            monitor.observe("answer_seconds", 2.8, at(minutes_ago))
+    for minutes_ago in range(1, 11):
+        monitor.count("cache_hit", 1, at(minutes_ago))
+        monitor.count("cache_miss", 3, at(minutes_ago))
+    monitor.gauge("disk_free_bytes", 300 * 2**20, at(1))
+    monitor.flush()
+    fired = {a.rule: a.message for a in alerts.evaluate(monitor, NOW)}
+    assert set(fired) == {"errors", "slow_answers", "cache", "disk"}
+    assert "8%" in fired["errors"] and "25%" in fired["cache"]
+    # one good minute is enough to clear the error alert (it needs 2 bad ones in a row)
+    monitor.count("requests", 100, at(0))
+    monitor.flush()
+    assert "errors" not in {a.rule for a in alerts.evaluate(monitor, NOW + 60)}
+    backup_plan.record_result(service.vault, backup_plan.BackupResult(NOW, False, error="disk full"))
+    assert "disk full" in {a.rule: a.message for a in alerts.evaluate(monitor, NOW)}["backup"]
+
+
+def test_cost_arithmetic_on_known_inputs(service):
+    rates = cost.CostRates(watts=100, price_per_kwh=0.30, storage_per_gb_month=0.06,
+                           cloud_model="gpt-4o-mini", daily_budget=0.5, cores=2)
+    # 7,200 CPU-seconds on 2 cores = 1 hour of the whole machine = 0.1 kWh = 0.03
+    assert rates.compute(7200) == pytest.approx(0.03)
+    assert rates.storage_per_day(10e9) == pytest.approx(10 * 0.06 / 30)
+    assert rates.cloud(1_000_000, 500_000) == pytest.approx(0.15 + 0.30)
+    cost.record(service.vault, 7200, 1_000_000, 500_000, "plant", at=NOW)
+    cost.record(service.vault, 3600, 0, 0, "plant", at=NOW)
+    cost.record(service.vault, 10, 0, 0, None, at=NOW - 86400)
+    days = cost.daily(service.vault, rates, stored_bytes=10e9, days=3, now=NOW)
+    today = days[0]
+    assert today.queries == 2 and today.compute == pytest.approx(0.045)
+    assert today.total == pytest.approx(0.045 + 0.02) and today.per_query == pytest.approx(0.0325)
+    assert today.cloud_equivalent == pytest.approx(0.45)
+    assert days[1].queries == 1 and days[2].queries == 0
+    assert cost.by_collection(service.vault, rates, now=NOW)[0][:2] == ("plant", 2)
+    out = io.StringIO()
+    cost.export_csv(days, out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("day,answers,cpu_seconds") and len(lines) == 4
+    with pytest.raises(UserError):
+        cost.CostRates(cloud_model="nobody").checked()
+
+
+def test_cost_rates_are_kept_in_the_vault(service):
+    rates = cost.CostRates(watts=45, cloud_prices={**cost.CLOUD_PRICES, "local-llm": (0.0, 0.0)},
+                           cloud_model="local-llm")
+    cost.save_rates(service.vault, rates)
+    loaded = cost.load_rates(service.vault)
+    assert loaded.watts == 45 and loaded.cloud_model == "local-llm"
+    assert loaded.cloud_prices["gpt-4o"] == (2.50, 10.00)
+    with pytest.raises(UserError):
+        cost.save_rates(service.vault, cost.CostRates(watts=0))
