@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         left = service.pending() if service else 0
-        print(f"\nInterrupted." + (f" {left} file(s) left: run `enclave ingest` to finish them."
+        print("\nInterrupted." + (f" {left} file(s) left: run `enclave ingest` to finish them."
                                    if left else ""), file=sys.stderr)
         return 130
     except BrokenPipeError:

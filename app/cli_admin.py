@@ -187,9 +187,9 @@ def _serve(args, service, out) -> int:
 
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
     from app import __version__
-    from app.scheduler import BackupScheduler
+    from app.scheduler import BackgroundJobs
 
-    scheduler = BackupScheduler(service, __version__)  # the library's backup plan runs too
+    scheduler = BackgroundJobs(service, __version__)  # the library's backup plan runs too
     scheduler.start()
     try:
         server.run()

@@ -91,10 +91,10 @@ class DesktopBackend:
     def start_scheduler(self, service: EnclaveService, on_result) -> None:
         """Run the library's backup plan (a missed backup runs now). Off the GUI thread."""
         from app import __version__
-        from app.scheduler import BackupScheduler
+        from app.scheduler import BackgroundJobs
 
         self.stop_scheduler()
-        self.scheduler = BackupScheduler(service, __version__, on_result)
+        self.scheduler = BackgroundJobs(service, __version__, on_result)
         self.scheduler.start()
 
     def reschedule(self) -> None:

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 JOB = "daily-backup"
 
 
-class BackupScheduler:
+class BackgroundJobs:
     def __init__(self, service: EnclaveService, app_version: str,
                  on_result: Callable[[backup_plan.BackupResult], None] | None = None):
         self.service, self.app_version, self.on_result = service, app_version, on_result

@@ -130,3 +130,18 @@ def sample_process(monitor: Monitor, vault: Vault, data_dir, at: float | None = 
         monitor.gauge(name, path.stat().st_size if path.exists() else 0, at)
     monitor.gauge("documents", vault.scalar("SELECT count(*) FROM documents"), at)
     monitor.gauge("chunks", vault.scalar("SELECT count(*) FROM chunks"), at)
+
+
+def merged(points: list[Point], start: int, end: int, step: int) -> list[Point]:
+    """Points summed into steps of `step` minutes from `start` to `end` (empty steps too)."""
+    steps = {s: Point(s, 0.0, 0.0, [0.0] * len(BOUNDS), None)
+             for s in range(start - start % step, end + 1, step)}
+    for p in points:
+        target = steps.get(p.minute - p.minute % step)
+        if target is None:
+            continue
+        target.count += p.count
+        target.total += p.total
+        target.buckets = [a + b for a, b in zip(target.buckets, p.buckets)]
+        target.last = p.last if p.last is not None else target.last
+    return list(steps.values())

@@ -119,6 +119,22 @@ class Tour:
         self.shot("05-source", viewer)
         viewer.hide()
 
+        for question in ("At what pressure does the relief valve open?",  # a cache hit
+                         "How do I read data from a file into R?"):
+            w.chat.question.setPlainText(question)
+            w.chat.send()
+            self.wait(lambda: not w.chat.generating, 120, "an answer")
+        w.tabs.setCurrentWidget(w.health)
+        w.health.data = None
+        w.health.refresh()
+        self.wait(lambda: w.health.data is not None, 30, "the health figures")
+        self.shot("10-health")
+        w.tabs.setCurrentWidget(w.cost)
+        w.cost.data = None
+        w.cost.refresh()
+        self.wait(lambda: w.cost.data is not None, 30, "the costs")
+        self.shot("11-cost")
+
         w.tabs.setCurrentWidget(w.settings)
         self.shot("06-settings")
         api = w.settings.api

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.scheduler import BackupScheduler
+from app.scheduler import BackgroundJobs
 from engine import backup_plan, backups
 from engine.errors import UserError
 
@@ -27,7 +27,7 @@ def test_the_schedule_survives_a_restart_and_a_missed_backup_runs_at_start(
     assert backup_plan.missed(service.vault)
     done = threading.Event()
     results = []
-    scheduler = BackupScheduler(service, "test", lambda r: (results.append(r), done.set()))
+    scheduler = BackgroundJobs(service, "test", lambda r: (results.append(r), done.set()))
     scheduler.start()
     try:
         next_run = scheduler.next_run()
@@ -47,7 +47,7 @@ def test_a_failed_backup_is_recorded_and_still_counts_as_missed(open_service, tm
     gone.mkdir()
     backup_plan.save_plan(service.vault, backup_plan.BackupPlan(True, "00:00", str(gone)))
     gone.rmdir()  # the drive was unplugged
-    result = BackupScheduler(service, "test").run()
+    result = BackgroundJobs(service, "test").run()
     assert not result.ok and "not there" in result.error
     assert backup_plan.last_result(service.vault).error == result.error
     assert backup_plan.missed(service.vault)

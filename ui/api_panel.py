@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 
 from engine.service import EnclaveService
 
+from .i18n import Retranslating
 from .worker import Tasks
 
 ERROR_STYLE = "color: #d93025;"
@@ -87,7 +88,7 @@ class AuditDialog(QDialog):
                 self.tr("Exported {0} entries.").format(n)))
 
 
-class ApiPanel(QGroupBox):
+class ApiPanel(Retranslating, QGroupBox):
     errorRaised = Signal(object)
 
     def __init__(self, backend, tasks: Tasks, parent: QWidget | None = None):
@@ -190,11 +191,6 @@ class ApiPanel(QGroupBox):
         self.audit_button.setText(self.tr("Audit log…"))
         self._update_warning()
         self._show_status()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service

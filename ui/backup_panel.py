@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QTime, Signal
+from PySide6.QtCore import QTime, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTimeEdit,
                                QVBoxLayout, QWidget)
@@ -18,14 +18,16 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, Q
 from engine import backup_plan
 from engine.service import EnclaveService
 
+from .i18n import Retranslating
 from .worker import Tasks
 
 ERROR_STYLE = "color: #d93025;"
 
 
-class BackupPanel(QGroupBox):
+class BackupPanel(Retranslating, QGroupBox):
     alert = Signal(str)
     errorRaised = Signal(object)
+    restoreRequested = Signal(Path)
     _scheduledResult = Signal(object)  # emitted on the scheduler's thread, delivered here
 
     def __init__(self, backend, tasks: Tasks, parent: QWidget | None = None):
@@ -46,6 +48,8 @@ class BackupPanel(QGroupBox):
         self.now_button.clicked.connect(self.back_up_now)
         self.recovery_button = QPushButton()
         self.recovery_button.clicked.connect(self.show_recovery_key)
+        self.restore_button = QPushButton()
+        self.restore_button.clicked.connect(self.choose_restore)
         self.last = QLabel()
         self.last.setWordWrap(True)
         self.message = QLabel()
@@ -64,7 +68,8 @@ class BackupPanel(QGroupBox):
         for label, field in zip(self.labels, (self.enabled, self.at, destination_row, keep_row)):
             form.addRow(label, field)
         buttons = QHBoxLayout()
-        for button in (self.save_button, self.now_button, self.recovery_button):
+        for button in (self.save_button, self.now_button, self.recovery_button,
+                       self.restore_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -90,12 +95,8 @@ class BackupPanel(QGroupBox):
         self.save_button.setText(self.tr("Save plan"))
         self.now_button.setText(self.tr("Back up now"))
         self.recovery_button.setText(self.tr("Recovery key…"))
+        self.restore_button.setText(self.tr("Restore…"))
         self._show_result(self._result)
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
@@ -183,3 +184,14 @@ class BackupPanel(QGroupBox):
             "Write this key down and keep it apart from the computer. It opens this library's "
             "backups on a replacement machine whose keyring does not hold the key:\n\n{0}")
             .format(self.service.vault.recovery_key()))
+
+    def choose_restore(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("The backup to restore"),
+                                                  self.destination.text())
+        if not folder:
+            return
+        answer = QMessageBox.question(self, self.tr("Restore a backup"), self.tr(
+            "Replace the library with the backup {0}? The backup is verified first; the "
+            "current library is kept aside, not deleted.").format(Path(folder).name))
+        if answer == QMessageBox.Yes:
+            self.restoreRequested.emit(Path(folder))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
 from engine.chats import Chat, Message
 from engine.service import EnclaveService
 
+from .i18n import Retranslating
 from .messages import MessageView
 from .worker import Tasks
 
@@ -34,7 +35,7 @@ class QuestionBox(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
-class ChatPanel(QWidget):
+class ChatPanel(Retranslating, QWidget):
     sourceRequested = Signal(dict)
     errorRaised = Signal(object)
 
@@ -155,11 +156,6 @@ class ChatPanel(QWidget):
                 self.chat_list.blockSignals(True)
                 item.setText(self.tr("New chat"))
                 self.chat_list.blockSignals(False)
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     # --- service -------------------------------------------------------------------------
 

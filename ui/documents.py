@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import (QEvent, QFileSystemWatcher, QSortFilterProxyModel, Qt, QTimer,
+from PySide6.QtCore import (QFileSystemWatcher, QSortFilterProxyModel, Qt, QTimer,
                             QUrl, Signal)
 from PySide6.QtGui import QDesktopServices, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QGroupBox,
@@ -25,6 +25,7 @@ from engine.library import DEFAULT_COLLECTION
 from engine.records import Document, Failure, IngestProgress
 from engine.service import EnclaveService
 
+from .i18n import Retranslating
 from .worker import Tasks
 
 
@@ -36,7 +37,7 @@ def human_size(size: int) -> str:
     return ""
 
 
-class DocumentsPanel(QWidget):
+class DocumentsPanel(Retranslating, QWidget):
     libraryChanged = Signal()
     importProgress = Signal(int, int, bool)  # files done, files total, running
     errorRaised = Signal(object)
@@ -191,11 +192,6 @@ class DocumentsPanel(QWidget):
             item = self.jobs.item(row, 1)
             item.setText(self._state_text(item.data(Qt.UserRole), item.data(Qt.UserRole + 1)))
         self._update_overall_label()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def _state_text(self, state: str, reason: str | None = None) -> str:
         texts = {

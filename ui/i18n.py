@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
@@ -43,3 +43,13 @@ class Language:
                     self._translators.append(translator)
         self.current = code
         return code
+
+
+class Retranslating:
+    """Mixed into a widget (before its Qt class): calls its `retranslate()`, which sets
+    every visible text, whenever the UI language changes."""
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)

@@ -1,4 +1,4 @@
-"""The main window: Chat, Documents and Settings tabs, a banner for errors, and the
+"""The main window: Chat, Documents, Health, Cost and Settings tabs, a banner for errors, and the
 status bar with the engine's state and the import in progress.
 
 Start-up never waits: the window shows at once, then the vault is opened on a worker
@@ -11,17 +11,20 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from engine import backups
 from engine.errors import UserError, WrongKeyError
 from engine.service import EnclaveService
 
 from .chat import ChatPanel
+from .cost_panel import CostPanel
 from .documents import DocumentsPanel
-from .i18n import Language
+from .health_panel import HealthPanel
+from .i18n import Language, Retranslating
 from .settings_panel import SettingsPanel
 from .source_viewer import SourceViewer
 from .theme import apply_theme
@@ -57,7 +60,7 @@ class Banner(QWidget):
         self.show()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Retranslating, QMainWindow):
     stateChanged = Signal(str)
     """"opening", "locked", "loading", "ready" or "failed"."""
 
@@ -81,6 +84,10 @@ class MainWindow(QMainWindow):
         self.viewer = SourceViewer(self.tasks, self)
         self.tabs.addTab(self.chat, "")
         self.tabs.addTab(self.documents, "")
+        self.health = HealthPanel(self.tasks)
+        self.cost = CostPanel(self.tasks)
+        self.tabs.addTab(self.health, "")
+        self.tabs.addTab(self.cost, "")
         self.tabs.addTab(self.settings, "")
         central = QWidget()
         column = QVBoxLayout(central)
@@ -105,6 +112,8 @@ class MainWindow(QMainWindow):
         self.documents.importProgress.connect(self._import_progress)
         self.settings.settingsChanged.connect(self._settings_changed)
         self.settings.backups.alert.connect(self.banner.say)
+        self.health.newAlert.connect(self.banner.say)
+        self.settings.backups.restoreRequested.connect(self.restore)
 
         QShortcut(QKeySequence.New, self, activated=self.new_chat)
         QShortcut(QKeySequence.Open, self, activated=self.documents.choose_files)
@@ -121,13 +130,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("Enclave — private document assistant"))
         self.tabs.setTabText(0, self.tr("Chat"))
         self.tabs.setTabText(1, self.tr("Documents"))
-        self.tabs.setTabText(2, self.tr("Settings"))
+        self.tabs.setTabText(2, self.tr("Health"))
+        self.tabs.setTabText(3, self.tr("Cost"))
+        self.tabs.setTabText(4, self.tr("Settings"))
         self._show_state()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -209,7 +215,7 @@ class MainWindow(QMainWindow):
 
     def _use(self, service: EnclaveService) -> None:
         self.service = service
-        for panel in (self.chat, self.documents, self.settings):
+        for panel in (self.chat, self.documents, self.health, self.cost, self.settings):
             panel.set_service(service)
         self._set_state("loading")
         self.tasks.run(lambda _: service.warm_up(), on_result=lambda _: self._warmed(service),
@@ -259,6 +265,43 @@ class MainWindow(QMainWindow):
             self._set_state("loading")
             self.tasks.run(lambda _: old.reconfigured(config), on_result=self._use,
                            on_error=self.show_error)
+
+    def restore(self, folder: Path) -> None:
+        """Replace the open library with one of its backups: verify it (the library stays
+        open if that fails), close the library, swap the data directory (the old one is
+        kept aside; a failed swap puts it back), and open the restored one."""
+        service = self.service
+        if service is None:
+            return
+        key = service.vault.key_for_backups()
+        self.tasks.run(lambda _: backups.verify_backup(folder, key),
+                       on_result=lambda _: self._swap_in(service, folder, key),
+                       on_error=self.show_error)
+
+    def _swap_in(self, service: EnclaveService, folder: Path, key: bytes) -> None:
+        backend = self.backend
+        self.chat.stop()
+        self.service = None
+        for panel in (self.chat, self.documents, self.health, self.cost, self.settings):
+            panel.set_service(None)
+        self._set_state("opening")
+
+        def work(_):
+            backend.stop_api()
+            backend.stop_scheduler()
+            service.close()
+            return backups.restore_backup(folder, backend.data_dir, key)
+
+        self.tasks.run(work, on_result=self._restored, on_error=self._restore_failed)
+
+    def _restored(self, aside) -> None:
+        self.banner.say(self.tr("The backup was restored.") + (
+            " " + self.tr("The previous library is kept in {0}.").format(aside) if aside else ""))
+        self._unlock()
+
+    def _restore_failed(self, exc: BaseException) -> None:
+        self.show_error(exc)
+        self._unlock()  # the library as it was: restore_backup put it back
 
     # --- drag and drop -----------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """The settings tab: language and theme, the answer model and its generation settings,
 the embedding model (changing it re-embeds the library), the data directory, the LAN
-API (ui/api_panel.py), backups (ui/backup_panel.py), and the places where monitoring and
-cost will live.
+API (ui/api_panel.py) and backups (ui/backup_panel.py).
 
 Changes are validated and saved by the app's settings (`backend.save`); a bad value is
 shown next to the Apply button and nothing is saved.
@@ -11,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
                                QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
@@ -23,14 +22,14 @@ from engine.service import EnclaveService
 
 from .api_panel import ApiPanel
 from .backup_panel import BackupPanel
-from .i18n import LANGUAGES
+from .i18n import LANGUAGES, Retranslating
 from .worker import Tasks
 
 MODEL_LABELS = {"smollm2-135m-instruct": "SmolLM2 135M Instruct",
                 "gemma3-270m": "Gemma 3 270M", BUNDLED_EMBEDDING_MODEL: "all-MiniLM-L6-v2"}
 
 
-class SettingsPanel(QWidget):
+class SettingsPanel(Retranslating, QWidget):
     settingsChanged = Signal(set)
     """The names of the settings just saved."""
     errorRaised = Signal(object)
@@ -113,12 +112,6 @@ class SettingsPanel(QWidget):
         self.api.errorRaised.connect(self.errorRaised)
         self.backups = BackupPanel(backend, tasks)
         self.backups.errorRaised.connect(self.errorRaised)
-        self.later = [QGroupBox() for _ in range(2)]
-        self.later_notes = [QLabel() for _ in range(2)]
-        for box, note in zip(self.later, self.later_notes):
-            note.setWordWrap(True)
-            QVBoxLayout(box).addWidget(note)
-            box.setEnabled(False)
 
         self.apply_button = QPushButton()
         self.apply_button.clicked.connect(self.apply)
@@ -134,7 +127,7 @@ class SettingsPanel(QWidget):
         content = QWidget()
         column = QVBoxLayout(content)
         for box in (self.appearance, self.generation, self.embedding, self.storage, self.api,
-                    self.backups, *self.later):
+                    self.backups):
             column.addWidget(box)
         column.addStretch(1)
         self.scroll = QScrollArea()
@@ -172,21 +165,11 @@ class SettingsPanel(QWidget):
         self.data_dir_note.setText(self.tr(
             "Where the encrypted library lives. A change takes effect when Enclave starts "
             "again; the current library stays where it is."))
-        for box, note, (title, text) in zip(self.later, self.later_notes, (
-                (self.tr("Monitoring"), self.tr("Health charts and alerts arrive in a later version.")),
-                (self.tr("Cost"), self.tr("The cost panel arrives in a later version.")))):
-            box.setTitle(title)
-            note.setText(text)
         for box in (self.model, self.embedding_model):
             for i in range(box.count()):
                 box.setItemText(i, self._model_label(box.itemData(i)))
         self.apply_button.setText(self.tr("Apply"))
         self.revert_button.setText(self.tr("Revert"))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     # --- values ------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QPixmap, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QStackedWidget, QTextBrowser, QTextEdit, QVBoxLayout, QWidget)
@@ -17,12 +17,13 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QPushButton, QScrol
 from engine.service import EnclaveService
 from engine.sources import Passage, RenderedPage
 
+from .i18n import Retranslating
 from .worker import Tasks
 
 HIGHLIGHT = QColor(255, 214, 51, 150)
 
 
-class SourceViewer(QDialog):
+class SourceViewer(Retranslating, QDialog):
     def __init__(self, tasks: Tasks, parent: QWidget | None = None):
         super().__init__(parent)
         self.tasks = tasks
@@ -80,11 +81,6 @@ class SourceViewer(QDialog):
         self.zoom_in.setToolTip(self.tr("Zoom in"))
         self.open_button.setText(self.tr("Open file"))
         self._update_labels()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     @property
     def is_pdf_view(self) -> bool:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from engine.keys import MIN_PASSPHRASE_LENGTH
 
+from .i18n import Retranslating
+
 ERROR_STYLE = "color: #d93025;"
 
 
-class SetupDialog(QDialog):
+class SetupDialog(Retranslating, QDialog):
     """Emits `chosen(data_dir, key_source, passphrase or None)`."""
 
     chosen = Signal(Path, str, object)
@@ -99,11 +101,6 @@ class SetupDialog(QDialog):
         self.buttons.button(QDialogButtonBox.Ok).setText(self.tr("Create library"))
         self.show_models(self._model_report)
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
     def show_models(self, report: list[tuple[str, str | None]] | None) -> None:
         self._model_report = report
         if report is None:
@@ -145,7 +142,7 @@ class SetupDialog(QDialog):
         self.accept()
 
 
-class PassphraseDialog(QDialog):
+class PassphraseDialog(Retranslating, QDialog):
     """Emits `submitted(passphrase)`; stays open until `succeeded` or a new attempt."""
 
     submitted = Signal(str)
@@ -174,11 +171,6 @@ class PassphraseDialog(QDialog):
         self.setWindowTitle(self.tr("Unlock Enclave"))
         self.prompt.setText(self.tr("Enter the passphrase of the library in {0}.").format(self.data_dir))
         self.buttons.button(QDialogButtonBox.Ok).setText(self.tr("Unlock"))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def _submit(self) -> None:
         if not self.passphrase.text():

@@ -226,6 +226,10 @@
         <translation>恢复密钥…</translation>
     </message>
     <message>
+        <source>Restore…</source>
+        <translation>恢复…</translation>
+    </message>
+    <message>
         <source>The last backup failed: {0}</source>
         <translation>上次备份失败：{0}</translation>
     </message>
@@ -268,6 +272,18 @@
         <translation>请抄下此密钥并与计算机分开保管。在钥匙串中没有该密钥的替换计算机上，用它可以打开此资料库的备份：
 
 {0}</translation>
+    </message>
+    <message>
+        <source>The backup to restore</source>
+        <translation>要恢复的备份</translation>
+    </message>
+    <message>
+        <source>Restore a backup</source>
+        <translation>恢复备份</translation>
+    </message>
+    <message>
+        <source>Replace the library with the backup {0}? The backup is verified first; the current library is kept aside, not deleted.</source>
+        <translation>用备份 {0} 替换资料库？恢复前会先校验备份；当前资料库会被另行保留，不会删除。</translation>
     </message>
 </context>
 <context>
@@ -343,6 +359,121 @@
     <message>
         <source>No answer: see the message above.</source>
         <translation>没有回答：请查看上方的提示。</translation>
+    </message>
+</context>
+<context>
+    <name>CostPanel</name>
+    <message>
+        <source>Rates</source>
+        <translation>费率</translation>
+    </message>
+    <message>
+        <source>Power draw at full load (W)</source>
+        <translation>满载功耗（瓦）</translation>
+    </message>
+    <message>
+        <source>Electricity ($ per kWh)</source>
+        <translation>电价（美元/千瓦时）</translation>
+    </message>
+    <message>
+        <source>Storage ($ per GB-month)</source>
+        <translation>存储（美元/GB·月）</translation>
+    </message>
+    <message>
+        <source>Daily budget ($)</source>
+        <translation>每日预算（美元）</translation>
+    </message>
+    <message>
+        <source>Compare with</source>
+        <translation>对比模型</translation>
+    </message>
+    <message>
+        <source>Cloud model</source>
+        <translation>云端模型</translation>
+    </message>
+    <message>
+        <source>$/M input</source>
+        <translation>美元/百万输入</translation>
+    </message>
+    <message>
+        <source>$/M output</source>
+        <translation>美元/百万输出</translation>
+    </message>
+    <message>
+        <source>Save rates</source>
+        <translation>保存费率</translation>
+    </message>
+    <message>
+        <source>Day</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <source>Answers</source>
+        <translation>回答数</translation>
+    </message>
+    <message>
+        <source>CPU s</source>
+        <translation>CPU 秒</translation>
+    </message>
+    <message>
+        <source>Compute</source>
+        <translation>计算</translation>
+    </message>
+    <message>
+        <source>Storage</source>
+        <translation>存储</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <source>Per answer</source>
+        <translation>每次回答</translation>
+    </message>
+    <message>
+        <source>Cloud equivalent</source>
+        <translation>云端等价</translation>
+    </message>
+    <message>
+        <source>Collection</source>
+        <translation>文集</translation>
+    </message>
+    <message>
+        <source>Collections by cost (30 days)</source>
+        <translation>按成本排列的文集（30 天）</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>All documents</source>
+        <translation>全部文档</translation>
+    </message>
+    <message>
+        <source>Today {0} ({1} answers) · last 30 days {2}, {3} per answer · the same tokens at {4} would have cost {5}</source>
+        <translation>今日 {0}（{1} 次回答）· 近 30 天 {2}，每次回答 {3} · 同样的词元在 {4} 上需花费 {5}</translation>
+    </message>
+    <message>
+        <source>Today&apos;s cost {0} is over the daily budget of {1}.</source>
+        <translation>今日成本 {0} 已超出每日预算 {1}。</translation>
+    </message>
+    <message>
+        <source>Prices must be numbers.</source>
+        <translation>价格必须是数字。</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+    <message>
+        <source>Export costs</source>
+        <translation>导出成本</translation>
     </message>
 </context>
 <context>
@@ -541,6 +672,61 @@
     </message>
 </context>
 <context>
+    <name>HealthPanel</name>
+    <message>
+        <source>Show the last</source>
+        <translation>显示最近</translation>
+    </message>
+    <message>
+        <source>15 minutes</source>
+        <translation>15 分钟</translation>
+    </message>
+    <message>
+        <source>hour</source>
+        <translation>1 小时</translation>
+    </message>
+    <message>
+        <source>day</source>
+        <translation>1 天</translation>
+    </message>
+    <message>
+        <source>week</source>
+        <translation>1 周</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Requests and answers per minute</source>
+        <translation>每分钟请求数与回答数</translation>
+    </message>
+    <message>
+        <source>Answer time, seconds (p50, p95, p99; first token p95)</source>
+        <translation>回答耗时，秒（p50、p95、p99；首个词元 p95）</translation>
+    </message>
+    <message>
+        <source>Error rate and cache hit rate, %</source>
+        <translation>错误率与缓存命中率，%</translation>
+    </message>
+    <message>
+        <source>CPU % and memory, MB</source>
+        <translation>CPU % 与内存，MB</translation>
+    </message>
+    <message>
+        <source>No alert.</source>
+        <translation>没有告警。</translation>
+    </message>
+    <message>
+        <source>Waiting for the first figures…</source>
+        <translation>正在等待首批数据…</translation>
+    </message>
+    <message>
+        <source>Library: {0} documents, {1} chunks · vault {2}, index {3} · generation {4} tokens/s · updated {5}</source>
+        <translation>资料库：{0} 个文档，{1} 个片段 · 保险库 {2}，索引 {3} · 生成速度 {4} 词元/秒 · 更新于 {5}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Enclave — private document assistant</source>
@@ -553,6 +739,14 @@
     <message>
         <source>Documents</source>
         <translation>文档</translation>
+    </message>
+    <message>
+        <source>Health</source>
+        <translation>运行状态</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>成本</translation>
     </message>
     <message>
         <source>Settings</source>
@@ -597,6 +791,14 @@
     <message>
         <source>Importing…</source>
         <translation>正在导入…</translation>
+    </message>
+    <message>
+        <source>The backup was restored.</source>
+        <translation>备份已恢复。</translation>
+    </message>
+    <message>
+        <source>The previous library is kept in {0}.</source>
+        <translation>原资料库保留在 {0}。</translation>
     </message>
 </context>
 <context>
@@ -726,22 +928,6 @@
     <message>
         <source>Where the encrypted library lives. A change takes effect when Enclave starts again; the current library stays where it is.</source>
         <translation>加密资料库的存放位置。更改将在 Enclave 下次启动时生效；当前资料库保持原位。</translation>
-    </message>
-    <message>
-        <source>Monitoring</source>
-        <translation>监控</translation>
-    </message>
-    <message>
-        <source>Health charts and alerts arrive in a later version.</source>
-        <translation>运行状态图表和告警将在后续版本中提供。</translation>
-    </message>
-    <message>
-        <source>Cost</source>
-        <translation>成本</translation>
-    </message>
-    <message>
-        <source>The cost panel arrives in a later version.</source>
-        <translation>成本面板将在后续版本中提供。</translation>
     </message>
     <message>
         <source>Apply</source>

@@ -349,3 +349,59 @@ def test_backups_from_the_app_and_a_failure_is_an_alert(qtbot, open_window, tmp_
     panel.destination.setText(str(tmp_path / "nowhere"))
     panel.save()
     qtbot.waitUntil(lambda: "does not exist" in panel.message.text(), timeout=10_000)
+
+
+def test_health_and_cost_panels_show_real_figures(qtbot, open_window, corpus, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    ingest(window, [corpus])
+    ask(qtbot, window, "At what pressure does the relief valve open?")
+    ask(qtbot, window, "At what pressure does the relief valve open?")  # from the cache
+    window.tabs.setCurrentWidget(window.health)
+    qtbot.wait(200)
+    window.health.data = None
+    window.health.refresh()
+    qtbot.waitUntil(lambda: window.health.data is not None, timeout=15_000)
+    data = window.health.data
+    assert sum(data["answers"]) == 2 and max(data["p95"]) > 0 and max(data["hit_rate"]) == 50
+    xs, ys = window.health.curves["answers"].getData()
+    assert len(xs) == 16 and sum(ys) == 2
+    assert "documents" in window.health.summary.text()
+    window.tabs.setCurrentWidget(window.cost)
+    window.cost.data = None
+    window.cost.refresh()
+    qtbot.waitUntil(lambda: window.cost.data is not None
+                    and window.cost.data["days"][0].queries == 1, timeout=15_000)
+    assert window.cost.days.item(0, 1).text() == "1"
+    assert "gpt-4o-mini" in window.cost.summary.text()
+    window.cost.kwh.setValue(10)  # an absurd price, so that one small answer is over budget
+    window.cost.budget.setValue(0.0001)
+    window.cost.save_rates()
+    qtbot.waitUntil(lambda: not window.cost.budget_warning.isHidden(), timeout=15_000)
+    assert "over the daily budget" in window.cost.budget_warning.text()
+
+
+def test_restore_from_the_app_brings_back_the_backed_up_library(qtbot, open_window, corpus,
+                                                                 tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    ingest(window, [corpus])
+    folder = window.service.backup(tmp_path / "usb", "test")
+    window.service.delete_documents("pumps.pdf")
+    assert len(window.service.documents()) == 5
+    window.restore(folder)
+    qtbot.waitUntil(lambda: window.passphrase_dialog is not None
+                    and window.passphrase_dialog.isVisible(), timeout=30_000)
+    assert "restored" in window.banner.label.text()
+    window.passphrase_dialog.passphrase.setText(PASSPHRASE)
+    window.passphrase_dialog._submit()
+    qtbot.waitUntil(lambda: window.service is not None, timeout=30_000)
+    assert len(window.service.documents()) == 6
+    # a damaged backup is refused before anything is closed: the library stays open
+    other = tmp_path / "other"
+    folder.rename(other)
+    (other / "manifest.json").write_text("{}")
+    window.restore(other)
+    qtbot.waitUntil(lambda: window.banner.isVisible() and "manifest" in window.banner.label.text(),
+                    timeout=30_000)
+    assert window.service is not None and len(window.service.documents()) == 6

@@ -1,0 +1,180 @@
+"""The Health tab: live charts of the engine's per-minute figures, over the last 15
+minutes, hour, day or week, and the alerts the guide's rules raise.
+
+Figures are read from the vault on a worker every 15 s (the app's scheduler writes them
+every 30 s); charts are drawn with pyqtgraph.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
+                               QVBoxLayout, QWidget)
+
+from engine import alerts
+from engine.monitoring import merged, minute_of
+from engine.service import EnclaveService
+
+from .i18n import Retranslating
+from .worker import Tasks
+
+log = logging.getLogger(__name__)
+RANGES = ((15, 1), (60, 1), (1440, 30), (10080, 180))  # (minutes shown, minutes per point)
+SERIES = ("requests", "answers", "errors", "answer_seconds", "first_token_seconds",
+          "retrieve_seconds", "cache_hit", "cache_miss", "cpu_percent", "memory_bytes",
+          "tokens_per_second", "vault_bytes", "index_bytes", "documents", "chunks")
+
+
+def chart_data(service: EnclaveService, minutes: int, step: int) -> dict:
+    """What the charts show, computed off the GUI thread."""
+    service.monitor.flush()
+    end = minute_of()
+    start = end - minutes
+    data = {name: merged(service.monitor.points(name, start, end), start, end, step)
+            for name in SERIES}
+    x = [p.minute * 60 for p in data["requests"]]
+
+    def per_minute(name):
+        return [p.count / step for p in data[name]]
+
+    def pct(name, q):
+        return [p.percentile(q) or 0.0 for p in data[name]]
+
+    lookups = [h.count + m.count for h, m in zip(data["cache_hit"], data["cache_miss"])]
+    latest = {name: next((p.last for p in reversed(data[name]) if p.last is not None), None)
+              for name in ("vault_bytes", "index_bytes", "documents", "chunks",
+                           "tokens_per_second")}
+    return {
+        "x": x,
+        "requests": per_minute("requests"), "answers": per_minute("answers"),
+        "p50": pct("answer_seconds", 0.5), "p95": pct("answer_seconds", 0.95),
+        "p99": pct("answer_seconds", 0.99), "ttft95": pct("first_token_seconds", 0.95),
+        "retrieve95": pct("retrieve_seconds", 0.95),
+        "error_rate": [100 * e.count / r.count if r.count else 0.0
+                       for e, r in zip(data["errors"], data["requests"])],
+        "hit_rate": [100 * h.count / n if n else 0.0 for h, n in zip(data["cache_hit"], lookups)],
+        "cpu": [p.total / p.count if p.count else 0.0 for p in data["cpu_percent"]],
+        "memory": [p.total / p.count / 2**20 if p.count else 0.0 for p in data["memory_bytes"]],
+        "latest": latest,
+        "alerts": alerts.evaluate(service.monitor),
+    }
+
+
+class HealthPanel(Retranslating, QWidget):
+    newAlert = Signal(str)
+    """An alert that was not active at the previous refresh."""
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tasks = tasks
+        self.service: EnclaveService | None = None
+        self.data: dict | None = None
+        self._active: set[str] = set()
+        self.range = QComboBox()
+        for _ in RANGES:
+            self.range.addItem("")
+        self.range.currentIndexChanged.connect(lambda _: self.refresh())
+        self.range_label = QLabel()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.alerts_label = QLabel()
+        self.alerts = QListWidget()
+        self.alerts.setMaximumHeight(80)
+        self.alerts.setStyleSheet("color: #d93025;")
+        pg.setConfigOptions(antialias=True)
+        self.plots = {name: pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+                      for name in ("traffic", "latency", "quality", "process")}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        colors = {"requests": "#1a73e8", "answers": "#188038", "p50": "#188038",
+                  "p95": "#f29900", "p99": "#d93025", "ttft95": "#9334e6",
+                  "error_rate": "#d93025", "hit_rate": "#1a73e8", "cpu": "#1a73e8",
+                  "memory": "#188038"}
+        for plot, names in (("traffic", ("requests", "answers")),
+                            ("latency", ("p50", "p95", "p99", "ttft95")),
+                            ("quality", ("error_rate", "hit_rate")),
+                            ("process", ("cpu", "memory"))):
+            widget = self.plots[plot]
+            widget.addLegend(offset=(5, 5))
+            widget.showGrid(x=True, y=True, alpha=0.2)
+            for name in names:
+                self.curves[name] = widget.plot([], [], pen=pg.mkPen(colors[name], width=2),
+                                                name=name)
+        top = QHBoxLayout()
+        top.addWidget(self.range_label)
+        top.addWidget(self.range)
+        top.addWidget(self.summary, 1)
+        grid = QGridLayout()
+        for i, plot in enumerate(("traffic", "latency", "quality", "process")):
+            grid.addWidget(self.plots[plot], i // 2, i % 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.alerts_label)
+        layout.addWidget(self.alerts)
+        layout.addLayout(grid, 1)
+        self.timer = QTimer(self, interval=15_000)
+        self.timer.timeout.connect(self.refresh)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.range_label.setText(self.tr("Show the last"))
+        for i, text in enumerate((self.tr("15 minutes"), self.tr("hour"), self.tr("day"),
+                                  self.tr("week"))):
+            self.range.setItemText(i, text)
+        self.alerts_label.setText(self.tr("Alerts"))
+        for plot, title in (("traffic", self.tr("Requests and answers per minute")),
+                            ("latency", self.tr("Answer time, seconds (p50, p95, p99; first token p95)")),
+                            ("quality", self.tr("Error rate and cache hit rate, %")),
+                            ("process", self.tr("CPU % and memory, MB"))):
+            self.plots[plot].setTitle(title)
+        self._show_summary()
+
+    def set_service(self, service: EnclaveService | None) -> None:
+        self.service = service
+        if service is not None:
+            self.timer.start()
+            self.refresh()
+        else:
+            self.timer.stop()
+
+    def refresh(self) -> None:
+        service = self.service
+        if service is None:
+            return
+        minutes, step = RANGES[self.range.currentIndex()]
+        self.tasks.run(lambda _: chart_data(service, minutes, step), on_result=self._show)
+
+    def _show(self, data: dict) -> None:
+        self.data = data
+        for name, curve in self.curves.items():
+            curve.setData(data["x"], data[name])
+        self.alerts.clear()
+        for alert in data["alerts"]:
+            self.alerts.addItem(alert.message)
+            if alert.rule not in self._active:
+                log.warning("alert: %s", alert.message)
+                self.newAlert.emit(alert.message)
+        self._active = {alert.rule for alert in data["alerts"]}
+        if not data["alerts"]:
+            self.alerts.addItem(self.tr("No alert."))
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        if not self.data:
+            self.summary.setText(self.tr("Waiting for the first figures…"))
+            return
+        latest = self.data["latest"]
+
+        def size(value):
+            return f"{(value or 0) / 2**20:.1f} MB"
+
+        self.summary.setText(self.tr(
+            "Library: {0} documents, {1} chunks · vault {2}, index {3} · generation {4} "
+            "tokens/s · updated {5}").format(
+            int(latest["documents"] or 0), int(latest["chunks"] or 0), size(latest["vault_bytes"]),
+            size(latest["index_bytes"]),
+            f"{latest['tokens_per_second']:.0f}" if latest["tokens_per_second"] else "—",
+            time.strftime("%H:%M:%S")))
