@@ -238,6 +238,7 @@ def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI
     def take_turn(key: ApiKey):
         ticket = queue.enter(key.name)
         metrics.queue_depth.set(queue.depth)
+        service.monitor.gauge("queue_depth", queue.depth)
         return ticket
 
     def start_answer(body: ChatRequest):

@@ -4,10 +4,12 @@ backups (backup, backups list/verify, restore)."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
 
+from app.settings import settings_file
 from engine.errors import UserError
 
 
@@ -76,7 +78,7 @@ def _backups(args, service, out) -> int:
     settings = args.settings
     if args.command == "backup":
         folder = _backup_dir(args.to, settings)
-        made = service.backup(folder, __version__)
+        made = service.backup(folder, __version__, {"settings.json": settings_file()})
         counts = backups.read_manifest(made).counts
         removed = backups.prune(folder, settings.backup_keep_daily, settings.backup_keep_weekly,
                                 settings.backup_keep_monthly)
@@ -117,6 +119,9 @@ def restore(args, settings, passphrase, out) -> int:
     else:
         raise UserError("This backup's key was kept in a keyring: give --recovery-key.")
     aside = backups.restore_backup(args.path, data_dir, key)
+    if (args.path / "settings.json").exists() and not settings_file().exists():
+        settings_file().parent.mkdir(parents=True, exist_ok=True)  # a new machine: take them
+        shutil.copy2(args.path / "settings.json", settings_file())
     how = backups.adopt_key(data_dir, key, new_passphrase=(
         passphrase(True) if manifest.key_method == "keyring" and not _keyring() else None))
     print(f"Restored {args.path.name} into {data_dir} ({manifest.counts['documents']} documents; "
@@ -189,7 +194,7 @@ def _serve(args, service, out) -> int:
     from app import __version__
     from app.scheduler import BackgroundJobs
 
-    scheduler = BackgroundJobs(service, __version__)  # the library's backup plan runs too
+    scheduler = BackgroundJobs(service, __version__, settings_path=settings_file())
     scheduler.start()
     try:
         server.run()

@@ -94,7 +94,7 @@ class DesktopBackend:
         from app.scheduler import BackgroundJobs
 
         self.stop_scheduler()
-        self.scheduler = BackgroundJobs(service, __version__, on_result)
+        self.scheduler = BackgroundJobs(service, __version__, on_result, self.path)
         self.scheduler.start()
 
     def reschedule(self) -> None:
@@ -108,7 +108,7 @@ class DesktopBackend:
     def backup_now(self, service: EnclaveService):
         from app import __version__
 
-        return service.run_scheduled_backup(__version__)
+        return service.run_scheduled_backup(__version__, {"settings.json": self.path})
 
     def stop_scheduler(self) -> None:
         scheduler, self.scheduler = getattr(self, "scheduler", None), None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -25,8 +26,10 @@ JOB = "daily-backup"
 
 class BackgroundJobs:
     def __init__(self, service: EnclaveService, app_version: str,
-                 on_result: Callable[[backup_plan.BackupResult], None] | None = None):
+                 on_result: Callable[[backup_plan.BackupResult], None] | None = None,
+                 settings_path: Path | None = None):
         self.service, self.app_version, self.on_result = service, app_version, on_result
+        self.extra_files = {"settings.json": settings_path} if settings_path else None
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                            "misfire_grace_time": 3600})
 
@@ -56,7 +59,7 @@ class BackgroundJobs:
         self.scheduler.add_job(self.run, id="backup-now", replace_existing=True)
 
     def run(self) -> backup_plan.BackupResult:
-        result = self.service.run_scheduled_backup(self.app_version)
+        result = self.service.run_scheduled_backup(self.app_version, self.extra_files)
         if self.on_result:
             self.on_result(result)
         return result

@@ -32,6 +32,8 @@ from .vector_index import INDEX_FILE
 
 PREFIX = "enclave-backup-"
 MANIFEST = "manifest.json"
+LIBRARY_FILES = (VAULT_FILE, INDEX_FILE, keys.KEY_FILE)
+"""What a backup puts back into a data directory (anything else is for the caller)."""
 COUNTED = ("documents", "chunks", "collections", "chats", "messages", "api_keys", "audit_log")
 
 
@@ -67,8 +69,12 @@ def _counts(conn) -> dict[str, int]:
     return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED}
 
 
-def create_backup(vault: Vault, data_dir: Path, destination: Path, app_version: str) -> Path:
-    """Write one backup of the data directory inside `destination`; returns its folder."""
+def create_backup(vault: Vault, data_dir: Path, destination: Path, app_version: str,
+                  extra_files: dict[str, Path] | None = None) -> Path:
+    """Write one backup of the data directory inside `destination`; returns its folder.
+
+    `extra_files` (name -> path) go along, e.g. the app's settings file; they are listed
+    in the manifest but not restored into the data directory."""
     destination.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     final = destination / f"{PREFIX}{stamp}"
@@ -84,6 +90,11 @@ def create_backup(vault: Vault, data_dir: Path, destination: Path, app_version: 
         for name in (INDEX_FILE, keys.KEY_FILE):
             if (data_dir / name).exists():
                 shutil.copy2(data_dir / name, work / name)
+        for name, path in (extra_files or {}).items():
+            if name in LIBRARY_FILES or name == MANIFEST:
+                raise ValueError(f"{name} is a name the backup uses itself")
+            if path.exists():
+                shutil.copy2(path, work / name)
         info = keys.read_key_info(data_dir)
         files = {p.name: _sha256(p) for p in sorted(work.iterdir())}
         manifest = Manifest(time.time(), app_version, SCHEMA_VERSION,
@@ -181,8 +192,10 @@ def restore_backup(backup: Path, data_dir: Path, key: bytes) -> Path | None:
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     incoming = data_dir.with_name(f".{data_dir.name}.restoring")
     shutil.rmtree(incoming, ignore_errors=True)
-    shutil.copytree(backup, incoming)
-    (incoming / MANIFEST).unlink()
+    incoming.mkdir(mode=0o700)
+    for name in LIBRARY_FILES:
+        if (backup / name).exists():
+            shutil.copy2(backup / name, incoming / name)
     aside = None
     if data_dir.exists() and any(data_dir.iterdir()):
         aside = data_dir.with_name(f"{data_dir.name}.before-restore-"

@@ -111,13 +111,16 @@ class EnclaveService:
 
     # --- backups -----------------------------------------------------------------------
 
-    def backup(self, destination: Path, app_version: str) -> Path:
+    def backup(self, destination: Path, app_version: str,
+               extra_files: dict[str, Path] | None = None) -> Path:
         """Write a verified backup of the data directory inside `destination`."""
-        folder = backups.create_backup(self.vault, self.config.data_dir, destination, app_version)
+        folder = backups.create_backup(self.vault, self.config.data_dir, destination,
+                                       app_version, extra_files)
         self.verify_backup(folder)
         return folder
 
-    def run_scheduled_backup(self, app_version: str) -> backup_plan.BackupResult:
+    def run_scheduled_backup(self, app_version: str, extra_files: dict[str, Path] | None = None
+                             ) -> backup_plan.BackupResult:
         """Back up to the plan's destination, verify, prune, and record the result."""
         plan = backup_plan.load_plan(self.vault)
         try:
@@ -127,7 +130,7 @@ class EnclaveService:
             if not destination.is_dir():
                 raise UserError(f"The backup folder {destination} is not there "
                                 "(is the drive connected?).")
-            folder = self.backup(destination, app_version)
+            folder = self.backup(destination, app_version, extra_files)
             backups.prune(destination, plan.keep_daily, plan.keep_weekly, plan.keep_monthly)
             result = backup_plan.BackupResult(time.time(), True, str(folder))
         except Exception as exc:  # recorded, shown as an alert; the app goes on

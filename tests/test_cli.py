@@ -133,6 +133,9 @@ def test_wrong_passphrase_is_refused_and_changes_nothing(library):
 def test_backup_list_verify_restore_from_the_command_line(library, tmp_path):
     data, _ = library
     folder = tmp_path / "usb"
+    settings = Path(os.environ["ENCLAVE_CONFIG_DIR"]) / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('{"language": "zh_CN"}')
     made = enclave(data, "backup", "--to", str(folder))
     assert made.returncode == 0, made.stderr
     assert "Backed up and verified" in made.stdout and "0 old backup(s) pruned" in made.stdout
@@ -144,7 +147,9 @@ def test_backup_list_verify_restore_from_the_command_line(library, tmp_path):
     wrong = enclave(tmp_path / "new", "restore", str(folder / name), passphrase="not it at all")
     assert wrong.returncode == 2 and "Wrong passphrase" in wrong.stderr
     assert not (tmp_path / "new").exists() or not any((tmp_path / "new").iterdir())
+    assert (folder / name / "settings.json").exists()  # the settings go along
     restored = enclave(tmp_path / "new", "restore", str(folder / name))
     assert restored.returncode == 0, restored.stderr
+    assert not (tmp_path / "new" / "settings.json").exists()  # not into the data directory
     status = enclave(tmp_path / "new", "status").stdout
     assert "documents: " in status and "documents: 0" not in status

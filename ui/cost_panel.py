@@ -31,7 +31,10 @@ def cost_data(service: EnclaveService) -> dict:
 
 
 def money(value: float) -> str:
-    return f"${value:.4f}" if value < 1 else f"${value:.2f}"
+    """Dollars, with the digits that matter for the fractions of a cent an answer costs."""
+    if value == 0:
+        return "$0"
+    return f"${value:.2f}" if value >= 1 else f"${value:.4f}" if value >= 0.01 else f"${value:.6f}"
 
 
 class CostPanel(Retranslating, QWidget):
@@ -67,6 +70,7 @@ class CostPanel(Retranslating, QWidget):
         rates_layout = QVBoxLayout(self.rates_box)
         rates_layout.addLayout(form)
         rates_layout.addWidget(self.prices)
+        rates_layout.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.rates_message, 1)
         row.addWidget(self.save_button)
@@ -75,10 +79,13 @@ class CostPanel(Retranslating, QWidget):
         self.days = QTableWidget(0, 8)
         self.days.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.days.verticalHeader().hide()
+        self.days.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.days.horizontalHeader().setStretchLastSection(True)
         self.collections = QTableWidget(0, 3)
         self.collections.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.collections.verticalHeader().hide()
         self.collections.setMaximumHeight(140)
+        self.collections.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.export_button = QPushButton()
         self.export_button.clicked.connect(self.export)
         self.refresh_button = QPushButton()

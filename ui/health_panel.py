@@ -8,10 +8,11 @@ every 30 s); charts are drawn with pyqtgraph.
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
                                QVBoxLayout, QWidget)
 
@@ -24,7 +25,7 @@ from .worker import Tasks
 
 log = logging.getLogger(__name__)
 RANGES = ((15, 1), (60, 1), (1440, 30), (10080, 180))  # (minutes shown, minutes per point)
-SERIES = ("requests", "answers", "errors", "answer_seconds", "first_token_seconds",
+SERIES = ("requests", "answers", "queue_depth", "errors", "answer_seconds", "first_token_seconds",
           "retrieve_seconds", "cache_hit", "cache_miss", "cpu_percent", "memory_bytes",
           "tokens_per_second", "vault_bytes", "index_bytes", "documents", "chunks")
 
@@ -41,8 +42,8 @@ def chart_data(service: EnclaveService, minutes: int, step: int) -> dict:
     def per_minute(name):
         return [p.count / step for p in data[name]]
 
-    def pct(name, q):
-        return [p.percentile(q) or 0.0 for p in data[name]]
+    def pct(name, q):  # minutes without data are gaps, not zeros
+        return [p.percentile(q) if p.count else math.nan for p in data[name]]
 
     lookups = [h.count + m.count for h, m in zip(data["cache_hit"], data["cache_miss"])]
     latest = {name: next((p.last for p in reversed(data[name]) if p.last is not None), None)
@@ -51,14 +52,17 @@ def chart_data(service: EnclaveService, minutes: int, step: int) -> dict:
     return {
         "x": x,
         "requests": per_minute("requests"), "answers": per_minute("answers"),
+        "queue": [p.total / p.count if p.count else math.nan for p in data["queue_depth"]],
         "p50": pct("answer_seconds", 0.5), "p95": pct("answer_seconds", 0.95),
         "p99": pct("answer_seconds", 0.99), "ttft95": pct("first_token_seconds", 0.95),
         "retrieve95": pct("retrieve_seconds", 0.95),
-        "error_rate": [100 * e.count / r.count if r.count else 0.0
+        "error_rate": [100 * e.count / r.count if r.count else math.nan
                        for e, r in zip(data["errors"], data["requests"])],
-        "hit_rate": [100 * h.count / n if n else 0.0 for h, n in zip(data["cache_hit"], lookups)],
-        "cpu": [p.total / p.count if p.count else 0.0 for p in data["cpu_percent"]],
-        "memory": [p.total / p.count / 2**20 if p.count else 0.0 for p in data["memory_bytes"]],
+        "hit_rate": [100 * h.count / n if n else math.nan
+                     for h, n in zip(data["cache_hit"], lookups)],
+        "cpu": [p.total / p.count if p.count else math.nan for p in data["cpu_percent"]],
+        "memory": [p.total / p.count / 2**20 if p.count else math.nan
+                   for p in data["memory_bytes"]],
         "latest": latest,
         "alerts": alerts.evaluate(service.monitor),
     }
@@ -84,17 +88,17 @@ class HealthPanel(Retranslating, QWidget):
         self.alerts_label = QLabel()
         self.alerts = QListWidget()
         self.alerts.setMaximumHeight(80)
-        self.alerts.setStyleSheet("color: #d93025;")
         pg.setConfigOptions(antialias=True)
         self.plots = {name: pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
                       for name in ("traffic", "latency", "quality", "process")}
         self.curves: dict[str, pg.PlotDataItem] = {}
         colors = {"requests": "#1a73e8", "answers": "#188038", "p50": "#188038",
                   "p95": "#f29900", "p99": "#d93025", "ttft95": "#9334e6",
+                  "retrieve95": "#12b5cb", "queue": "#f29900",
                   "error_rate": "#d93025", "hit_rate": "#1a73e8", "cpu": "#1a73e8",
                   "memory": "#188038"}
-        for plot, names in (("traffic", ("requests", "answers")),
-                            ("latency", ("p50", "p95", "p99", "ttft95")),
+        for plot, names in (("traffic", ("requests", "answers", "queue")),
+                            ("latency", ("p50", "p95", "p99", "ttft95", "retrieve95")),
                             ("quality", ("error_rate", "hit_rate")),
                             ("process", ("cpu", "memory"))):
             widget = self.plots[plot]
@@ -102,7 +106,8 @@ class HealthPanel(Retranslating, QWidget):
             widget.showGrid(x=True, y=True, alpha=0.2)
             for name in names:
                 self.curves[name] = widget.plot([], [], pen=pg.mkPen(colors[name], width=2),
-                                                name=name)
+                                                symbol="o", symbolSize=4, connect="finite",
+                                                symbolBrush=colors[name], name=name)
         top = QHBoxLayout()
         top.addWidget(self.range_label)
         top.addWidget(self.range)
@@ -115,9 +120,23 @@ class HealthPanel(Retranslating, QWidget):
         layout.addWidget(self.alerts_label)
         layout.addWidget(self.alerts)
         layout.addLayout(grid, 1)
+        self._match_palette()
         self.timer = QTimer(self, interval=15_000)
         self.timer.timeout.connect(self.refresh)
         self.retranslate()
+
+    def _match_palette(self) -> None:
+        """Charts in the window's colours (light or dark theme)."""
+        palette = self.palette()
+        for widget in self.plots.values():
+            widget.setBackground(palette.base().color())
+            for axis in ("left", "bottom"):
+                widget.getAxis(axis).setTextPen(palette.text().color())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.PaletteChange:
+            self._match_palette()
+        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.range_label.setText(self.tr("Show the last"))
@@ -125,8 +144,8 @@ class HealthPanel(Retranslating, QWidget):
                                   self.tr("week"))):
             self.range.setItemText(i, text)
         self.alerts_label.setText(self.tr("Alerts"))
-        for plot, title in (("traffic", self.tr("Requests and answers per minute")),
-                            ("latency", self.tr("Answer time, seconds (p50, p95, p99; first token p95)")),
+        for plot, title in (("traffic", self.tr("Requests and answers per minute; generation queue")),
+                            ("latency", self.tr("Seconds: answer p50/p95/p99, first token p95, retrieval p95")),
                             ("quality", self.tr("Error rate and cache hit rate, %")),
                             ("process", self.tr("CPU % and memory, MB"))):
             self.plots[plot].setTitle(title)
@@ -150,8 +169,12 @@ class HealthPanel(Retranslating, QWidget):
     def _show(self, data: dict) -> None:
         self.data = data
         for name, curve in self.curves.items():
-            curve.setData(data["x"], data[name])
+            if all(math.isnan(y) for y in data[name]):
+                curve.setData([], [])  # nothing measured in this range
+            else:
+                curve.setData(data["x"], data[name])
         self.alerts.clear()
+        self.alerts.setStyleSheet("color: #d93025;" if data["alerts"] else "")
         for alert in data["alerts"]:
             self.alerts.addItem(alert.message)
             if alert.rule not in self._active:

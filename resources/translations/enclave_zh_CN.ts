@@ -698,12 +698,12 @@
         <translation>告警</translation>
     </message>
     <message>
-        <source>Requests and answers per minute</source>
-        <translation>每分钟请求数与回答数</translation>
+        <source>Requests and answers per minute; generation queue</source>
+        <translation>每分钟请求数与回答数；生成队列</translation>
     </message>
     <message>
-        <source>Answer time, seconds (p50, p95, p99; first token p95)</source>
-        <translation>回答耗时，秒（p50、p95、p99；首个词元 p95）</translation>
+        <source>Seconds: answer p50/p95/p99, first token p95, retrieval p95</source>
+        <translation>秒：回答 p50/p95/p99、首个词元 p95、检索 p95</translation>
     </message>
     <message>
         <source>Error rate and cache hit rate, %</source>

@@ -113,23 +113,28 @@ def test_a_keyring_library_restores_with_its_recovery_key_on_a_machine_without_k
     assert restored.search("visitor badge colour", k=1)[0].document == "policy.docx"
 
 
-def test_retention_keeps_the_newest_of_each_day_week_and_month(tmp_path):
-    now = datetime(2026, 11, 24, 12, 0)
-    created = []
-    for days in range(0, 400, 1):
-        for hour in (2, 14) if days < 3 else (2,):
-            when = now - timedelta(days=days, hours=hour)
-            folder = tmp_path / f"{backups.PREFIX}{when:%Y%m%d-%H%M%S}"
-            folder.mkdir()
-            (folder / backups.MANIFEST).write_text(json.dumps({
-                "created_at": when.timestamp(), "app_version": "t", "schema_version": 1,
-                "key_method": "passphrase", "counts": {}, "files": {}}))
-            created.append(folder)
+def test_retention_keeps_exactly_the_newest_of_each_day_week_and_month(tmp_path):
+    """Daily backups at 02:00 from 1 September to Tuesday 24 November 2026, and a second
+    one at 14:00 on the 24th; keep 7 daily, 4 weekly, 12 monthly."""
+    def make(when: datetime) -> None:
+        folder = tmp_path / f"{backups.PREFIX}{when:%Y%m%d-%H%M%S}"
+        folder.mkdir()
+        (folder / backups.MANIFEST).write_text(json.dumps({
+            "created_at": when.timestamp(), "app_version": "t", "schema_version": 1,
+            "key_method": "passphrase", "counts": {}, "files": {}}))
+
+    day = datetime(2026, 9, 1, 2, 0)
+    while day <= datetime(2026, 11, 24, 2, 0):
+        make(day)
+        day += timedelta(days=1)
+    make(datetime(2026, 11, 24, 14, 0))
     removed = backups.prune(tmp_path, daily=7, weekly=4, monthly=12)
-    kept = sorted(p.name for p in tmp_path.iterdir())
-    assert len(removed) + len(kept) == len(created)
-    days = {n[len(backups.PREFIX):len(backups.PREFIX) + 8] for n in kept}
-    # 7 days, plus the weeks and months not already covered by them
-    assert len(kept) == len(days) and 7 + 12 <= len(kept) <= 7 + 4 + 12
-    assert f"{backups.PREFIX}{(now - timedelta(hours=2)):%Y%m%d-%H%M%S}" in kept
+    kept = sorted(p.name[len(backups.PREFIX):] for p in tmp_path.iterdir())
+    assert kept == sorted([
+        "20261124-140000", "20261123-020000", "20261122-020000", "20261121-020000",  # days
+        "20261120-020000", "20261119-020000", "20261118-020000",
+        "20261115-020000", "20261108-020000",  # the Sundays ending ISO weeks 46 and 45
+        "20261031-020000", "20260930-020000",  # the last of October and of September
+    ])
+    assert len(removed) == 85 - len(kept) + 1
     assert backups.prune(tmp_path, daily=7, weekly=4, monthly=12) == []

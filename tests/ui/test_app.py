@@ -363,9 +363,16 @@ def test_health_and_cost_panels_show_real_figures(qtbot, open_window, corpus, tm
     window.health.refresh()
     qtbot.waitUntil(lambda: window.health.data is not None, timeout=15_000)
     data = window.health.data
-    assert sum(data["answers"]) == 2 and max(data["p95"]) > 0 and max(data["hit_rate"]) == 50
+
+    def measured(name):
+        return [v for v in data[name] if v == v]  # minutes without data are NaN gaps
+
+    assert sum(data["answers"]) == 2 and max(measured("p95")) > 0
+    assert sorted(measured("hit_rate")) in ([50.0], [0.0, 100.0])  # 1 hit of 2, 1 or 2 minutes
     xs, ys = window.health.curves["answers"].getData()
     assert len(xs) == 16 and sum(ys) == 2
+    assert window.health.curves["error_rate"].getData()[0] is None or \
+        len(window.health.curves["error_rate"].getData()[0]) == 0  # no API request: no line
     assert "documents" in window.health.summary.text()
     window.tabs.setCurrentWidget(window.cost)
     window.cost.data = None
