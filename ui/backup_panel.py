@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTime, Signal
+from PySide6.QtCore import Qt, QTime, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTimeEdit,
                                QVBoxLayout, QWidget)
@@ -177,13 +177,17 @@ class BackupPanel(Retranslating, QGroupBox):
         self.message.setStyleSheet(ERROR_STYLE if error else "")
         self.message.setText(text)
 
-    def show_recovery_key(self) -> None:
-        if self.service is None:
+    def show_recovery_key(self, service: EnclaveService | None = None) -> None:
+        """Show the recovery key to write down (also right after a keyring library is made)."""
+        service = service or self.service
+        if service is None:
             return
-        QMessageBox.information(self, self.tr("Recovery key"), self.tr(
+        self.recovery_box = QMessageBox(QMessageBox.Information, self.tr("Recovery key"), self.tr(
             "Write this key down and keep it apart from the computer. It opens this library's "
             "backups on a replacement machine whose keyring does not hold the key:\n\n{0}")
-            .format(self.service.vault.recovery_key()))
+            .format(service.vault.recovery_key()), QMessageBox.Ok, self)
+        self.recovery_box.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.recovery_box.open()
 
     def choose_restore(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("The backup to restore"),

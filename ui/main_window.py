@@ -72,6 +72,7 @@ class MainWindow(Retranslating, QMainWindow):
         self.service: EnclaveService | None = None
         self.state = "opening"
         self.setup_dialog: SetupDialog | None = None
+        self._new_keyring_library = False
         self.passphrase_dialog: PassphraseDialog | None = None
         self.resize(1200, 800)
         self.setAcceptDrops(True)
@@ -178,6 +179,7 @@ class MainWindow(Retranslating, QMainWindow):
             self.show_error(exc)
             return
         self.settings.load()
+        self._new_keyring_library = key_source == "keyring" and self.backend.keyring_available()
         self._open(passphrase)
 
     def _unlock(self) -> None:
@@ -212,6 +214,9 @@ class MainWindow(Retranslating, QMainWindow):
             self.passphrase_dialog.accept()
             self.passphrase_dialog = None
         self._use(service)
+        if self._new_keyring_library:  # its key lives in the keyring: write the key down
+            self._new_keyring_library = False
+            self.settings.backups.show_recovery_key(service)
 
     def _use(self, service: EnclaveService) -> None:
         self.service = service

@@ -175,6 +175,9 @@ def test_with_a_system_keyring_later_starts_open_without_a_prompt(
     assert dialog.use_keyring.isChecked() and not dialog.passphrase.isVisible()
     dialog._submit()
     qtbot.waitUntil(lambda: window.state == "ready", timeout=30_000)
+    box = window.settings.backups.recovery_box  # shown once, to be written down
+    assert box.isVisible() and window.service.vault.recovery_key() in box.text()
+    box.accept()
     window.close()
     window = open_window(backend_factory())
     assert window.passphrase_dialog is None and window.setup_dialog is None
