@@ -78,6 +78,19 @@ class CollectionRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+class ClosingStreamingResponse(StreamingResponse):
+    """Closes its body iterator however the response ends. Starlette stops reading it when
+    the client goes away but leaves it suspended, and ours holds the model's turn until
+    its `finally` runs."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.body_iterator.aclose()
+
+
 # --- the app -------------------------------------------------------------------------
 
 def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI:
@@ -313,8 +326,8 @@ def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI
                         await anyio.to_thread.run_sync(lambda: [None for _ in pieces or ()])
                     queue.leave(key.name, ticket, started)
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+        return ClosingStreamingResponse(events(), media_type="text/event-stream",
+                                        headers={"Cache-Control": "no-cache"})
 
     # --- RAG -------------------------------------------------------------------------
 
