@@ -38,6 +38,8 @@ class BackgroundJobs:
         self.apply()
         self.scheduler.add_job(self.record_health, "interval", seconds=30, id="health",
                                next_run_time=datetime.now())
+        self.scheduler.add_job(self.service.monitor.prune, "interval", hours=24,
+                               id="forget-old-health-figures")  # the Health tab shows a week
         if backup_plan.missed(self.service.vault):
             log.warning("a scheduled backup was missed: running it now")
             self.run_now()

@@ -105,10 +105,6 @@ class Tasks(QObject):
         self._running.add(entry)
         self.pool.start(task)
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._running)
-
     def wait(self, msecs: int = -1) -> bool:
         """Block until every worker is idle (shutdown, tests)."""
         return self.pool.waitForDone(msecs)

@@ -112,3 +112,13 @@ def test_cost_rates_are_kept_in_the_vault(service):
     assert loaded.cloud_prices["gpt-4o"] == (2.50, 10.00)
     with pytest.raises(UserError):
         cost.save_rates(service.vault, cost.CostRates(watts=0))
+
+
+def test_figures_older_than_five_weeks_are_forgotten(service):
+    now = time.time()
+    service.monitor.count("answers", 1, now - 40 * 86400)
+    service.monitor.count("answers", 1, now)
+    service.monitor.flush()
+    service.monitor.prune(keep_days=35)
+    points = service.monitor.points("answers", minute_of(now) - 50 * 1440, minute_of(now))
+    assert [p.minute for p in points] == [minute_of(now)]
