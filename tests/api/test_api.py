@@ -154,6 +154,12 @@ def test_a_client_that_disconnects_frees_the_model(api, keys, service, corpus):
         answer = http.post("/v1/query", json={"question": "Which badge do visitors wear?"})
         assert answer.status_code == 200 and time.monotonic() - started < 30
         assert not service.answerer.generator._lock.locked()
+    for _ in range(50):  # the broken-off stream is logged once the server has noticed
+        routes = sorted(e["route"] for e in service.audit.entries())
+        if len(routes) == 2:
+            break
+        time.sleep(0.1)
+    assert routes == ["/v1/chat/completions", "/v1/query"]
 
 
 def test_query_ready_metrics_and_offline_docs(api, keys, service, corpus):
