@@ -109,10 +109,15 @@ class MessageView(QFrame):
         self.sources, self.refused = list(sources), refused
         while self.chips.count():
             self.chips.takeAt(0).widget().deleteLater()
+        cited = {int(n) for n in _CITATION.findall(self.text)}
         for source in self.sources:
             chip = QPushButton(chip_text(source))
             chip.setObjectName("sourceChip")
             chip.setCursor(Qt.PointingHandCursor)
+            font = chip.font()
+            font.setBold(source["n"] in cited)  # the sources the answer cites stand out
+            chip.setFont(font)
+            chip.setFlat(source["n"] not in cited)
             chip.clicked.connect(lambda _=False, s=source: self.sourceClicked.emit(s))
             self.chips.addWidget(chip)
         self.retranslate()

@@ -73,6 +73,7 @@ def test_a_streamed_answer_has_source_chips_that_open_the_page(qtbot, open_windo
     assert "12.5" in view.text
     chips = [view.chips.itemAt(i).widget() for i in range(view.chips.count())]
     pump_chip = next(c for c in chips if "pumps.pdf · p. 2" in c.text())
+    assert f"[{pump_chip.text()[1]}]" in view.text and pump_chip.font().bold()  # it is cited
     qtbot.mouseClick(pump_chip, Qt.LeftButton)
     viewer = window.viewer
     qtbot.waitUntil(lambda: getattr(viewer, "rendered", None) is not None, timeout=10_000)
