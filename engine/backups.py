@@ -14,7 +14,6 @@ opens; on any failure the old data directory is left (or put back) as it was.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ import sqlcipher3
 
 from . import keys
 from .errors import UserError, VaultCorruptError, WrongKeyError
+from .ingest import file_sha256
 from .vault import SCHEMA_VERSION, VAULT_FILE, Vault
 from .vector_index import INDEX_FILE
 
@@ -47,14 +47,6 @@ class Manifest:
     counts: dict[str, int]
     files: dict[str, str]
     """File name -> SHA-256."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync(path: Path) -> None:
@@ -96,7 +88,7 @@ def create_backup(vault: Vault, data_dir: Path, destination: Path, app_version: 
             if path.exists():
                 shutil.copy2(path, work / name)
         info = keys.read_key_info(data_dir)
-        files = {p.name: _sha256(p) for p in sorted(work.iterdir())}
+        files = {p.name: file_sha256(p) for p in sorted(work.iterdir())}
         manifest = Manifest(time.time(), app_version, SCHEMA_VERSION,
                             info.method if info else "unknown", counts, files)
         (work / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1))
@@ -147,7 +139,7 @@ def verify_backup(backup: Path, key: bytes) -> Manifest:
         path = backup / name
         if not path.exists():
             raise VaultCorruptError(f"The backup {backup.name} lacks {name}.")
-        if _sha256(path) != expected:
+        if file_sha256(path) != expected:
             raise VaultCorruptError(f"{name} in the backup {backup.name} is damaged "
                                     "(its checksum does not match the manifest).")
     conn = sqlcipher3.connect(str(backup / VAULT_FILE))

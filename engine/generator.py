@@ -56,32 +56,29 @@ class Generator:
     def stream(self, prompt: str, max_tokens: int, stop: list[str] | None = None,
                should_stop: Callable[[], bool] = lambda: False) -> Iterator[str]:
         """Yield the completion of `prompt` piece by piece."""
-        with self._lock:
-            pieces = self.llama.create_completion(
+        return self._locked_pieces(
+            lambda: self.llama.create_completion(
                 prompt, max_tokens=max_tokens, temperature=self.temperature, stream=True,
-                stop=stop or [], repeat_penalty=1.1,
-            )
-            try:
-                for piece in pieces:
-                    text = piece["choices"][0]["text"]
-                    if text:
-                        yield text
-                    if should_stop():
-                        break
-            finally:
-                pieces.close()
+                stop=stop or [], repeat_penalty=1.1),
+            lambda piece: piece["choices"][0]["text"], should_stop)
 
     def stream_chat(self, messages: list[dict], max_tokens: int,
                     should_stop: Callable[[], bool] = lambda: False) -> Iterator[str]:
         """Yield the model's reply to a conversation, through the model's chat template."""
-        with self._lock:
-            pieces = self.llama.create_chat_completion(
+        return self._locked_pieces(
+            lambda: self.llama.create_chat_completion(
                 messages, max_tokens=max_tokens, temperature=self.temperature, stream=True,
-                repeat_penalty=1.1,
-            )
+                repeat_penalty=1.1),
+            lambda piece: piece["choices"][0]["delta"].get("content"), should_stop)
+
+    def _locked_pieces(self, start: Callable, text_of: Callable,
+                       should_stop: Callable[[], bool]) -> Iterator[str]:
+        """Hold the model for the whole of one generation, yielding its text pieces."""
+        with self._lock:
+            pieces = start()
             try:
                 for piece in pieces:
-                    text = piece["choices"][0]["delta"].get("content")
+                    text = text_of(piece)
                     if text:
                         yield text
                     if should_stop():
