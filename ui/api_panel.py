@@ -20,10 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 from engine.service import EnclaveService
 
 from .i18n import Retranslating
+from .theme import ERROR_STYLE, WARNING_STYLE
 from .worker import Tasks
-
-ERROR_STYLE = "color: #d93025;"
-WARNING_STYLE = "color: #b06000;"
 
 
 class AuditDialog(QDialog):

@@ -19,9 +19,8 @@ from engine import backup_plan
 from engine.service import EnclaveService
 
 from .i18n import Retranslating
+from .theme import ERROR_STYLE
 from .worker import Tasks
-
-ERROR_STYLE = "color: #d93025;"
 
 
 class BackupPanel(Retranslating, QGroupBox):

@@ -17,9 +17,8 @@ from engine import cost
 from engine.service import EnclaveService
 
 from .i18n import Retranslating
+from .theme import ERROR_STYLE
 from .worker import Tasks
-
-ERROR_STYLE = "color: #d93025;"
 
 
 def cost_data(service: EnclaveService) -> dict:

@@ -37,6 +37,17 @@ def human_size(size: int) -> str:
     return ""
 
 
+def folders_below(folders: list[Path]) -> set[str]:
+    """Linked folders and every folder below them (walked off the GUI thread)."""
+    found = set()
+    for folder in folders:
+        if folder.is_dir():
+            found.add(str(folder))
+            found.update(str(p) for p in folder.rglob("*")
+                         if p.is_dir() and not p.name.startswith("."))
+    return found
+
+
 class DocumentsPanel(Retranslating, QWidget):
     libraryChanged = Signal()
     importProgress = Signal(int, int, bool)  # files done, files total, running
@@ -236,19 +247,22 @@ class DocumentsPanel(Retranslating, QWidget):
         service = self.service
         if service is None:
             return
-        self._run(lambda _: (service.collections(), service.documents(), service.failures()),
-                  self._show_library)
+        def load(_):
+            collections = service.collections()
+            linked = [Path(c.folder) for c in collections if c.folder]
+            return collections, service.documents(), service.failures(), folders_below(linked)
+
+        self._run(load, self._show_library)
 
     def _show_library(self, found) -> None:
-        collections, documents, failures = found
+        collections, documents, failures, watched = found
         self._show_collections([c.name for c in collections])
         self._show_documents(documents)
         self._show_failures(failures)
-        linked = [Path(c.folder) for c in collections if c.folder]
-        self._watch(linked)
+        self._watch(watched)
         if self._opening:
             self._opening = False
-            if linked:
+            if watched:
                 self.sync_folders()
 
     def _show_collections(self, names: list[str]) -> None:
@@ -332,14 +346,8 @@ class DocumentsPanel(Retranslating, QWidget):
         self._run(lambda _: service.link_collection(collection, folder),
                   lambda _: (self.reload(), self.sync_folders()))
 
-    def _watch(self, folders: list[Path]) -> None:
-        """Watch linked folders and every folder below them for changes."""
-        wanted = set()
-        for folder in folders:
-            if folder.is_dir():
-                wanted.add(str(folder))
-                wanted.update(str(p) for p in folder.rglob("*")
-                              if p.is_dir() and not p.name.startswith("."))
+    def _watch(self, wanted: set[str]) -> None:
+        """Watch exactly these folders for changes."""
         current = set(self.watcher.directories())
         if current - wanted:
             self.watcher.removePaths(sorted(current - wanted))

@@ -21,6 +21,7 @@ from engine.monitoring import merged, minute_of
 from engine.service import EnclaveService
 
 from .i18n import Retranslating
+from .theme import ERROR_STYLE
 from .worker import Tasks
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class HealthPanel(Retranslating, QWidget):
         layout.addLayout(grid, 1)
         self._match_palette()
         self.timer = QTimer(self, interval=15_000)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(lambda: self.isVisible() and self.refresh())  # tab shown
         self.retranslate()
 
     def _match_palette(self) -> None:
@@ -151,6 +152,10 @@ class HealthPanel(Retranslating, QWidget):
             self.plots[plot].setTitle(title)
         self._show_summary()
 
+    def showEvent(self, event) -> None:
+        self.refresh()
+        super().showEvent(event)
+
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
         if service is not None:
@@ -174,7 +179,7 @@ class HealthPanel(Retranslating, QWidget):
             else:
                 curve.setData(data["x"], data[name])
         self.alerts.clear()
-        self.alerts.setStyleSheet("color: #d93025;" if data["alerts"] else "")
+        self.alerts.setStyleSheet(ERROR_STYLE if data["alerts"] else "")
         for alert in data["alerts"]:
             self.alerts.addItem(alert.message)
             if alert.rule not in self._active:

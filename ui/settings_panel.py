@@ -23,6 +23,7 @@ from engine.service import EnclaveService
 from .api_panel import ApiPanel
 from .backup_panel import BackupPanel
 from .i18n import LANGUAGES, Retranslating
+from .theme import ERROR_STYLE
 from .worker import Tasks
 
 MODEL_LABELS = {"smollm2-135m-instruct": "SmolLM2 135M Instruct",
@@ -243,7 +244,7 @@ class SettingsPanel(Retranslating, QWidget):
                                                      "next start.") if "data_dir" in changes else ""))
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #d93025;" if error else "")
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
         self.message.setText(text)
 
     # --- models ------------------------------------------------------------------------

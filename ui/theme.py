@@ -7,6 +7,8 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 THEMES = ("system", "light", "dark")
+ERROR_STYLE = "color: #d93025;"
+WARNING_STYLE = "color: #b06000;"
 
 
 def is_dark(theme: str, app: QApplication) -> bool:

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 from engine.keys import MIN_PASSPHRASE_LENGTH
 
 from .i18n import Retranslating
-
-ERROR_STYLE = "color: #d93025;"
+from .theme import ERROR_STYLE
 
 
 class SetupDialog(Retranslating, QDialog):
