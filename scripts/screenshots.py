@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.desktop import DesktopBackend  # noqa: E402
-from tests.conftest import make_docx, make_pdf  # noqa: E402
+from tests.conftest import write_sample_corpus  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 
 PASSPHRASE = "correct horse battery"
@@ -25,25 +25,7 @@ R_INTRO = Path("/usr/share/R/doc/manual/R-intro.pdf")
 
 
 def samples(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    make_pdf(folder / "cooling-plant-manual.pdf", [
-        "Maintenance schedule for the cooling pumps. The primary cooling pump P-101 must be "
-        "inspected every 450 operating hours by a certified technician.",
-        "Safety valves. The relief valve on line 7 opens at a pressure of 12.5 bar and must be "
-        "tested annually during the spring shutdown.",
-        "Lubrication. Bearings of pump P-101 are greased with lithium complex grease, 30 grams "
-        "per bearing, every quarter.",
-    ], heading="Cooling Plant Manual")
-    make_docx(folder / "visitor-policy.docx", "Visitor policy", [
-        "All visitors to the laboratory must wear a blue badge issued at the north gate.",
-        "Visitor badges are returned to the security desk before 18:00 on the same day.",
-    ], table=[["Zone", "Clearance"], ["Clean room", "Level 3"], ["Archive", "Level 2"]])
-    (folder / "backup-guide.md").write_text(
-        "# Backup guide\n\nThe archive server copies the finance share to tape every Friday "
-        "at 23:00.\n\n## Restore\n\nTapes are kept offsite in the Harlow vault for seven years.\n")
-    (folder / "设备维护.txt").write_text(
-        "设备维护说明。\n\n冷却塔的风机每运行三百小时需要更换一次润滑油。"
-        "变压器室的温度不得超过四十摄氏度。\n", encoding="utf-8")
+    write_sample_corpus(folder)
     if R_INTRO.exists():
         shutil.copy(R_INTRO, folder / R_INTRO.name)
     return folder

@@ -120,9 +120,13 @@ def service(open_service):
 
 @pytest.fixture
 def corpus(tmp_path) -> Path:
-    """A folder with one document of each supported kind, each with a distinctive fact."""
-    folder = tmp_path / "corpus"
-    folder.mkdir()
+    return write_sample_corpus(tmp_path / "corpus")
+
+
+def write_sample_corpus(folder: Path) -> Path:
+    """A folder with one document of each supported kind, each with a distinctive fact
+    (the tests' corpus, and the sample documents of scripts/screenshots.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
     make_pdf(folder / "pumps.pdf", [
         "Maintenance schedule for the cooling pumps. The primary cooling pump P-101 must be "
         "inspected every 450 operating hours by a certified technician.",
