@@ -263,16 +263,17 @@ def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI
     def completion_extras(request: Request, stream) -> dict:
         answer = stream.answer
         sources = [s.to_json() for s in answer.sources]
-        request.state.documents = [s["document_id"] for s in sources]
+        request.state.documents = [s["document_id"] for s in sources if not answer.refused]
         for stage in ("retrieve", "first_token", "generate"):
             if stage in answer.timings:
                 metrics.stages.labels(stage).observe(answer.timings[stage])
+        given = sources if "generate" in answer.timings else []  # what the model read
         prompt = service.count_tokens(answer.question) + sum(
-            service.count_tokens(s["text"]) for s in sources)
+            service.count_tokens(s["text"]) for s in given)
         completion = service.count_tokens(answer.text)
         metrics.tokens.labels("prompt").inc(prompt)
         metrics.tokens.labels("completion").inc(completion)
-        return {"sources": sources, "refused": answer.refused,
+        return {"sources": sources, "kind": answer.kind, "refused": answer.refused,
                 "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                           "total_tokens": prompt + completion}}
 
@@ -346,7 +347,8 @@ def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI
             answer = stream.collect()
         finally:
             queue.leave(key.name, ticket, started)
-        request.state.documents = [s.hit.document_id for s in answer.sources]
+        request.state.documents = [s.hit.document_id for s in answer.sources
+                                   if not answer.refused]  # a refusal drew on nothing
         for stage, seconds in answer.timings.items():
             metrics.stages.labels(stage).observe(seconds)
         return answer.to_json()

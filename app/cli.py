@@ -186,7 +186,14 @@ def _run(args: argparse.Namespace, service) -> int:
             for piece in stream:
                 print(piece, end="", file=out, flush=True)
             print(file=out)
-            for source in stream.answer.sources:
+            answer = stream.answer
+            if answer.kind == "quote":
+                print("(Quoted from the documents: the model's own answer could not be checked"
+                      " against them.)", file=out)
+            shown = answer.cited_sources if answer.kind != "refusal" else answer.sources
+            if answer.kind == "refusal" and shown:
+                print("Closest passages:", file=out)
+            for source in shown:
                 print(f"  [{source.n}] {source.hit.document}{_page(source.hit.page)}", file=out)
         return 0
 

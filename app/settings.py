@@ -49,8 +49,23 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(_default("max_answer_tokens"), ge=16, le=4096, description="Longest answer.")
     temperature: float = Field(_default("temperature"), ge=0.0, le=2.0, description="Sampling temperature.")
     threads: int | None = Field(_default("threads"), ge=1, le=256, description="Generation threads.")
+    relevance_gate: Literal["calibrated", "cosine"] = Field(
+        _default("relevance_gate"), description="When answers say they don't know: "
+        "'calibrated' (library density around the question and the best source sentence) "
+        "or 'cosine' (the best source's similarity alone).")
+    min_density: float = Field(_default("min_density"), ge=0.0, le=1.0,
+                               description="Calibrated gate: mean similarity of the "
+                               "question's nearest chunks below which answers refuse.")
+    min_sentence_score: float = Field(_default("min_sentence_score"), ge=0.0, le=2.0,
+                                      description="Calibrated gate: score the best source "
+                                      "sentence must reach.")
     min_relevance: float = Field(_default("min_relevance"), ge=0.0, le=1.0,
-                                 description="Below this similarity, answers say they don't know.")
+                                 description="Cosine gate: below this similarity of the best "
+                                 "source, answers say they don't know.")
+    answer_check: Literal["quote", "refuse", "off"] = Field(
+        _default("answer_check"), description="A generated answer its sources do not support "
+        "is replaced by a quotation of them ('quote'), by a refusal ('refuse'), or shown "
+        "unchecked ('off': for comparison only).")
     api_enabled: bool = Field(False, description="Serve the LAN API while the desktop app runs.")
     api_host: str = Field("127.0.0.1", description="Address the LAN API listens on; "
                           "0.0.0.0 (or this machine's LAN address) serves other machines.")
@@ -85,7 +100,11 @@ class Settings(BaseSettings):
             max_answer_tokens=self.max_answer_tokens,
             temperature=self.temperature,
             threads=self.threads,
+            relevance_gate=self.relevance_gate,
+            min_density=self.min_density,
+            min_sentence_score=self.min_sentence_score,
             min_relevance=self.min_relevance,
+            answer_check=self.answer_check,
             answer_cache_ttl_s=self.answer_cache_ttl_s,
             query_cache_ttl_s=self.query_cache_ttl_s,
         )

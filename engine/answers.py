@@ -1,14 +1,17 @@
-"""Answers with numbered citations, grounded in retrieved sources, or an honest refusal.
+"""Answers that cannot mislead: checked against their sources, quoted, or refused.
 
-`Answerer.answer` retrieves sources, decides whether any is relevant enough (the best
-source's cosine similarity against `min_relevance`), builds a prompt that fits the
-model's context window by trimming sources (never the question), and returns an
-`AnswerStream`: iterate it for the text as it is generated, then read `.answer`.
+`Answerer.answer` takes the retrieved passages (one per page), asks the relevance gate
+whether they cover the question at all (`Gate`: how densely the library surrounds the
+question, and how well the passages' best sentence answers it), and then
+streams the model's answer sentence by sentence. Each sentence is held until it is
+complete and checked against the sources (`grounding.Evidence.check`); a supported
+sentence is released with the marker of its source, and the first unsupported one ends
+the generation. An answer with no supported sentence becomes a quotation: the sentences
+of the sources that best answer the question, verbatim, with their markers.
 
-Small local models cite unreliably, so citations are checked as the text streams: a
-marker naming no source is dropped, and a sentence that carries no marker gets the one
-of the source it overlaps most, when the overlap is substantial. The streamed text and
-the final answer are therefore the same text.
+Every answer says how it was made: `kind` is "answer" (generated and checked), "quote"
+(copied from the sources) or "refusal" (nothing relevant; the closest passages are
+offered to read). The streamed text and the final answer's text are the same text.
 """
 
 from __future__ import annotations
@@ -16,27 +19,34 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
+from .embedder import Embedder
 from .generator import Generator
+from .grounding import Evidence, Relevance, Sentence, Verdict, is_chinese
 from .records import SearchHit
 
 DONT_KNOW = "I don't know: the documents do not seem to cover this."
+DONT_KNOW_ZH = "我不知道：文档中似乎没有这方面的内容。"
+KINDS = ("answer", "quote", "refusal")
+CHECKS = ("quote", "refuse", "off")
+"""What happens to a generated answer no source supports: quoted instead, refused, or
+(`off`, for comparison only) shown unchecked."""
+GATES = ("calibrated", "cosine")
 _REFUSAL = re.compile(r"\b(i (do not|don't|dont) know|not (mentioned|covered|stated|provided) in"
-                      r"|(sources|documents) do not (say|mention|contain))", re.IGNORECASE)
+                      r"|(sources|documents) do not (say|mention|contain))|不知道", re.IGNORECASE)
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_BOUNDARY = re.compile(r"[.!?](?=\s)|[。！？]")
-_INCOMPLETE = re.compile(r"(\[\d{0,2}|[.!?])$")
-_WORD = re.compile(r"[^\W_]{2,}|[\u4e00-\u9fff]", re.UNICODE)
-_SPACE = re.compile(r"\s+")
-_MIN_OVERLAP = 0.5
+_ONLY_MARKERS = re.compile(r"^(\s*\[\d{1,2}\])*\s*$")
+# A sentence ends at . ! ? and the markers right after it, before white space.
+_BOUNDARY = re.compile(r"[.!?](?:\s?\[\d{1,2}\])*(?=\s)|[。！？](?:\[\d{1,2}\])*")
 # Small models, done answering, go on to restate the answer or recite the sources.
 # Stops count only once the answer has begun (a model may open with blank lines).
 _STOPS = ("\n\n", "\nQuestion:", "\nSources:", "\nAnswer:", "\nThe answer is", "\n[")
 _LEADING_STOPS = ("Question:", "Sources:", "Answer:")
+CLOSEST_PASSAGES = 3
 
-PROMPT = """Answer the question using only the sources below. Cite the sources you use by number, like [1].
+PROMPT = """Answer the question using only the sources below, in one or two short sentences. Cite the sources you use by number, like [1].
 If the sources do not contain the answer, reply: I don't know.
 
 Sources:
@@ -50,12 +60,15 @@ Answer:"""
 class Source:
     n: int
     hit: SearchHit
+    cited: bool = False
+    """Whether the answer uses it (a refusal's closest passages are not cited)."""
 
     def to_json(self) -> dict:
         return {"n": self.n, "document": self.hit.document, "page": self.hit.page,
                 "score": self.hit.score, "text": self.hit.text, "chunk_id": self.hit.chunk_id,
                 "document_id": self.hit.document_id, "path": self.hit.path,
-                "char_start": self.hit.char_start, "char_end": self.hit.char_end}
+                "char_start": self.hit.char_start, "char_end": self.hit.char_end,
+                "cited": self.cited}
 
 
 @dataclass
@@ -63,17 +76,52 @@ class Answer:
     question: str
     text: str
     sources: list[Source]
-    refused: bool
+    kind: str = "answer"
+    """"answer" (generated, checked), "quote" (the sources' own words) or "refusal"."""
     timings: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+    """Why the model's text was not used (a quote), or why nothing was (a refusal)."""
+
+    @property
+    def refused(self) -> bool:
+        return self.kind == "refusal"
+
+    @property
+    def cited_sources(self) -> list[Source]:
+        return [s for s in self.sources if s.cited]
 
     def to_json(self) -> dict:
-        return {"question": self.question, "answer": self.text,
-                "sources": [s.to_json() for s in self.sources], "refused": self.refused,
+        return {"question": self.question, "answer": self.text, "kind": self.kind,
+                "refused": self.refused, "reason": self.reason,
+                "sources": [s.to_json() for s in self.sources],
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
+def dont_know(question: str) -> str:
+    """The refusal, in the question's language."""
+    return DONT_KNOW_ZH if is_chinese(question) else DONT_KNOW
+
+
+def distinct_pages(hits: list[SearchHit]) -> list[SearchHit]:
+    """The hits without a second chunk of a page already there (the best one stays)."""
+    seen, out = set(), []
+    for hit in hits:
+        key = (hit.document_id, hit.page) if hit.page is not None else ("chunk", hit.chunk_id)
+        if key not in seen:
+            seen.add(key)
+            out.append(hit)
+    return out
+
+
+def format_quote(sentences: list[Sentence]) -> str:
+    """Markdown block quotes, one paragraph per run of sentences from the same source."""
+    paragraphs: list[tuple[int, list[str]]] = []
+    for sentence in sentences:
+        if paragraphs and paragraphs[-1][0] == sentence.source:
+            paragraphs[-1][1].append(sentence.text)
+        else:
+            paragraphs.append((sentence.source, [sentence.text]))
+    return "\n>\n".join(f"> {' '.join(texts)} [{n}]" for n, texts in paragraphs)
 
 
 class StopMatcher:
@@ -115,70 +163,61 @@ class StopMatcher:
         return out
 
 
-class CitationChecker:
-    """Keeps markers that name a source and adds one to an unmarked, grounded sentence.
 
-    Text passes through as it comes, except a possible sentence end or a marker not yet
-    closed ("[1"), which is held until the next piece tells what it is.
-    """
 
-    def __init__(self, sources: list[Source]):
-        self._source_words = [_words(s.hit.text) for s in sources]
-        self._source_texts = [_SPACE.sub(" ", s.hit.text).lower() for s in sources]
-        self._sentence = ""
-        self._held = ""
+class SentenceBuffer:
+    """Collects streamed text into whole sentences.
 
-    def feed(self, piece: str) -> str:
-        text, self._held = self._held + piece, ""
-        out = []
-        while (end := _BOUNDARY.search(text)) is not None:
-            out.append(self._close(text[: end.end()]))
-            text = text[end.end():]
-        hold = _INCOMPLETE.search(text)
-        if hold:
-            text, self._held = text[: hold.start()], text[hold.start():]
-        out.append(self._pass(text))
-        return "".join(out)
+    A possible sentence end, or a marker not yet closed ("[1"), is held until the next
+    piece tells what it is."""
 
-    def finish(self) -> str:
-        text, self._held = self._held, ""
-        return self._close(text) if (self._sentence + text).strip() else text
+    def __init__(self) -> None:
+        self._text = ""
 
-    def _pass(self, text: str) -> str:
-        text = _MARKER.sub(lambda m: m.group() if 1 <= int(m.group(1)) <= len(self._source_words)
-                           else "", text)
-        self._sentence += text
-        return text
+    def feed(self, piece: str) -> list[str]:
+        self._text += piece
+        sentences = []
+        while (end := _BOUNDARY.search(self._text)) is not None:
+            sentences.append(self._text[: end.end()])
+            self._text = self._text[end.end():]
+        return sentences
 
-    def _close(self, text: str) -> str:
-        """`text` ends a sentence: add the marker of the source it draws on, if it has none."""
-        text = self._pass(text)
-        sentence, self._sentence = self._sentence, ""
-        if _MARKER.search(sentence) or _REFUSAL.search(sentence):
-            return text
-        source = self._grounding(sentence)
-        if source is None:
-            return text
-        marker = f" [{source}]"
-        if text and text[-1] in ".!?。！？":
-            return text[:-1] + marker + text[-1]
-        return text.rstrip() + marker
+    def finish(self) -> list[str]:
+        text, self._text = self._text, ""
+        return [text] if text.strip() else []
 
-    def _grounding(self, sentence: str) -> int | None:
-        """The number of the source a sentence draws on: most shared words, or for a
-        short extractive answer ("12.5 bar"), the first source containing it verbatim."""
-        words = _words(sentence)
-        if len(words) >= 3:
-            overlaps = [len(words & sw) / len(words) for sw in self._source_words]
-            best = max(overlaps)
-            return overlaps.index(best) + 1 if best >= _MIN_OVERLAP else None
-        needle = _SPACE.sub(" ", sentence.strip().rstrip(".!?。！？")).lower()
-        if len(needle) < 2:
-            return None
-        for n, source_text in enumerate(self._source_texts, start=1):
-            if needle in source_text:
-                return n
-        return None
+
+def with_marker(sentence: str, verdict: Verdict, sources: int) -> str:
+    """Drop markers naming no source; add the supporting source's to an unmarked sentence."""
+    sentence = _MARKER.sub(lambda m: m.group() if 1 <= int(m.group(1)) <= sources else "",
+                           sentence)
+    if _MARKER.search(sentence) or verdict.source is None:
+        return sentence
+    body = sentence.rstrip()
+    trailing = sentence[len(body):]
+    marker = f" [{verdict.source}]"
+    if body and body[-1] in ".!?。！？":
+        return body[:-1] + marker + body[-1] + trailing
+    return body + marker + trailing
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Whether the retrieved passages cover the question well enough to answer it."""
+
+    mode: str = "calibrated"
+    min_cosine: float = 0.35
+    """The "cosine" mode's one test: the best passage's cosine similarity."""
+    min_density: float = 0.29
+    min_sentence: float = 0.5
+
+    def passes(self, relevance: Relevance) -> bool:
+        if self.mode == "cosine":
+            return relevance.best_cosine >= self.min_cosine
+        # passages that share no word with the question (another language, say) do not
+        # answer it, however close the embedding model puts them
+        return (relevance.coverage > 0 and relevance.density >= self.min_density
+                and relevance.best_sentence >= self.min_sentence)
 
 
 class AnswerStream:
@@ -227,49 +266,110 @@ class AnswerStream:
 
 
 class Answerer:
-    def __init__(self, generator: Generator, max_answer_tokens: int, min_relevance: float):
-        self.generator = generator
+    def __init__(self, generator: Generator, embedder: Embedder, max_answer_tokens: int,
+                 gate: Gate, sources_per_answer: int = 4, check: str = "quote",
+                 sources_in_prompt: int = 2):
+        if check not in CHECKS:
+            raise ValueError(f"check must be one of {CHECKS}")
+        self.generator, self.embedder = generator, embedder
         self.max_answer_tokens = max_answer_tokens
-        self.min_relevance = min_relevance
+        self.gate = gate
+        self.sources_per_answer = sources_per_answer
+        self.sources_in_prompt = sources_in_prompt
+        self.check = check
 
-    def relevant(self, hits: list[SearchHit]) -> bool:
-        return bool(hits) and max(h.dense_similarity or 0.0 for h in hits) >= self.min_relevance
-
-    def answer(self, question: str, hits: list[SearchHit],
+    def answer(self, question: str, hits: list[SearchHit], density: float,
                timings: dict[str, float] | None = None) -> AnswerStream:
+        """Stream an answer to `question` from `hits` (best first; more than are used);
+        `density`: the mean cosine of the question's nearest chunks in the library."""
         timings = dict(timings or {})
-        if not self.relevant(hits):
-            return AnswerStream(iter([DONT_KNOW]),
-                                lambda text: Answer(question, text, [], True, timings))
         started = time.monotonic()
-        prompt, sources = self.build_prompt(question, hits)
-        checker = CitationChecker(sources)
+        hits = distinct_pages(hits)[: self.sources_per_answer]
+        evidence = Evidence(question, hits, self.embedder)
+        relevance = evidence.relevance(density) if hits else None
+        timings["check"] = time.monotonic() - started
+        if relevance is None or not self.gate.passes(relevance):
+            closest = [Source(n, hit) for n, hit in enumerate(hits[:CLOSEST_PASSAGES], 1)]
+            text = dont_know(question)
+            return AnswerStream(iter([text]), lambda _: Answer(
+                question, text, closest, "refusal", timings,
+                "no passage covers the question" if hits else "the library has nothing to search"))
+        # the model reads the best few (reading is most of its time); the checks and the
+        # quotation use them all, numbered alike
+        prompt, _ = self.build_prompt(question, hits[: self.sources_in_prompt])
+        sources = [Source(n, hit) for n, hit in enumerate(hits, start=1)]
+        outcome: dict = {"kind": "answer", "reason": ""}
         stream: AnswerStream
+
+        def release(sentence: str, first: bool) -> str | None:
+            """The sentence as shown, or None when it ends the answer."""
+            if _ONLY_MARKERS.match(sentence):
+                return "" if first else with_marker(sentence, Verdict(True, None), len(sources))
+            if self.check == "off":
+                if _REFUSAL.search(sentence) and first:
+                    outcome.update(kind="refusal", reason="the model did not know")
+                    return sentence
+                return with_marker(sentence, evidence.check(sentence), len(sources))
+            if _REFUSAL.search(sentence):
+                outcome["reason"] = "the model did not know"
+                return None
+            verdict = evidence.check(sentence, first=first)
+            if not verdict.supported:
+                outcome.update(reason=verdict.reason, rejected=sentence)
+                return None
+            return with_marker(sentence, verdict, len(sources))
 
         def pieces() -> Iterator[str]:
             stops = StopMatcher(_STOPS, _LEADING_STOPS)
-            produced = False
+            buffer = SentenceBuffer()
+            released: list[str] = []
+            ended = False
+
+            def settle(sentences: list[str]) -> Iterator[str]:
+                nonlocal ended
+                for sentence in sentences:
+                    shown = release(sentence, first=not "".join(released).strip())
+                    if shown is None:
+                        ended = True
+                        return
+                    if shown:
+                        timings.setdefault("first_token", time.monotonic() - started)
+                        released.append(shown)
+                        yield shown
+
             for piece in self.generator.stream(
                     prompt, self.max_answer_tokens,
-                    should_stop=lambda: stream.cancelled or stops.stopped):
-                timings.setdefault("first_token", time.monotonic() - started)
-                checked = checker.feed(stops.feed(piece))
-                produced = produced or bool(checked.strip())
-                if checked:
-                    yield checked
-            tail = checker.feed(stops.finish()) + checker.finish()
-            if tail:
-                yield tail
-            if not (produced or tail.strip()):
-                yield DONT_KNOW  # so that the streamed text is the answer's text
+                    should_stop=lambda: stream.cancelled or stops.stopped or ended):
+                timings.setdefault("model_first_token", time.monotonic() - started)
+                yield from settle(buffer.feed(stops.feed(piece)))
+                if ended:
+                    break
+            if not ended:
+                yield from settle(buffer.feed(stops.finish()) + buffer.finish())
             timings["generate"] = time.monotonic() - started
+            if "".join(released).strip() or stream.cancelled:
+                return
+            if self.check == "quote":
+                quoted = evidence.quote(hint=outcome.get("rejected", ""))
+                outcome.update(kind="quote", quoted={s.source for s in quoted})
+                text = format_quote(quoted)
+            else:
+                outcome["kind"] = "refusal"
+                text = dont_know(question)
+            timings.setdefault("first_token", time.monotonic() - started)
+            yield text
 
         def make_answer(text: str) -> Answer:
             text = text.strip()
-            cited = {int(n) for n in _MARKER.findall(text)}
-            refused = not text or (not cited and bool(_REFUSAL.search(text)))
-            return Answer(question, text or DONT_KNOW,
-                          [] if refused else sources, refused, timings)
+            kind = outcome["kind"] if text else "refusal"
+            if kind == "answer" and _REFUSAL.search(text) and not _MARKER.search(text):
+                kind = "refusal"
+            cited = outcome.get("quoted") or {int(n) for n in _MARKER.findall(text)}
+            if kind == "refusal":
+                cited = set()
+            return Answer(question, text or dont_know(question),
+                          [replace(s, cited=s.n in cited) for s in sources], kind, timings,
+                          outcome["reason"])
 
         stream = AnswerStream(pieces(), make_answer)
         return stream

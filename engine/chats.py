@@ -2,7 +2,7 @@
 
 A chat holds its messages in order; an assistant message keeps its sources as JSON
 (document id, name, path, page and character offsets: enough to open the passage even
-after the chunk ids have been reused) and whether it was a refusal.
+after the chunk ids have been reused) and how it was made (answer, quote or refusal).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ class Message:
     sources: list[dict] = field(default_factory=list)
     refused: bool = False
     created_at: float = 0.0
+    kind: str = "answer"
+    """How an assistant message was made: "answer", "quote" or "refusal"."""
 
 
 def title_from(question: str) -> str:
@@ -94,28 +96,32 @@ class ChatStore:
 
     def messages(self, chat_id: int) -> list[Message]:
         rows = self.vault.rows(
-            "SELECT id, chat_id, role, text, sources, refused, created_at FROM messages "
+            "SELECT id, chat_id, role, text, sources, refused, created_at, kind FROM messages "
             "WHERE chat_id = ? ORDER BY id", (chat_id,))
-        return [Message(r[0], r[1], r[2], r[3], json.loads(r[4]), bool(r[5]), r[6]) for r in rows]
+        return [Message(r[0], r[1], r[2], r[3], json.loads(r[4]), bool(r[5]), r[6], r[7])
+                for r in rows]
 
     def add_message(self, chat_id: int, role: str, text: str, sources: list[dict] | None = None,
-                    refused: bool = False) -> Message:
+                    refused: bool = False, kind: str | None = None) -> Message:
         """Append a message; the first question of an untitled chat becomes its title."""
         self.chat(chat_id)  # NotFoundError if it was deleted meanwhile
+        kind = kind or ("refusal" if refused else "answer")
+        if kind not in ("answer", "quote", "refusal"):
+            raise UserError(f"Unknown kind of message: {kind}.")
         now = time.time()
         with self.vault.transaction() as conn:
             message_id = conn.execute(
-                "INSERT INTO messages(chat_id, role, text, sources, refused, created_at) "
-                "VALUES(?,?,?,?,?,?)",
+                "INSERT INTO messages(chat_id, role, text, sources, refused, created_at, kind) "
+                "VALUES(?,?,?,?,?,?,?)",
                 (chat_id, role, text, json.dumps(sources or [], ensure_ascii=False),
-                 int(refused), now)).lastrowid
+                 int(refused), now, kind)).lastrowid
             conn.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))
             if role == "user":
                 conn.execute(
                     "UPDATE chats SET title = ? WHERE id = ? AND title = '' AND NOT EXISTS"
                     " (SELECT 1 FROM messages WHERE chat_id = ? AND id != ?)",
                     (title_from(text), chat_id, chat_id, message_id))
-        return Message(message_id, chat_id, role, text, sources or [], refused, now)
+        return Message(message_id, chat_id, role, text, sources or [], refused, now, kind)
 
     def delete_message(self, message_id: int) -> None:
         with self.vault.transaction() as conn:

@@ -29,21 +29,55 @@ class EngineConfig:
     index_save_interval_s: float = 30.0
 
     retrieval_candidates: int = 50
-    """How many hits each of BM25 and HNSW contributes before fusion."""
+    """How many hits each of BM25, HNSW and the exact-phrase search contributes before
+    the candidates are reranked."""
+    fusion: str = "evidence"
+    """How the candidates are ranked (engine.retriever): "evidence" (exact phrases and
+    identifiers first, then cosine + `term_weight` * the IDF-weighted share of the
+    query's terms a chunk holds); "weighted" (the former default, `dense_weight`),
+    "rrf", "dense" or "bm25" alone, for comparison. bench/retrieval_quality.py, evidence
+    against dense alone / BM25 alone / weighted 0.9: dbpedia-5k nDCG@10 0.509 / 0.511 /
+    0.338 / 0.496 (evidence vs dense is within the 40 queries' noise: 95% bootstrap
+    interval of the difference about +-0.03); a made-up marker ("ZQX-4471 details and
+    description") finds its entry first 20/20 / 0/20 / 20/20 / 1/20, with another topic's
+    words 20/20 / 0/20 / 15/20 / 0/20; R manuals (79 questions) hit@5 0.962 / 0.924 /
+    0.772 / 0.911, MRR 0.818 / 0.749 / 0.675 / 0.801 (test split: 0.923 / 0.885 / 0.769
+    / 0.885 and 0.770 / 0.689 / 0.673 / 0.759)."""
+    term_weight: float = 0.25
+    """What holding all of the query's terms adds to a chunk's cosine in the "evidence"
+    fusion. Chosen on the R manuals' dev split and dbpedia: 0.1 / 0.2 / 0.25 / 0.3 / 0.4
+    give dev MRR 0.813 / 0.822 / 0.842 / 0.839 / 0.828 and dbpedia nDCG@10 0.508 / 0.506
+    / 0.509 / 0.502 / 0.496; 0 keeps only the exact phrases first (dev MRR 0.778)."""
     dense_weight: float = 0.9
-    """Weight of the dense score in the fused score (BM25 gets the rest): the best
-    compromise in bench/retrieval_quality.py between entity search (dense alone is best)
-    and technical questions (BM25's exact terms help)."""
+    """Weight of the dense score in the "weighted" fusion (BM25 scaled by the best BM25
+    of the query gets the rest); no longer the default."""
+    relevance_gate: str = "calibrated"
+    """"calibrated": answer only when the library is dense around the question
+    (`min_density`) and a source sentence answers it well (`min_sentence_score`);
+    "cosine": when the best source's cosine reaches `min_relevance` (the gate before,
+    kept for comparison). Thresholds chosen on the dev half of bench/questions.jsonl."""
     min_relevance: float = 0.35
-    """Below this cosine similarity of the best source, `ask` says it does not know
-    (bench/answer_quality.py: answerable questions scored 0.38 and up, off-topic ones
-    up to 0.36)."""
+    min_density: float = 0.29
+    """Mean cosine of the question's `density_neighbours` nearest chunks (fewer in a
+    small library: one per 40 chunks)."""
+    density_neighbours: int = 5
+    min_sentence_score: float = 0.5
+    """Score the sources' best sentence must reach (cosine + 0.5 * rarity-weighted share
+    of the question's words)."""
+    answer_check: str = "quote"
+    """What becomes of a generated answer its sources do not support: "quote" (the
+    sources' best sentences instead), "refuse", or "off" (shown unchecked; comparison only)."""
 
     context_tokens: int = 2048
     max_answer_tokens: int = 256
     temperature: float = 0.1
     threads: int | None = None
     sources_per_answer: int = 4
+    """Sources an answer is checked against, quoted from and shown with (one per page)."""
+    sources_in_prompt: int = 2
+    """How many of them the model reads: reading the prompt is most of the time to the
+    first token (4 sources: 3.9 s, 2: about 2 s, bench/answer_quality.py), and most
+    answers the bundled models write are replaced by a quotation anyway."""
 
     answer_cache_entries: int = 256
     answer_cache_ttl_s: float = 3600.0

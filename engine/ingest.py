@@ -24,6 +24,7 @@ from .config import EngineConfig
 from .embedder import Embedder
 from .errors import Cancelled, DocumentError
 from .library import Library, bump_generation
+from .navigation import is_navigation
 from .records import IngestProgress, IngestReport
 from .vault import Vault
 from .vector_index import VectorIndex
@@ -215,10 +216,11 @@ class Ingestor:
             for ordinal, (chunk, vector, text) in enumerate(zip(chunks, vectors, texts)):
                 chunk_id = conn.execute(
                     "INSERT INTO chunks(document_id, ordinal, text, heading, page_start, "
-                    "page_end, char_start, char_end, tokens, vector) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    "page_end, char_start, char_end, tokens, vector, navigation) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                     (document_id, ordinal, chunk.text, chunk.heading, chunk.page_start,
                      chunk.page_end, chunk.char_start, chunk.char_end, chunk.tokens,
-                     vector.tobytes()),
+                     vector.tobytes(), int(is_navigation(chunk.text))),
                 ).lastrowid
                 conn.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)",
                              (chunk_id, textsearch.index_terms(text)))

@@ -41,6 +41,8 @@ class SearchHit:
     char_start: int
     char_end: int
     dense_similarity: float | None = None
+    navigation: bool = False
+    """A table of contents, an index or a dot-leader list (engine.navigation)."""
 
     def to_json(self) -> dict:
         return asdict(self)

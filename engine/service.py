@@ -18,7 +18,7 @@ import numpy as np
 
 from . import models
 from . import backup_plan, backups, cost, sources
-from .answers import Answer, Answerer, AnswerStream
+from .answers import Answer, Answerer, AnswerStream, Gate, distinct_pages
 from .apikeys import ApiKeys
 from .audit import AuditLog
 from .chats import ChatStore
@@ -32,6 +32,7 @@ from .ingest import CancelToken, Ingestor, ProgressCallback, expand
 from .keys import PassphraseProvider
 from .library import DEFAULT_COLLECTION, Library, bump_generation
 from .monitoring import Monitor
+from .navigation import classify_unmarked
 from .records import Collection, Document, Failure, IngestReport, SearchHit
 from .retriever import HybridRetriever
 from .vault import Vault
@@ -62,10 +63,12 @@ class EnclaveService:
         self.index = VectorIndex(config.data_dir / INDEX_FILE, vault.derived_key("hnsw-index"),
                                  dimension)
         self.index_repair = self.index.open(vault)
+        classify_unmarked(vault)  # chunks stored before navigation chunks were recognised
         if self.index_repair:
             log.warning("vector index rebuilt from the vault: %s", self.index_repair)
         self.retriever = HybridRetriever(vault, self.index, self.embedder,
-                                         config.retrieval_candidates, config.dense_weight)
+                                         config.retrieval_candidates, config.dense_weight,
+                                         config.fusion, config.term_weight)
         self.ingestor = Ingestor(vault, self.library, self.chunker, self.embedder, self.index,
                                  config)
         self._answerer: Answerer | None = None
@@ -166,8 +169,12 @@ class EnclaveService:
                 models.generation_model_file(self.config.generation_model,
                                              self.config.data_dir / "models"),
                 self.config.context_tokens, self.config.threads, self.config.temperature)
-            self._answerer = Answerer(generator, self.config.max_answer_tokens,
-                                      self.config.min_relevance)
+            config = self.config
+            gate = Gate(config.relevance_gate, config.min_relevance, config.min_density,
+                        config.min_sentence_score)
+            self._answerer = Answerer(generator, self.embedder, config.max_answer_tokens, gate,
+                                      config.sources_per_answer, config.answer_check,
+                                      config.sources_in_prompt)
         return self._answerer
 
     # --- ingest ------------------------------------------------------------------------
@@ -321,8 +328,14 @@ class EnclaveService:
             self.monitor.count("answers")
             return AnswerStream(iter([answer.text]), lambda text: answer)
         started, cpu_started = time.monotonic(), time.process_time()
-        hits = self.search(question, self.config.sources_per_answer, collection, document_ids)
-        stream = self.answerer.answer(question, hits, {"retrieve": time.monotonic() - started})
+        # more than are used: a second chunk of a page already there gives way to another page
+        hits = distinct_pages(self.search(question, 2 * self.config.sources_per_answer,
+                                          collection, document_ids))
+        hits = sources.whole_sentences(self.vault, hits[: self.config.sources_per_answer])
+        density = self.retriever.density(question, self.config.density_neighbours,
+                                         self._scope(collection), document_ids)
+        stream = self.answerer.answer(question, hits, density,
+                                      {"retrieve": time.monotonic() - started})
 
         def done(answer: Answer) -> None:
             self._account(answer, collection, time.process_time() - cpu_started)
@@ -380,7 +393,7 @@ class EnclaveService:
         pieces = generator.stream_chat(messages, max_tokens or self.config.max_answer_tokens,
                                        should_stop=lambda: stream.cancelled)
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        stream = AnswerStream(pieces, lambda text: Answer(question, text.strip(), [], False, {}))
+        stream = AnswerStream(pieces, lambda text: Answer(question, text.strip(), []))
         return stream
 
     def embed(self, texts: list[str]) -> list[list[float]]:

@@ -5,16 +5,18 @@ vault keeps. `passage` returns that text with the offsets (enough to show any ki
 document with the passage highlighted); `render_page` draws a page of the original PDF
 with the passage's words highlighted, found by aligning the passage's words with the
 page's words (the page text is extracted the same way as at ingest, so they line up).
+`whole_sentences` widens retrieved chunks to the sentences they cut.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import NotFoundError, UserError
+from .records import SearchHit
 from .vault import Vault
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -109,3 +111,41 @@ def passage_boxes(pdf_page, passage_text: str) -> list:
 
 def _norm(word: str) -> str:
     return "".join(_WORD.findall(word)).lower()
+
+
+_SENTENCE_START = re.compile(r"(?:[.!?。！？]\s+|\n\s*\n)(?=\S)")
+_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
+REACH = 300
+"""How far before and after a chunk `whole_sentences` looks for its sentences' ends."""
+
+
+def whole_sentences(vault: Vault, hits: list[SearchHit]) -> list[SearchHit]:
+    """The hits widened to whole sentences: a chunk cut mid-sentence gets the rest of its
+    first and last sentence from the document's text (within REACH characters), so that
+    neither the model nor a quotation reads half a sentence. Offsets follow the text."""
+    out = []
+    for hit in hits:
+        window_start = max(0, hit.char_start - REACH)
+        rows = vault.rows(
+            "SELECT substr(text, ?, ?), substr(text, ?, ?), substr(text, ?, ?) FROM documents "
+            "WHERE id = ?", (window_start + 1, hit.char_start - window_start,
+                             hit.char_start + 1, hit.char_end - hit.char_start,
+                             hit.char_end + 1, REACH, hit.document_id))
+        if not rows or rows[0][1] != hit.text:  # changed since the search: keep the hit
+            out.append(hit)
+            continue
+        before, text, after = rows[0]
+        starts = list(_SENTENCE_START.finditer(before))
+        head = before[starts[-1].end():] if starts and not _starts_sentence(text) else ""
+        # a chunk that stops mid-sentence ("the command is") reads on to the sentence's
+        # end, across the lines of code or the list that complete it
+        end = _SENTENCE_END.search(after) if not _SENTENCE_END.search(text[-2:] or ".") else None
+        tail = after[: end.end()] if end else ""
+        out.append(replace(hit, text=head + text + tail, char_start=hit.char_start - len(head),
+                           char_end=hit.char_end + len(tail)))
+    return out
+
+
+def _starts_sentence(text: str) -> bool:
+    first = text.lstrip()[:1]
+    return not first or not first.islower()

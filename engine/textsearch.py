@@ -4,14 +4,26 @@ SQLite's unicode61 tokenizer treats a run of CJK characters as one token, so a C
 sentence would only match itself. As Lucene's CJKAnalyzer does, every CJK run is
 written as its overlapping character bigrams (a single character stays a unigram), for
 the indexed text and for the query alike; other scripts are left to unicode61.
+
+A query's exact phrases are what it quotes ("read a csv") and the identifiers it names:
+words that mix letters and digits (ZQX-4471, X11, utf-8) or join letters with a dot or
+an underscore (read.csv, file_path). An embedding model reads these as noise, so the
+retriever looks for them as they are written.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+_LETTER = r"[^\W\d_]"
+_IDENTIFIER = re.compile(  # letters and digits in one word, or read.csv / file_path (not e.g.)
+    rf"(?=\S*{_LETTER})(?=\S*\d)\S+"
+    rf"|\S*(?:{_LETTER}{{2}}[._]{_LETTER}|{_LETTER}[._]{_LETTER}{{2}})\S*")
 # English function words: they match nearly every chunk, which makes FTS5 score the whole
 # library for each query, and BM25 gives them almost no weight anyway.
 STOPWORDS = frozenset("""
@@ -43,6 +55,59 @@ def query_terms(query: str) -> list[str]:
         if word not in terms:
             terms.append(word)
     return [t for t in terms if t not in STOPWORDS] or terms  # "to be or not to be" stays
+
+
+def exact_phrases(query: str) -> list[str]:
+    """The query's quoted phrases and identifiers, each as its index terms in order
+    ("ZQX-4471" -> "zqx 4471"), without repeats."""
+    quoted = [a or b for a, b in _QUOTED.findall(query)]
+    rest = _QUOTED.sub(" ", query)
+    phrases = []
+    for text in quoted + _IDENTIFIER.findall(rest):
+        words = indexed_words(text)
+        phrase = " ".join(words)
+        if words and phrase not in phrases:
+            phrases.append(phrase)
+    return phrases
+
+
+def fold(text: str) -> str:
+    """Text as the index compares it: lower case, without diacritics (unicode61's
+    remove_diacritics)."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text))
+
+
+def indexed_words(text: str) -> list[str]:
+    """The words of a text as the full-text index sees them, in order."""
+    return _WORD.findall(index_terms(fold(text)))
+
+
+class TermFinder:
+    """Finds given terms and phrases (as from `query_terms` and `exact_phrases`) in a
+    text the way the full-text index would match them: whole words, phrases as
+    consecutive words. A substring test comes first, so that checking a hundred
+    candidate chunks costs a millisecond or two."""
+
+    def __init__(self, terms: list[str], phrases: list[str]):
+        def whole_words(words: list[str]) -> re.Pattern:
+            return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, words))
+                              + r"(?![^\W_])")
+
+        self._terms = [(t, whole_words([t])) for t in terms]
+        self._phrases = [(p.split()[0], whole_words(p.split())) for p in phrases]
+        self._cjk = any(_CJK_RUN.search(t) for t in [*terms, *phrases])
+
+    def __call__(self, text: str) -> tuple[set[str], int]:
+        """The terms the text holds, and how many of the phrases."""
+        text = fold(text)
+        if self._cjk:
+            text = index_terms(text)
+        held = {t for t, pattern in self._terms if t in text and pattern.search(text)}
+        return held, sum(1 for first, pattern in self._phrases
+                         if first in text and pattern.search(text))
 
 
 def match_expression(terms: list[str]) -> str:

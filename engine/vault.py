@@ -159,6 +159,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX answer_costs_by_time ON answer_costs(at);
     """,
+    # 6: chunks that only point elsewhere (tables of contents, indexes, dot-leader lists)
+    # are kept out of answers; NULL until classified (done at open for older libraries).
+    # An assistant message records how it was made: answer, quote or refusal.
+    """
+    ALTER TABLE chunks ADD COLUMN navigation INTEGER;
+    CREATE INDEX chunks_unclassified ON chunks(id) WHERE navigation IS NULL;
+    ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'answer';
+    UPDATE messages SET kind = 'refusal' WHERE refused;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolTip
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,6 +52,13 @@ class Tour:
             self.app.processEvents()
             time.sleep(0.02)
 
+    def ask(self, question: str) -> None:
+        chat = self.window.chat
+        chat.question.setPlainText(question)
+        chat.send()
+        self.wait(lambda: not chat.generating, 120, "an answer")
+        print(f"{question!r}: {chat._views[-1].kind}")
+
     def shot(self, name: str, widget=None) -> None:
         self.settle()
         target = widget or self.window
@@ -75,6 +82,8 @@ class Tour:
         self.shot("01-first-run", dialog)
         dialog._submit()
         self.wait(lambda: w.state == "ready", 120, "the library and models")
+        self.wait(lambda: w.chat.library_empty.isVisible(), 30, "the empty library's offer")
+        self.shot("12-empty-library")
 
         w.tabs.setCurrentWidget(w.documents)
         w.documents.add_paths([self.sample_dir])
@@ -85,12 +94,17 @@ class Tour:
         self.shot("03-documents")
 
         w.tabs.setCurrentWidget(w.chat)
+        # one answer, one quote (the model's words could not be supported) and, in a chat
+        # of its own, one refusal with the closest passages; the kinds are printed, since
+        # they are the engine's verdicts and not the script's
         for question in ("At what pressure does the relief valve open?",
-                         "How do I read data from a file into R?"):
-            w.chat.question.setPlainText(question)
-            w.chat.send()
-            self.wait(lambda: not w.chat.generating, 120, "an answer")
+                         "How do I attach a data frame?"):
+            self.ask(question)
         self.shot("04-chat")
+        chip = next(v for v in w.chat._views if v.role == "assistant").source_chips.shown()[0]
+        QToolTip.showText(chip.mapToGlobal(chip.rect().bottomLeft()), chip.toolTip(), chip)
+        self.shot("04-chat-preview")
+        QToolTip.hideText()
 
         view = next(v for v in w.chat._views if v.role == "assistant" and v.sources)
         view.sourceClicked.emit(view.sources[0])
@@ -100,6 +114,10 @@ class Tour:
         viewer.move(w.x() + 440, w.y())
         self.shot("05-source", viewer)
         viewer.hide()
+
+        w.chat.new_chat()
+        self.ask("How do I train a neural network in TensorFlow?")
+        self.shot("13-chat-refusal")
 
         for question in ("At what pressure does the relief valve open?",  # a cache hit
                          "How do I read data from a file into R?"):

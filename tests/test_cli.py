@@ -76,8 +76,9 @@ def test_ask_json_and_text(library, tmp_path):
     answered, refused = [json.loads(line) for line in result.stdout.splitlines()]
     assert "12.5" in answered["answer"] and not answered["refused"]
     assert answered["sources"][0]["document"] == "pumps.pdf" and answered["sources"][0]["n"] == 1
-    assert refused["refused"] and refused["sources"] == []
-    assert {"question", "answer", "sources", "refused"} <= answered.keys()
+    assert refused["refused"] and refused["kind"] == "refusal"
+    assert not any(s["cited"] for s in refused["sources"])
+    assert {"question", "answer", "kind", "sources", "refused"} <= answered.keys()
 
     result = enclave(data, "ask", "How often is pump P-101 inspected?")
     assert result.returncode == 0 and "450" in result.stdout

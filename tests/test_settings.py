@@ -27,6 +27,8 @@ def test_saved_settings_come_back_and_the_environment_wins(tmp_path, monkeypatch
     ("[1, 2]", "not valid JSON"),
     ('{"context_tokens": 5}', "context_tokens"),
     ('{"language": "klingon"}', "language"),
+    ('{"answer_check": "trust me"}', "answer_check"),
+    ('{"min_density": 1.5}', "min_density"),
 ])
 def test_a_bad_settings_file_is_refused_with_its_reason(content, reason):
     settings_file().parent.mkdir(parents=True, exist_ok=True)

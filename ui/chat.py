@@ -1,7 +1,9 @@
 """The chat tab: the conversation list on the left, the conversation on the right.
 
 Questions are answered on a worker thread; the answer streams into the view piece by
-piece, Stop (or Esc) cancels it, and both question and answer are kept in the vault.
+piece, Stop (or Esc) cancels it, and both question and answer (with its kind: answer,
+quote or refusal) are kept in the vault. While the library has no documents the chat
+asks nothing: it offers to add documents instead (ui/empty_library.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
 from engine.chats import Chat, Message
 from engine.service import EnclaveService
 
+from .empty_library import EmptyLibrary
 from .i18n import Retranslating
 from .messages import MessageView
 from .worker import Tasks
@@ -38,6 +41,9 @@ class QuestionBox(QPlainTextEdit):
 class ChatPanel(Retranslating, QWidget):
     sourceRequested = Signal(dict)
     errorRaised = Signal(object)
+    addDocumentsRequested = Signal()
+    pathsDropped = Signal(list)
+    """Files or folders dropped on the empty library's drop zone, to import."""
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None):
         super().__init__(parent)
@@ -49,6 +55,9 @@ class ChatPanel(Retranslating, QWidget):
         self._stream = None
         self._answer_view: MessageView | None = None
         self._views: list[MessageView] = []
+        self.documents_count: int | None = None  # None until known
+        self._imported_files = 0
+        self._counts_asked = 0
 
         # left: conversations
         self.search = QLineEdit()
@@ -98,6 +107,10 @@ class ChatPanel(Retranslating, QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.messages)
         self.scroll.verticalScrollBar().rangeChanged.connect(self._follow)
+        self.library_empty = EmptyLibrary()
+        self.library_empty.addRequested.connect(self.addDocumentsRequested)
+        self.library_empty.pathsDropped.connect(self.pathsDropped)
+        self.library_empty.hide()
         self.question = QuestionBox()
         self.question.setMaximumHeight(90)
         self.question.submitted.connect(self.send)
@@ -118,7 +131,9 @@ class ChatPanel(Retranslating, QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addLayout(top)
+        right_layout.addWidget(self.library_empty, 1)
         right_layout.addWidget(self.scroll, 1)
+        self.right_layout = right_layout
         right_layout.addLayout(ask_row)
 
         splitter = QSplitter()
@@ -161,23 +176,64 @@ class ChatPanel(Retranslating, QWidget):
 
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
+        self.documents_count = None
+        self._show_empty_library()
         self._set_enabled()
         if service is not None:
             self.reload_collections()
             self.reload_chats(select_first=self.chat_id is None)
+            self.reload_library()
 
     def _set_enabled(self) -> None:
         ready = self.service is not None
-        for widget in (self.question, self.new_button, self.chat_list, self.search,
-                       self.collection_box):
+        for widget in (self.new_button, self.chat_list, self.search, self.collection_box):
             widget.setEnabled(ready)
-        self.send_button.setEnabled(ready and not self.generating)
+        can_ask = ready and self.documents_count != 0
+        self.question.setEnabled(can_ask)
+        self.send_button.setEnabled(can_ask and not self.generating)
         has_chat = ready and self.chat_id is not None and not self.generating
         self.rename_button.setEnabled(has_chat)
         self.delete_button.setEnabled(has_chat)
 
     def _run(self, fn, on_result=None, **kwargs) -> None:
         self.tasks.run(fn, on_result=on_result, on_error=self.errorRaised.emit, **kwargs)
+
+    # --- the library -------------------------------------------------------------------
+
+    def library_changed(self) -> None:
+        """Documents were added or removed (an import ended, a deletion)."""
+        self.reload_collections()
+        self.reload_library()
+
+    def reload_library(self) -> None:
+        """Count the documents (on a worker): none, and the chat offers to add some."""
+        service = self.service
+        if service is not None:
+            self._counts_asked += 1
+            asked = self._counts_asked
+            self._run(lambda _: service.status()["documents"],
+                      lambda count: self._library_counted(service, asked, count))
+
+    def _library_counted(self, service: EnclaveService, asked: int, count: int) -> None:
+        if service is self.service and asked == self._counts_asked:  # the latest count only
+            self.documents_count = count
+            self._show_empty_library()
+            self._set_enabled()
+
+    def import_progress(self, done: int, total: int, running: bool) -> None:
+        """An import's progress: shown while the library is empty, which it ends as soon
+        as a file is done (not when the whole import is)."""
+        self.library_empty.show_import(done, total, running)
+        if self.documents_count == 0 and running and done > self._imported_files:
+            self.reload_library()
+        self._imported_files = done if running else 0
+
+    def _show_empty_library(self) -> None:
+        empty = self.service is not None and self.documents_count == 0
+        self.library_empty.setVisible(empty)
+        # a conversation kept from before the documents were deleted can still be read
+        self.scroll.setVisible(not empty or bool(self._views))
+        self.right_layout.setStretchFactor(self.library_empty, 0 if self._views else 1)
 
     # --- collections -----------------------------------------------------------------
 
@@ -258,9 +314,10 @@ class ChatPanel(Retranslating, QWidget):
         self._views = []
         for message in messages:
             self._add_view(MessageView(message.role, message.text, message.sources,
-                                       message.refused))
+                                       message.refused, message.kind))
         self._update_regenerate()
         self.empty_hint.setVisible(not messages)
+        self._show_empty_library()
         self._set_enabled()
 
     def _add_view(self, view: MessageView) -> MessageView:
@@ -308,8 +365,8 @@ class ChatPanel(Retranslating, QWidget):
 
     def send(self) -> None:
         text = self.question.toPlainText().strip()
-        if not text or self.generating or self.service is None:
-            return
+        if not text or self.generating or self.service is None or self.documents_count == 0:
+            return  # an empty library has nothing to answer from: it asks for documents
         self.question.clear()
         self._add_view(MessageView("user", text))
         self._ask(text, add_question=True)
@@ -355,9 +412,10 @@ class ChatPanel(Retranslating, QWidget):
             answer = stream.answer
             stopped = stream.cancelled
             body = answer.text if not stopped or answer.text.strip() else ""
+            kind = "answer" if stopped else answer.kind  # a stopped text is what was written
             message = service.chats.add_message(
                 chat_id, "assistant", body, [s.to_json() for s in answer.sources],
-                answer.refused and not stopped)
+                answer.refused and not stopped, kind=kind)
             return message, stopped
 
         self._run(work, self._answered, on_progress=self._answer_progress,
@@ -382,7 +440,7 @@ class ChatPanel(Retranslating, QWidget):
         view = self._answer_view
         if view is not None:
             view.text = message.text
-            view.set_sources(message.sources, message.refused)
+            view.set_sources(message.sources, message.refused, message.kind)
             view.set_status(self.tr("Stopped.") if stopped else "")
 
     def _answer_finished(self) -> None:

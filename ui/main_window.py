@@ -109,8 +109,12 @@ class MainWindow(Retranslating, QMainWindow):
         for panel in (self.chat, self.documents, self.settings):
             panel.errorRaised.connect(self.show_error)
         self.chat.sourceRequested.connect(self.open_source)
-        self.documents.libraryChanged.connect(self.chat.reload_collections)
+        self.documents.libraryChanged.connect(self.chat.library_changed)
         self.documents.importProgress.connect(self._import_progress)
+        self.documents.importProgress.connect(self.chat.import_progress)
+        # the empty library's offer in the chat imports as the Documents tab does
+        self.chat.addDocumentsRequested.connect(self.documents.choose_files)
+        self.chat.pathsDropped.connect(self.documents.add_paths)
         self.settings.settingsChanged.connect(self._settings_changed)
         self.settings.backups.alert.connect(self.banner.say)
         self.health.newAlert.connect(self.banner.say)

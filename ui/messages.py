@@ -1,5 +1,12 @@
 """One message of a conversation: Markdown text with clickable [n] citations, the
-answer's sources as numbered chips, and Copy / Regenerate actions."""
+sources it uses as numbered chips (ui/source_chips.py), and Copy / Regenerate actions.
+
+An assistant message is one of the engine's three kinds (engine/answers.py): an
+"answer", generated and checked against its sources; a "quote", the sources' own
+sentences because the generated text could not be supported, labelled and shown as a
+quotation; a "refusal", shown as the UI's own message in the UI's language (in normal
+contrast) with the closest passages offered to read.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +16,36 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from .flow_layout import FlowLayout
+from .source_chips import CITATION, SourceChips
 
-_CITATION = re.compile(r"\[(\d{1,2})\](?!\()")
+KINDS = ("answer", "quote", "refusal")
 
 
 def citation_links(markdown: str) -> str:
     """[n] markers become links `cite:n`, which the label reports when clicked."""
-    return _CITATION.sub(lambda m: f"[\\[{m.group(1)}\\]](cite:{m.group(1)})", markdown)
+    return CITATION.sub(lambda m: f"[\\[{m.group(1)}\\]](cite:{m.group(1)})", markdown)
 
 
-def chip_text(source: dict) -> str:
-    page = f" · p. {source['page']}" if source.get("page") else ""
-    return f"[{source['n']}] {source.get('document', '?')}{page}"
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
+_TRAILING_MARKERS = re.compile(r"(\s*\[\d{1,2}\])+\s*$")
+
+
+def quoted_lines(text: str) -> str:
+    """A quote's Markdown blockquote lines ("> sentence [2]") as paragraphs of their own
+    (the message draws the quotation itself, with a bar beside it). The sentences are the
+    documents' words, shown as written: only the trailing [n] stays a marker, so that an
+    R listing's "[1]" or a "2*3*4" is not taken for a citation or for emphasis."""
+    paragraphs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(">"):
+            line = line[1:].strip()
+        if not line:
+            continue
+        markers = _TRAILING_MARKERS.search(line)
+        words, tail = (line[: markers.start()], markers.group().strip()) if markers else (line, "")
+        paragraphs.append((_MARKDOWN.sub(r"\\\1", words) + " " + tail).strip())
+    return "\n\n".join(paragraphs)
 
 
 class MessageView(QFrame):
@@ -31,17 +55,30 @@ class MessageView(QFrame):
     regenerateClicked = Signal()
 
     def __init__(self, role: str, text: str = "", sources: list[dict] | None = None,
-                 refused: bool = False, parent: QWidget | None = None):
+                 refused: bool = False, kind: str | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self.role, self.text, self.sources, self.refused = role, text, list(sources or []), refused
+        self.role, self.text, self.sources = role, text, list(sources or [])
+        self.kind = self._kind(kind, refused)
         self.setObjectName("question" if role == "user" else "answer")
         self.setFrameShape(QFrame.StyledPanel)
         self.setAutoFillBackground(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
+        header = QHBoxLayout()
         self.author = QLabel()
         self.author.setStyleSheet("font-weight: 600;")
-        layout.addWidget(self.author)
+        self.kind_label = QLabel()  # "Quoted from your documents"
+        self.kind_label.setObjectName("kindLabel")
+        self.kind_label.hide()
+        header.addWidget(self.author)
+        header.addWidget(self.kind_label)
+        header.addStretch(1)
+        layout.addLayout(header)
+        self.kind_note = QLabel()  # why it is a quotation
+        self.kind_note.setWordWrap(True)
+        self.kind_note.hide()
+        layout.addWidget(self.kind_note)
         self.body = QLabel()
         self.body.setWordWrap(True)
         self.body.setTextFormat(Qt.MarkdownText)
@@ -53,8 +90,10 @@ class MessageView(QFrame):
         self.status.setStyleSheet("font-style: italic;")
         self.status.hide()
         layout.addWidget(self.status)
-        self.chips = FlowLayout(spacing=6)
-        layout.addLayout(self.chips)
+        self.source_chips = SourceChips()
+        self.source_chips.sourceClicked.connect(self.sourceClicked)
+        self.chips = self.source_chips.chips
+        layout.addWidget(self.source_chips)
         actions = QHBoxLayout()
         actions.addStretch(1)
         self.copy_button = QPushButton()
@@ -68,18 +107,31 @@ class MessageView(QFrame):
         actions.addWidget(self.regenerate_button)
         layout.addLayout(actions)
         self.copy_button.setVisible(role == "assistant")
-        self._apply_colors()
-        self.retranslate()
-        self._render()
-        self.set_sources(self.sources, refused)
+        self.set_sources(self.sources, kind=self.kind)
+
+    @property
+    def refused(self) -> bool:
+        return self.kind == "refusal"
+
+    @staticmethod
+    def _kind(kind: str | None, refused: bool) -> str:
+        # a refusal stored before messages had a kind has kind "answer" and refused set
+        if refused:
+            return "refusal"
+        return kind if kind in KINDS else "answer"
 
     def retranslate(self) -> None:
         self.author.setText(self.tr("You") if self.role == "user" else self.tr("Enclave"))
         self.copy_button.setText(self.tr("Copy"))
         self.regenerate_button.setText(self.tr("Regenerate"))
-        for i in range(self.chips.count()):
-            self.chips.itemAt(i).widget().setToolTip(
-                self.tr("Open the source: {0}").format(self.sources[i].get("path", "")))
+        self.kind_label.setText(self.tr("Quoted from your documents"))
+        explanation = self.tr(
+            "Enclave could not answer this in its own words with confidence, so these are the "
+            "passages' own words, copied from your documents. Click a number to open one.")
+        self.kind_label.setToolTip(explanation)
+        self.kind_note.setText(self.tr("Not a generated answer: the passages' own words."))
+        self.kind_note.setToolTip(explanation)
+        self._render()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.LanguageChange:
@@ -94,6 +146,17 @@ class MessageView(QFrame):
         role = QPalette.AlternateBase if self.role == "user" else QPalette.Base
         palette.setColor(QPalette.Window, base.color(role))
         self.setPalette(palette)
+        dark = base.color(QPalette.Base).lightness() < 128
+        accent = base.color(QPalette.Link if dark else QPalette.Highlight).name()  # legible
+        muted = base.color(QPalette.PlaceholderText).name()
+        self.kind_label.setStyleSheet(
+            f"QLabel {{ color: {accent}; border: 1px solid {accent}; border-radius: 4px;"
+            " padding: 1px 6px; font-weight: 600; }")
+        self.kind_note.setStyleSheet(f"QLabel {{ color: {muted}; }}")
+        # a quotation's bar; "border: none" first, or Qt draws no left border on a label
+        self.body.setStyleSheet(
+            f"QLabel {{ border: none; border-left: 3px solid {accent}; padding-left: 10px; }}"
+            if self.kind == "quote" else "")
 
     # --- content ---------------------------------------------------------------------
 
@@ -105,34 +168,39 @@ class MessageView(QFrame):
         self.status.setText(text)
         self.status.setVisible(bool(text))
 
-    def set_sources(self, sources: list[dict], refused: bool = False) -> None:
-        self.sources, self.refused = list(sources), refused
-        while self.chips.count():
-            self.chips.takeAt(0).widget().deleteLater()
-        cited = {int(n) for n in _CITATION.findall(self.text)}
-        for source in self.sources:
-            chip = QPushButton(chip_text(source))
-            chip.setObjectName("sourceChip")
-            chip.setCursor(Qt.PointingHandCursor)
-            font = chip.font()
-            font.setBold(source["n"] in cited)  # the sources the answer cites stand out
-            chip.setFont(font)
-            chip.setFlat(source["n"] not in cited)
-            chip.clicked.connect(lambda _=False, s=source: self.sourceClicked.emit(s))
-            self.chips.addWidget(chip)
+    def set_sources(self, sources: list[dict], refused: bool = False,
+                    kind: str | None = None) -> None:
+        """Settle the message: its sources and its kind (from the final answer)."""
+        self.sources, self.kind = list(sources), self._kind(kind, refused)
+        is_quote = self.kind == "quote" and self.role == "assistant"
+        self.kind_label.setVisible(is_quote)
+        self.kind_note.setVisible(is_quote)
+        self.source_chips.show_sources(self.sources, self.text, self.kind)
+        self._apply_colors()
         self.retranslate()
-        self._render()
 
     def set_regenerable(self, on: bool) -> None:
         self.regenerate_button.setVisible(on and self.role == "assistant")
 
+    def displayed_text(self) -> str:
+        """What the message says: a refusal in the UI's language, not the engine's words."""
+        if self.role == "assistant" and self.kind == "refusal":
+            return self.tr("I could not find an answer to this in your documents. Try other "
+                           "words, or add the documents that cover it.")
+        return self.text
+
     def _render(self) -> None:
-        text = self.text if self.role == "assistant" else self.text.replace("\n", "  \n")
-        self.body.setText(citation_links(text) if self.sources else text)
-        self.body.setEnabled(not self.refused)
+        if self.role == "user":
+            self.body.setText(self.text.replace("\n", "  \n"))
+            return
+        text = self.displayed_text()
+        if self.kind == "quote":
+            text = quoted_lines(text)
+        self.body.setText(citation_links(text) if self.sources and self.kind != "refusal"
+                          else text)
 
     def copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.text)
+        QGuiApplication.clipboard().setText(self.displayed_text())
 
     def _link(self, url: str) -> None:
         if url.startswith("cite:"):
@@ -140,3 +208,4 @@ class MessageView(QFrame):
             for source in self.sources:
                 if source["n"] == n:
                     self.sourceClicked.emit(source)
+                    return

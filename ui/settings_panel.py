@@ -67,10 +67,18 @@ class SettingsPanel(Retranslating, QWidget):
         self.threads = QSpinBox(minimum=0, maximum=256)
         self.model_progress = QProgressBar()
         self.model_progress.hide()
+        self.model_note = QLabel()  # what the chosen model can and cannot do
+        self.model_note.setObjectName("modelNote")
+        self.model_note.setWordWrap(True)
+        self.model.currentIndexChanged.connect(lambda _: self._show_model_note())
         self.generation_labels = [QLabel() for _ in range(5)]
+        model_field = QVBoxLayout()
+        model_field.addLayout(model_row)
+        model_field.addWidget(self.model_note)
         generation_form = QFormLayout(self.generation)
-        for label, field in zip(self.generation_labels, (model_row, self.context, self.temperature,
-                                                         self.max_tokens, self.threads)):
+        generation_form.addRow(self.generation_labels[0], model_field)
+        for label, field in zip(self.generation_labels[1:], (self.context, self.temperature,
+                                                             self.max_tokens, self.threads)):
             generation_form.addRow(label, field)
         generation_form.addRow(self.model_progress)
 
@@ -155,6 +163,10 @@ class SettingsPanel(Retranslating, QWidget):
                 self.tr("Longest answer (tokens)"), self.tr("Threads (0 = all cores)"))):
             label.setText(text)
         self.add_model_button.setText(self.tr("Add GGUF file…"))
+        self.add_model_button.setToolTip(self.tr(
+            "Copy a bigger instruction-tuned model in GGUF format (for example 1B to 8B "
+            "parameters, from a USB stick) into the library, for better answers"))
+        self._show_model_note()
         self.embedding.setTitle(self.tr("Embedding model"))
         self.embedding_folder_button.setText(self.tr("Choose folder…"))
         self.embedding_note.setText(self.tr(
@@ -201,6 +213,19 @@ class SettingsPanel(Retranslating, QWidget):
         if name in MODEL_LABELS:
             return self.tr("{0} (bundled)").format(MODEL_LABELS[name])
         return Path(name).name
+
+    def _show_model_note(self) -> None:
+        checked = self.tr(
+            "Every answer is checked against your documents; one that cannot be supported is "
+            "replaced by a quotation of the passages.")
+        if self.model.currentData() in BUNDLED_GENERATION_MODELS or self.model.count() == 0:
+            self.model_note.setText(self.tr(
+                "The bundled models are tiny (135M and 270M parameters). They are good at "
+                "pointing to the right passage and at short factual answers; they are weak at "
+                "reasoning, long answers and Chinese.") + " " + checked + " " + self.tr(
+                "For better answers, add a bigger GGUF model."))
+        else:
+            self.model_note.setText(checked)
 
     def _fill_models(self, current: str) -> None:
         self.model.clear()

@@ -672,6 +672,41 @@
     </message>
 </context>
 <context>
+    <name>EmptyLibrary</name>
+    <message>
+        <source>Your library is empty</source>
+        <translation>您的资料库还是空的</translation>
+    </message>
+    <message>
+        <source>Add documents to ask questions about them: PDF, Word (.docx), text, Markdown or HTML. They stay on this computer.</source>
+        <translation>添加文档后即可就其内容提问：支持 PDF、Word (.docx)、文本、Markdown 和 HTML。文档只保存在本机。</translation>
+    </message>
+    <message>
+        <source>Add documents…</source>
+        <translation>添加文档…</translation>
+    </message>
+    <message>
+        <source>Add documents (Ctrl+O)</source>
+        <translation>添加文档 (Ctrl+O)</translation>
+    </message>
+    <message>
+        <source>Or drop files or folders here</source>
+        <translation>或将文件、文件夹拖放到这里</translation>
+    </message>
+    <message>
+        <source>Importing {0} of {1} files…</source>
+        <translation>正在导入第 {0} / {1} 个文件…</translation>
+    </message>
+    <message>
+        <source>Importing…</source>
+        <translation>正在导入…</translation>
+    </message>
+    <message>
+        <source>You can ask as soon as the first document is in.</source>
+        <translation>第一个文档导入完成后即可提问。</translation>
+    </message>
+</context>
+<context>
     <name>HealthPanel</name>
     <message>
         <source>Show the last</source>
@@ -820,8 +855,20 @@
         <translation>重新生成</translation>
     </message>
     <message>
-        <source>Open the source: {0}</source>
-        <translation>打开出处：{0}</translation>
+        <source>Quoted from your documents</source>
+        <translation>摘自您的文档</translation>
+    </message>
+    <message>
+        <source>Enclave could not answer this in its own words with confidence, so these are the passages&apos; own words, copied from your documents. Click a number to open one.</source>
+        <translation>Enclave 无法有把握地用自己的话回答这个问题，因此这里给出的是从您的文档中原样摘录的段落原文。点击编号可打开对应段落。</translation>
+    </message>
+    <message>
+        <source>Not a generated answer: the passages&apos; own words.</source>
+        <translation>这不是生成的回答，而是段落原文。</translation>
+    </message>
+    <message>
+        <source>I could not find an answer to this in your documents. Try other words, or add the documents that cover it.</source>
+        <translation>在您的文档中找不到这个问题的答案。请换个说法，或添加涵盖该内容的文档。</translation>
     </message>
 </context>
 <context>
@@ -902,6 +949,10 @@
         <translation>添加 GGUF 文件…</translation>
     </message>
     <message>
+        <source>Copy a bigger instruction-tuned model in GGUF format (for example 1B to 8B parameters, from a USB stick) into the library, for better answers</source>
+        <translation>将更大的 GGUF 格式指令模型（例如 10 亿到 80 亿参数，可来自 U 盘）复制到资料库中，以获得更好的回答</translation>
+    </message>
+    <message>
         <source>Embedding model</source>
         <translation>向量模型</translation>
     </message>
@@ -940,6 +991,18 @@
     <message>
         <source>{0} (bundled)</source>
         <translation>{0}（内置）</translation>
+    </message>
+    <message>
+        <source>Every answer is checked against your documents; one that cannot be supported is replaced by a quotation of the passages.</source>
+        <translation>每个回答都会与您的文档核对；无法得到文档支持的回答会被替换为段落原文引用。</translation>
+    </message>
+    <message>
+        <source>The bundled models are tiny (135M and 270M parameters). They are good at pointing to the right passage and at short factual answers; they are weak at reasoning, long answers and Chinese.</source>
+        <translation>内置模型很小（1.35 亿和 2.7 亿参数）。它们擅长找到正确的段落、给出简短的事实性回答；不擅长推理、长篇回答和中文。</translation>
+    </message>
+    <message>
+        <source>For better answers, add a bigger GGUF model.</source>
+        <translation>如需更好的回答，请添加更大的 GGUF 模型。</translation>
     </message>
     <message>
         <source>Choose a data directory.</source>
@@ -1063,6 +1126,37 @@
     <message>
         <source>The two passphrases differ.</source>
         <translation>两次输入的口令不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>SourceChips</name>
+    <message>
+        <source>Closest passages:</source>
+        <translation>最接近的段落：</translation>
+    </message>
+    <message>
+        <source>They do not answer the question well enough, but you may want to read them.</source>
+        <translation>它们不足以回答这个问题，但您也许想读一读。</translation>
+    </message>
+    <message>
+        <source>▾ Fewer sources</source>
+        <translation>▾ 收起出处</translation>
+    </message>
+    <message>
+        <source>▸ More sources ({0})</source>
+        <translation>▸ 更多出处（{0}）</translation>
+    </message>
+    <message>
+        <source>Passages that were found but that this answer does not use</source>
+        <translation>检索到但本回答未使用的段落</translation>
+    </message>
+    <message>
+        <source>{0} · p. {1}</source>
+        <translation>{0} · 第 {1} 页</translation>
+    </message>
+    <message>
+        <source>Click to open the passage.</source>
+        <translation>点击打开该段落。</translation>
     </message>
 </context>
 <context>

@@ -137,10 +137,12 @@ def test_curl_streams_openai_chunks_ending_in_done(api, keys, service, corpus):
     chunks = [json.loads(e) for e in events[:-1]]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
-    assert len([c for c in chunks if c["choices"][0]["delta"].get("content")]) >= 2
+    # text comes a checked sentence at a time; the last chunk says how it was made
+    assert [c for c in chunks if c["choices"][0]["delta"].get("content")]
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["sources"][0]["document"] == "pumps.pdf"
-    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks).strip()
+    assert chunks[-1]["kind"] in ("answer", "quote") and not chunks[-1]["refused"]
+    assert "450" in "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
 
 
 def test_a_client_that_disconnects_frees_the_model(api, keys, service, corpus):
@@ -168,8 +170,10 @@ def test_query_ready_metrics_and_offline_docs(api, keys, service, corpus):
         answer = http.post("/v1/query", json={"question": "At what pressure does the relief "
                                               "valve open?"}).json()
         assert not answer["refused"] and answer["sources"] and "retrieve" in answer["timings"]
+        assert answer["kind"] in ("answer", "quote") and "12.5" in answer["answer"]
         off_topic = http.post("/v1/query", json={"question": "Who won the 1966 World Cup?"}).json()
-        assert off_topic["refused"] and off_topic["sources"] == []
+        assert off_topic["refused"] and off_topic["kind"] == "refusal"
+        assert not any(s["cited"] for s in off_topic["sources"])  # the closest, to read
         service.warm_up()
         assert http.get("/ready").json()["ready"] is True
         text = http.get("/metrics").text

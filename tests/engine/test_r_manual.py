@@ -54,3 +54,22 @@ def test_an_answer_cites_the_page_that_holds_it(manual_service):
     text = manual_service.vault.scalar("SELECT text FROM documents WHERE id = ?",
                                        (hit.document_id,))
     assert text[hit.char_start:hit.char_end] == hit.text  # offsets a viewer can highlight
+
+
+@pytest.mark.parametrize("question", ["What is the capital of Australia?",
+                                      "How do I train a neural network with TensorFlow?",
+                                      "What factor of safety is used in bridge design?"])
+def test_off_topic_questions_sharing_words_with_the_manual_are_refused(manual_service, question):
+    answer = manual_service.ask(question).collect()
+    assert answer.kind == "refusal", answer.text
+    assert answer.sources and not answer.cited_sources  # the closest passages, to read
+
+
+def test_sources_are_one_per_page_and_never_the_index(manual_service):
+    for question in ("What does tapply do?", "How do I attach a data frame?",
+                     "How do I read a CSV file into R?"):
+        answer = manual_service.ask(question).collect()
+        pages = [(s.hit.document_id, s.hit.page) for s in answer.sources]
+        assert len(pages) == len(set(pages)), pages
+        assert not any(s.hit.navigation for s in answer.sources), pages
+        assert answer.kind in ("answer", "quote") and answer.cited_sources, answer.text

@@ -17,3 +17,40 @@ def test_common_terms_are_left_out_of_the_full_text_query(service, tmp_path):
     hits = retriever.bm25("Which station note is about the valve?", 5, ("", ()))
     assert len(hits) == 1
     assert service.search("Which station note is about the valve?", k=1)[0].text.endswith("red.")
+
+
+def test_an_exact_rare_token_finds_its_document_first(service, tmp_path):
+    """A made-up part number means nothing to the embedding model: the one chunk that
+    holds it must still come first, ahead of chunks about the rest of the query."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    topics = ["The cooling pump was serviced and its bearings greased during the spring "
+              "shutdown; the maintenance schedule was kept.",
+              "Maintenance schedule for the cooling pumps: inspect every 450 hours and "
+              "grease the bearings every quarter.",
+              "The pump maintenance schedule moved to the night shift after the spring "
+              "shutdown of the cooling plant.",
+              "Visitors to the laboratory wear a blue badge issued at the north gate.",
+              "The canteen serves vegetarian lasagne every Wednesday.",
+              "Backup tapes are kept offsite in the Harlow vault for seven years."]
+    for n, text in enumerate(topics):
+        (folder / f"report{n}.txt").write_text(text + "\n")
+    (folder / "report-marked.txt").write_text(
+        "Tapes for the finance share were labelled on Friday. Batch ZQX-4471 was "
+        "shipped to the archive.\n")
+    service.ingest([folder])
+    hits = service.search("ZQX-4471 cooling pump maintenance schedule", k=3)
+    assert hits[0].document == "report-marked.txt", [(h.document, h.score) for h in hits]
+    assert service.search("zqx 4471", k=1)[0].document == "report-marked.txt"
+
+
+def test_exact_phrases_are_quotes_and_identifiers_matched_as_the_index_would():
+    from engine.textsearch import TermFinder, exact_phrases
+
+    assert exact_phrases('Is read.csv in "Data Frames", e.g. for ZQX-4471 or X11?') == [
+        "data frames", "read csv", "zqx 4471", "x11"]
+    assert exact_phrases("Boeing 747 planes, i.e. U.S. airlines") == []  # no identifier
+    find = TermFinder(["data", "4471", "cafe"], ["zqx 4471", "read csv"])
+    assert find("Batch ZQX-4471: read_csv() reads DATA into the Café metadata") == (
+        {"data", "4471", "cafe"}, 2)
+    assert find("zqx4471 and readcsv in a dataframe") == (set(), 0)  # whole words only

@@ -68,8 +68,16 @@ def set_up_library(qtbot, window, passphrase: str = PASSPHRASE) -> None:
     qtbot.waitUntil(lambda: window.state == "ready", timeout=60_000)
 
 
+def ingest(qtbot, window, paths: list[Path]) -> None:
+    """Put documents in the library directly (the drop test covers the window's way)."""
+    window.service.ingest(paths)
+    window.documents.reload()
+    window.chat.library_changed()
+    qtbot.waitUntil(lambda: bool(window.chat.documents_count), timeout=10_000)
+
+
 def drop(window, paths: list[Path]) -> None:
-    """Drop files on the window the way a file manager does."""
+    """Drop files on the window (or on any widget of it) the way a file manager does."""
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication

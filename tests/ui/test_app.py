@@ -9,16 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from tests.conftest import PASSPHRASE, R_INTRO
-from tests.ui.conftest import drop, set_up_library
+from tests.ui.conftest import drop, ingest, set_up_library
 
 pytestmark = pytest.mark.gui
-
-
-def ingest(window, paths):
-    """Put documents in the library directly (the drop test covers the window's way)."""
-    window.service.ingest(paths)
-    window.documents.reload()
-    window.chat.reload_collections()
 
 
 def ask(qtbot, window, question: str):
@@ -60,7 +53,7 @@ def test_setup_refuses_a_short_or_mismatched_passphrase(qtbot, open_window):
 def test_a_streamed_answer_has_source_chips_that_open_the_page(qtbot, open_window, corpus):
     window = open_window()
     set_up_library(qtbot, window)
-    ingest(window, [corpus])
+    ingest(qtbot, window, [corpus])
     pieces = []
     window.chat.question.setPlainText("At what pressure does the relief valve open?")
     window.chat.send()
@@ -69,7 +62,8 @@ def test_a_streamed_answer_has_source_chips_that_open_the_page(qtbot, open_windo
     view.append = lambda piece: (pieces.append(piece), original_append(piece))
     assert window.chat.stop_button.isVisible() and not window.chat.send_button.isVisible()
     qtbot.waitUntil(lambda: not window.chat.generating, timeout=60_000)
-    assert len(pieces) >= 2  # streamed piece by piece
+    # streamed sentence by sentence (each checked against the sources before it shows)
+    assert view.kind == "answer" and "".join(pieces) == view.text
     assert "12.5" in view.text
     chips = [view.chips.itemAt(i).widget() for i in range(view.chips.count())]
     pump_chip = next(c for c in chips if "pumps.pdf · p. 2" in c.text())
@@ -91,7 +85,7 @@ def test_a_streamed_answer_has_source_chips_that_open_the_page(qtbot, open_windo
 def test_a_text_source_opens_at_the_highlighted_passage(qtbot, open_window, corpus):
     window = open_window()
     set_up_library(qtbot, window)
-    ingest(window, [corpus])
+    ingest(qtbot, window, [corpus])
     hit = window.service.search("vegetarian lasagne", k=1)[0]
     window.open_source({"n": 1, "document": hit.document, "document_id": hit.document_id,
                         "char_start": hit.char_start, "char_end": hit.char_end, "text": hit.text})
@@ -105,7 +99,7 @@ def test_a_text_source_opens_at_the_highlighted_passage(qtbot, open_window, corp
 def test_stop_and_escape_stop_an_answer(qtbot, open_window, corpus):
     window = open_window()
     set_up_library(qtbot, window)
-    ingest(window, [corpus])
+    ingest(qtbot, window, [corpus])
     window.activateWindow()
     qtbot.waitUntil(lambda: window.isActiveWindow())
     window.chat.question.setPlainText("How often is pump P-101 inspected?")
@@ -123,7 +117,7 @@ def test_history_is_kept_across_restarts_and_chats_can_be_renamed_and_deleted(
         qtbot, open_window, corpus, monkeypatch, backend_factory):
     window = open_window()
     set_up_library(qtbot, window)
-    ingest(window, [corpus])
+    ingest(qtbot, window, [corpus])
     ask(qtbot, window, "Which badge do visitors wear?")
     qtbot.waitUntil(lambda: window.chat.chat_list.count() == 1)
     assert window.chat.chat_list.item(0).text() == "Which badge do visitors wear?"
@@ -358,7 +352,7 @@ def test_backups_from_the_app_and_a_failure_is_an_alert(qtbot, open_window, tmp_
 def test_health_and_cost_panels_show_real_figures(qtbot, open_window, corpus, tmp_path):
     window = open_window()
     set_up_library(qtbot, window)
-    ingest(window, [corpus])
+    ingest(qtbot, window, [corpus])
     ask(qtbot, window, "At what pressure does the relief valve open?")
     ask(qtbot, window, "At what pressure does the relief valve open?")  # from the cache
     window.tabs.setCurrentWidget(window.health)
@@ -396,7 +390,7 @@ def test_restore_from_the_app_brings_back_the_backed_up_library(qtbot, open_wind
                                                                  tmp_path):
     window = open_window()
     set_up_library(qtbot, window)
-    ingest(window, [corpus])
+    ingest(qtbot, window, [corpus])
     folder = window.service.backup(tmp_path / "usb", "test")
     window.service.delete_documents("pumps.pdf")
     assert len(window.service.documents()) == 5
