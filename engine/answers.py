@@ -211,6 +211,10 @@ class Gate:
     min_density: float = 0.29
     min_sentence: float = 0.5
 
+    def __post_init__(self) -> None:
+        if self.mode not in GATES:
+            raise ValueError(f"the gate's mode must be one of {GATES}")
+
     def passes(self, relevance: Relevance) -> bool:
         if self.mode == "cosine":
             return relevance.best_cosine >= self.min_cosine
