@@ -133,7 +133,8 @@ class CostPanel(Retranslating, QWidget):
     def refresh(self) -> None:
         service = self.service
         if service is not None:
-            self.tasks.run(lambda _: cost_data(service), on_result=self._show)
+            self.tasks.run(lambda _: cost_data(service), on_result=self._show,
+                           latest="cost")
 
     def _show(self, data: dict) -> None:
         self.data = data

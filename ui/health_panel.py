@@ -169,7 +169,8 @@ class HealthPanel(Retranslating, QWidget):
         if service is None:
             return
         minutes, step = RANGES[self.range.currentIndex()]
-        self.tasks.run(lambda _: chart_data(service, minutes, step), on_result=self._show)
+        self.tasks.run(lambda _: chart_data(service, minutes, step), on_result=self._show,
+                       latest="health")
 
     def _show(self, data: dict) -> None:
         self.data = data

@@ -4,6 +4,8 @@
 may be called there with progress values. Result, error, progress and the end are
 delivered as queued signals to a receiver living in the GUI thread, which calls the
 callbacks given, so that widgets are only ever touched from the GUI thread.
+A task given a `latest` name delivers its result only if no later task of that name
+was started: a panel's refreshes can finish out of order, the newest one wins.
 """
 
 from __future__ import annotations
@@ -81,12 +83,19 @@ class Tasks(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self._running: set[tuple[_Task, _Signals, _Delivery]] = set()
+        self._newest: dict[str, int] = {}
 
     def run(self, fn: Callable[[Callable[[Any], None]], Any], *,
             on_result: Callback | None = None, on_error: Callback | None = None,
             on_progress: Callback | None = None,
-            on_finished: Callable[[], None] | None = None) -> None:
-        """Call `fn(report)` on a worker; callbacks run on the GUI thread."""
+            on_finished: Callable[[], None] | None = None, latest: str | None = None) -> None:
+        """Call `fn(report)` on a worker; callbacks run on the GUI thread.
+
+        With `latest`, the result is dropped when a later task of the same name was
+        started meanwhile (a refresh that read the vault before a newer one did).
+        """
+        if latest is not None and on_result is not None:
+            on_result = self._if_newest(latest, on_result)
         signals = _Signals()
         entry: tuple[_Task, _Signals, _Delivery]
 
@@ -104,6 +113,14 @@ class Tasks(QObject):
         entry = (task, signals, delivery)
         self._running.add(entry)
         self.pool.start(task)
+
+    def _if_newest(self, name: str, on_result: Callback) -> Callback:
+        number = self._newest[name] = self._newest.get(name, 0) + 1
+
+        def deliver(value: Any) -> None:
+            if self._newest[name] == number:
+                on_result(value)
+        return deliver
 
     def wait(self, msecs: int = -1) -> bool:
         """Block until every worker is idle (shutdown, tests)."""
