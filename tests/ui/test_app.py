@@ -380,7 +380,8 @@ def test_health_and_cost_panels_show_real_figures(qtbot, open_window, corpus, tm
                     and window.cost.data["days"][0].queries == 1, timeout=15_000)
     assert window.cost.days.item(0, 1).text() == "1"
     assert "gpt-4o-mini" in window.cost.summary.text()
-    window.cost.kwh.setValue(10)  # an absurd price, so that one small answer is over budget
+    window.cost.watts.setValue(5000)  # absurd figures, so that one small answer is over budget
+    window.cost.kwh.setValue(10)
     window.cost.budget.setValue(0.0001)
     window.cost.save_rates()
     qtbot.waitUntil(lambda: not window.cost.budget_warning.isHidden(), timeout=15_000)
