@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run serve test bench screenshots translations clean
+.PHONY: install run serve test package package-test bench screenshots translations clean
 
 install: $(STAMP)
 
@@ -39,6 +39,19 @@ serve: install
 test: install $(R_MANUALS)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# The air-gapped bundle: dist/enclave/ and dist/enclave-<version>-linux-x86_64.tar.gz (+ .sha256).
+# Builds its own venv (build/package-venv) with llama.cpp and hnswlib compiled for any x86-64
+# CPU; those two wheels are built once per machine (~25 min) and kept in ~/.cache/enclave.
+package:
+	bash packaging/build.sh
+
+# The bundle used as a site would, offline, and one answer under an emulated CPU without AVX.
+package-test: package $(R_MANUALS) /usr/bin/qemu-x86_64
+	bash packaging/smoke_test.sh
+
+/usr/bin/qemu-x86_64:
+	$(SUDO) apt-get install -y -q qemu-user || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q qemu-user)
 
 bench: install $(R_MANUALS)
 	$(BIN)/python bench/retrieval_quality.py

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from app import __version__
+from app import __version__, stay_offline
 from app.settings import SettingsError, changed_settings, load_settings
 
 EXIT_USER_ERROR = 2
@@ -258,7 +258,7 @@ def _run(args: argparse.Namespace, service) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    stay_offline()
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from app import __version__, stay_offline
 from app.settings import (Settings, SettingsError, changed_settings, config_dir,
                           load_settings, save_settings, settings_file)
 from engine import keys, models
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 class DesktopBackend:
     def __init__(self, path: Path | None = None):
+        self.version = __version__
         self.path = path or settings_file()
         self.first_run = not self.path.exists()
         self.problem: str | None = None
@@ -90,7 +92,6 @@ class DesktopBackend:
 
     def start_scheduler(self, service: EnclaveService, on_result) -> None:
         """Run the library's backup plan (a missed backup runs now). Off the GUI thread."""
-        from app import __version__
         from app.scheduler import BackgroundJobs
 
         self.stop_scheduler()
@@ -106,8 +107,6 @@ class DesktopBackend:
         return scheduler.next_run() if scheduler is not None else None
 
     def backup_now(self, service: EnclaveService):
-        from app import __version__
-
         return service.run_scheduled_backup(__version__, {"settings.json": self.path})
 
     def stop_scheduler(self) -> None:
@@ -147,17 +146,23 @@ def _install_error_hooks() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    stay_offline()
     log_file = config_dir() / "enclave.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[logging.FileHandler(log_file, encoding="utf-8"),
                                   logging.StreamHandler()])
     _install_error_hooks()
+    argv = sys.argv if argv is None else argv
+    smoke = None
+    if "--smoke" in argv:  # the package test's start-up check (ui/smoke.py)
+        import psutil
+
+        argv = [a for a in argv if a != "--smoke"]
+        smoke = (os.environ.get("ENCLAVE_PASSPHRASE"), psutil.Process().create_time())
     from ui.application import run
 
-    return run(DesktopBackend(), sys.argv if argv is None else argv)
+    return run(DesktopBackend(), argv, smoke)
 
 
 if __name__ == "__main__":

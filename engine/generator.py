@@ -30,6 +30,9 @@ class Generator:
             if self._llama is None:
                 from llama_cpp import Llama
 
+                from .llama_backends import load_cpu_backend
+
+                load_cpu_backend()
                 self._llama = Llama(
                     str(self.model_path), n_ctx=self.context_tokens, n_threads=self.threads,
                     n_threads_batch=self.threads, verbose=False,

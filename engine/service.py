@@ -455,6 +455,7 @@ class EnclaveService:
     def status(self) -> dict:
         return {
             "data_dir": str(self.config.data_dir),
+            "schema": self.vault.scalar("PRAGMA user_version"),
             "collections": len(self.collections()),
             "documents": self.vault.scalar("SELECT count(*) FROM documents"),
             "chunks": self.vault.scalar("SELECT count(*) FROM chunks"),

@@ -6,18 +6,23 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from .i18n import TRANSLATIONS
+from .about import ICON
 from .main_window import MainWindow
 
 
-def run(backend, argv: list[str]) -> int:
+def run(backend, argv: list[str], smoke: tuple[str | None, float] | None = None) -> int:
+    """Show the window and run until it closes. `smoke` (passphrase, launch time) drives
+    start-up without a person and quits once it is ready (see ui/smoke.py)."""
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Enclave")
     app.setOrganizationName("Enclave")
-    icon = TRANSLATIONS.parent / "enclave.svg"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setWindowIcon(QIcon(str(ICON)))
+    app.setDesktopFileName("enclave")  # the installed .desktop entry (Wayland's window icon)
     window = MainWindow(backend, app)
+    if smoke is not None:
+        from .smoke import SmokeRun
+
+        window.smoke = SmokeRun(app, window, *smoke)
     window.show()
     QTimer.singleShot(0, window.start)
     return app.exec()

@@ -99,7 +99,7 @@ class BackupPanel(Retranslating, QGroupBox):
 
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
-        self.setEnabled(service is not None)
+        self.setEnabled(False)  # until the plan is shown: an edit made before would be lost
         if service is None:
             return
         backend = self.backend
@@ -118,6 +118,7 @@ class BackupPanel(Retranslating, QGroupBox):
         for box, value in zip(self.keep, (plan.keep_daily, plan.keep_weekly, plan.keep_monthly)):
             box.setValue(value)
         self._show_result(result)
+        self.setEnabled(True)
         if result is not None and not result.ok:
             self.alert.emit(self.tr("The last backup failed: {0}").format(result.error))
 

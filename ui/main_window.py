@@ -20,6 +20,7 @@ from engine import backups
 from engine.errors import UserError, WrongKeyError
 from engine.service import EnclaveService
 
+from .about import AboutDialog
 from .chat import ChatPanel
 from .cost_panel import CostPanel
 from .documents import DocumentsPanel
@@ -105,6 +106,10 @@ class MainWindow(Retranslating, QMainWindow):
         self.statusBar().addWidget(self.state_label, 1)
         self.statusBar().addPermanentWidget(self.import_label)
         self.statusBar().addPermanentWidget(self.import_bar)
+        self.about_button = QPushButton()
+        self.about_button.setFlat(True)
+        self.about_button.clicked.connect(self.show_about)
+        self.statusBar().addPermanentWidget(self.about_button)
 
         for panel in (self.chat, self.documents, self.settings):
             panel.errorRaised.connect(self.show_error)
@@ -133,6 +138,7 @@ class MainWindow(Retranslating, QMainWindow):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Enclave — private document assistant"))
+        self.about_button.setText(self.tr("About Enclave"))
         self.tabs.setTabText(0, self.tr("Chat"))
         self.tabs.setTabText(1, self.tr("Documents"))
         self.tabs.setTabText(2, self.tr("Health"))
@@ -239,6 +245,10 @@ class MainWindow(Retranslating, QMainWindow):
     def new_chat(self) -> None:
         self.tabs.setCurrentWidget(self.chat)
         self.chat.new_chat()
+
+    def show_about(self) -> None:
+        self.about = AboutDialog(self.backend.version, str(self.backend.data_dir), self)
+        self.about.open()
 
     def open_source(self, source: dict) -> None:
         if self.service is not None:

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make package`: dist/enclave/ (the bundle), dist/enclave-<version>-linux-x86_64.tar.gz and
+# its .sha256, built from build.spec in a venv of its own (build/package-venv) that holds
+# the exact versions of requirements.lock, except llama-cpp-python and hnswlib, which come
+# from packaging/portable_wheels.sh (built once per machine, any x86-64 CPU).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-$(command -v python3.11 || command -v python3)}
+venv=build/package-venv
+wheels=${ENCLAVE_WHEEL_CACHE:-$HOME/.cache/enclave/portable-wheels}
+version=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' app/__init__.py)
+name=enclave-$version-linux-x86_64
+started=$(date +%s)
+
+if [ ! -f $venv/.installed ] || [ requirements.lock -nt $venv/.installed ] \
+        || [ packaging/requirements.txt -nt $venv/.installed ]; then
+    rm -rf $venv
+    "$python" -m venv $venv
+    $venv/bin/pip install --quiet --upgrade pip==26.3 setuptools==84.2.1 wheel==0.48.0
+    bash packaging/portable_wheels.sh $venv/bin/pip "$wheels"
+    grep -v -i -E '^(llama[-_]cpp[-_]python|hnswlib)==' requirements.lock > build/package-requirements.txt
+    $venv/bin/pip install --quiet --no-deps -r build/package-requirements.txt \
+        -r packaging/requirements.txt "$wheels"/*.whl
+    touch $venv/.installed
+fi
+
+rm -rf dist/enclave dist/$name dist/$name.tar.gz dist/$name.tar.gz.sha256
+$venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+    build.spec
+# what a bundle must not carry: CUDA/NVIDIA libraries, headers, tests
+if find dist/enclave \( -iname '*cuda*' -o -iname '*nvidia*' -o -iname '*cudnn*' -o -name '*.h' \
+        -o -name '*.hpp' \) -print -quit | grep -q .; then
+    echo "the bundle carries CUDA libraries or headers:" >&2
+    find dist/enclave \( -iname '*cuda*' -o -iname '*nvidia*' -o -name '*.h' \) | head >&2
+    exit 1
+fi
+
+# the tarball: enclave-<version>/ with the bundle, install.sh, uninstall.sh and the .desktop entry
+mkdir -p dist/$name
+mv dist/enclave dist/$name/enclave
+cp packaging/install.sh packaging/uninstall.sh packaging/enclave.desktop packaging/INSTALL.txt dist/$name/
+tar -C dist -czf dist/$name.tar.gz $name
+mv dist/$name/enclave dist/enclave && rm -rf dist/$name
+(cd dist && sha256sum $name.tar.gz > $name.tar.gz.sha256)
+echo "Bundle: dist/enclave/ $(du -sh dist/enclave | cut -f1)," \
+     "dist/$name.tar.gz $(du -h dist/$name.tar.gz | cut -f1)" \
+     "(sha256 in dist/$name.tar.gz.sha256), built in $(( $(date +%s) - started )) s"
