@@ -42,12 +42,25 @@ def _load() -> list[str]:
     variants = sorted(lib_dir.glob(f"{_PREFIX}ggml-cpu-*{_SUFFIX}*"))
     if not variants:
         return []
-    ggml = ctypes.CDLL(str(lib_dir / f"{_PREFIX}ggml{_SUFFIX}"))  # the one libllama uses
+    # the libggml that libllama was linked to at import: in a PyInstaller bundle a copy of
+    # it may also sit in the top folder, found first through LD_LIBRARY_PATH; backends
+    # registered in another copy would be invisible to llama.cpp
+    ggml_file = next((path for path in _mapped_files() if path.name.startswith(
+        f"{_PREFIX}ggml{_SUFFIX}")), lib_dir / f"{_PREFIX}ggml{_SUFFIX}")
+    ggml = ctypes.CDLL(str(ggml_file))
     ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
     ggml.ggml_backend_load_all_from_path.restype = None
     ggml.ggml_backend_load_all_from_path(os.fsencode(lib_dir))
-    maps = Path("/proc/self/maps")
-    mapped = maps.read_text() if maps.exists() else ""
-    loaded = [v.name for v in variants if str(v) in mapped]
+    loaded = sorted({path.name for path in _mapped_files()
+                     if path.name.startswith(f"{_PREFIX}ggml-cpu-")})
     log.info("llama.cpp CPU backend: %s", ", ".join(loaded) or "chosen by ggml")
     return loaded
+
+
+def _mapped_files() -> list[Path]:
+    """The files mapped into this process (Linux; elsewhere none are known)."""
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        return []
+    return [Path(line.split(maxsplit=5)[5]) for line in maps.read_text().splitlines()
+            if line.count(" ") >= 5 and "/" in line]

@@ -28,10 +28,11 @@ rm -rf dist/enclave dist/$name dist/$name.tar.gz dist/$name.tar.gz.sha256
 $venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
     build.spec
 # what a bundle must not carry: CUDA/NVIDIA libraries, headers, tests
-if find dist/enclave \( -iname '*cuda*' -o -iname '*nvidia*' -o -iname '*cudnn*' -o -name '*.h' \
-        -o -name '*.hpp' \) -print -quit | grep -q .; then
+unwanted=(-iname 'libcu*' -o -iname '*nvidia*' -o -iname 'libnccl*' -o -iname 'libnvrtc*'
+          -o -name '*.h' -o -name '*.hpp')
+if find dist/enclave \( "${unwanted[@]}" \) -print -quit | grep -q .; then
     echo "the bundle carries CUDA libraries or headers:" >&2
-    find dist/enclave \( -iname '*cuda*' -o -iname '*nvidia*' -o -name '*.h' \) | head >&2
+    find dist/enclave \( "${unwanted[@]}" \) | head >&2
     exit 1
 fi
 

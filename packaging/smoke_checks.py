@@ -41,7 +41,7 @@ def check_api_search(url: str, key: str) -> None:
     except urllib.error.HTTPError as exc:
         assert exc.code == 401, exc.code
     request.add_header("Authorization", f"Bearer {key}")
-    results = json.load(urllib.request.urlopen(request))["results"]
+    results = json.load(urllib.request.urlopen(request))["hits"]
     assert results and results[0]["document"] == "R-intro.pdf", results
     print(f"serve: 401 without a key; with one, /v1/search finds R-intro.pdf page "
           f"{results[0]['page']}")

@@ -78,12 +78,20 @@ for run in 1 2 3; do
 done
 cat desktop.json
 echo "== the same ask under qemu-x86_64 -cpu Nehalem (no AVX)"
+# PyInstaller's bootloader re-executes itself once with LD_LIBRARY_PATH set, and that exec
+# would leave qemu (the new process runs natively): give the guest the environment of the
+# re-executed process, so that the whole run stays emulated.
 t=$(now)
-offline qemu-x86_64 -cpu Nehalem "$e" -v ask --json \
+offline qemu-x86_64 -cpu Nehalem -E "LD_LIBRARY_PATH=$bundle/_internal" \
+    -E "_PYI_ARCHIVE_FILE=$e" -E _PYI_PARENT_PROCESS_LEVEL=-1 "$e" -v ask --json \
     "How often must the Orion-7 coolant pump be serviced?" > ask-nehalem.json 2> ask-nehalem.log \
     || { tail -30 ask-nehalem.log >&2; exit 1; }
 echo "nehalem_ask_s $(elapsed "$t")" >> timings
-echo "nehalem $(grep -o 'libggml-cpu-[a-z0-9]*' ask-nehalem.log | head -1)" | tee -a timings
+variant=$(grep -o 'libggml-cpu-[a-z0-9]*' ask-nehalem.log | head -1)
+echo "nehalem $variant" | tee -a timings
+# the proof that it ran on the emulated CPU: ggml saw no AVX and took an SSE variant
+case $variant in libggml-cpu-sse42|libggml-cpu-x64) ;;
+    *) echo "under Nehalem ggml chose '$variant': the run was not emulated" >&2; exit 1;; esac
 $checks ask ask-nehalem.json
 cd - > /dev/null
 

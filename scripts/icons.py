@@ -30,7 +30,8 @@ def render(renderer: QSvgRenderer, size: int) -> QImage:
 
 
 def main() -> int:
-    app = QGuiApplication(sys.argv[:1])  # noqa: F841 (image plugins need an application)
+    app = QGuiApplication(sys.argv[:1])  # the image plugins need an application
+    app.setApplicationName("Enclave icons")
     renderer = QSvgRenderer(str(ICONS / "enclave.svg"))
     if not renderer.isValid():
         print("resources/icons/enclave.svg is not a valid SVG", file=sys.stderr)

@@ -49,6 +49,7 @@ class AboutDialog(QDialog):
         icon.setPixmap(QIcon(str(ICON)).pixmap(64, 64))
         title = QLabel(self.tr("<h2>Enclave {0}</h2>Private document assistant: your documents "
                                "and questions never leave this computer.").format(app_version))
+        title.setObjectName("title")
         title.setWordWrap(True)
         where = QLabel(self.tr("Library folder: {0}").format(data_dir))
         where.setTextInteractionFlags(Qt.TextSelectableByMouse)

@@ -53,7 +53,9 @@ class SmokeRun(QObject):
             self._fail("no library here yet: --smoke opens an existing one")
         elif dialog is None:
             return
-        elif self._tried_passphrase or not self.passphrase:
+        elif self._tried_passphrase:
+            self._fail("the passphrase in ENCLAVE_PASSPHRASE does not unlock the library")
+        elif not self.passphrase:
             self._fail("the library is locked: set ENCLAVE_PASSPHRASE to its passphrase")
         else:
             self._tried_passphrase = True

@@ -71,7 +71,7 @@ def test_upload_job_search_delete(api, keys, tmp_path, service):
         assert http.delete(f"/v1/documents/{listed[0]['id']}").json() == {"deleted": listed[0]["id"]}
         assert http.get("/v1/documents").json()["documents"] == []
         assert http.post("/v1/search", json={"query": "relief valve"}).json()["hits"] == []
-        assert http.get(f"/v1/jobs/nope").status_code == 404
+        assert http.get("/v1/jobs/nope").status_code == 404
 
 
 def test_too_large_upload_is_413_and_bad_requests_are_422(start_api, keys):

@@ -2,7 +2,6 @@
 changes, deletes, collections, linked folders, cancel, a killed process, a damaged index."""
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,7 @@ import pytest
 from engine.errors import NotFoundError, UserError
 from engine.ingest import CancelToken
 from engine.vector_index import INDEX_FILE
-from tests.conftest import PASSPHRASE, make_pdf
+from tests.conftest import PASSPHRASE
 
 FACTS = {  # question -> (document that answers it, page)
     "How often is the primary cooling pump inspected?": ("pumps.pdf", 1),

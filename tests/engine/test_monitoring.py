@@ -10,7 +10,7 @@ import pytest
 
 from engine import alerts, backup_plan, cost
 from engine.errors import UserError
-from engine.monitoring import Monitor, minute_of, percentile, sample_process
+from engine.monitoring import minute_of, percentile, sample_process
 
 NOW = 1_800_000_000.0  # a fixed moment, at the start of a minute
 

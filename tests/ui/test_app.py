@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from tests.conftest import PASSPHRASE, R_INTRO
 from tests.ui.conftest import drop, ingest, set_up_library
@@ -194,6 +194,19 @@ def test_switching_language_changes_visible_strings(qtbot, open_window):
     settings.apply()
     qtbot.waitUntil(lambda: window.tabs.tabText(0) == "Chat")
     assert window.chat.send_button.text() == "Send"
+
+
+def test_about_names_the_version_and_the_licences_of_what_is_inside(qtbot, open_window):
+    window = open_window()
+    window.about_button.click()
+    table = window.about.table
+    rows = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
+            for r in range(table.rowCount())}
+    assert rows["SmolLM2-135M-Instruct (answer model)"] == ("0.1.2", "Apache-2.0")
+    assert rows["PyMuPDF"][1] == "AGPL-3.0"
+    assert all(version != "—" for version, _ in rows.values())  # every one is installed
+    assert window.backend.version in window.about.findChild(QLabel, "title").text()
+    window.about.close()
 
 
 def test_cancel_leaves_no_half_document(qtbot, open_window, tmp_path):
