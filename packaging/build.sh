@@ -36,6 +36,10 @@ if find dist/enclave \( "${unwanted[@]}" \) -print -quit | grep -q .; then
     exit 1
 fi
 
+# On Linux the two programs are the same file (the console flag means nothing there): one
+# is a link to the other, which saves a second copy of the ~80 MB Python archive.
+ln -sf enclave dist/enclave/enclave-desktop
+
 # the tarball: enclave-<version>/ with the bundle, install.sh, uninstall.sh and the .desktop entry
 mkdir -p dist/$name
 mv dist/enclave dist/$name/enclave

@@ -4,30 +4,37 @@
 # entry with its icon. Needs no network. An older installation is replaced; libraries and
 # settings (in the data and config folders) are not touched.
 #
-#   sh install.sh [--prefix DIR]
+#   sh install.sh [--user] [--prefix DIR]     (--user: for this user only, even as root)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-if [ "$(id -u)" = 0 ]; then
-    prefix=/opt/enclave bin=/usr/local/bin share=/usr/share
+user=no prefix=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --user) user=yes; shift ;;
+        --prefix) [ -n "${2:-}" ] || { echo "install.sh: --prefix needs a folder" >&2; exit 2; }
+                  prefix=$2; shift 2 ;;
+        *) echo "usage: sh install.sh [--user] [--prefix DIR]" >&2; exit 2 ;;
+    esac
+done
+if [ "$(id -u)" = 0 ] && [ $user = no ]; then
+    prefix=${prefix:-/opt/enclave} bin=/usr/local/bin share=/usr/share
 else
-    prefix=$HOME/.local/opt/enclave bin=$HOME/.local/bin share=$HOME/.local/share
-fi
-if [ "${1:-}" = "--prefix" ] && [ -n "${2:-}" ]; then
-    prefix=$2
-elif [ $# -gt 0 ]; then
-    echo "usage: sh install.sh [--prefix DIR]" >&2
-    exit 2
+    prefix=${prefix:-$HOME/.local/opt/enclave} bin=$HOME/.local/bin share=$HOME/.local/share
 fi
 if [ ! -x "$here/enclave/enclave" ]; then
     echo "install.sh: $here/enclave/enclave is missing: unpack the whole tarball first." >&2
     exit 1
 fi
 
+if [ -e "$prefix" ] && ! { [ -f "$prefix/enclave" ] && [ -d "$prefix/_internal" ]; }; then
+    echo "install.sh: $prefix exists and is not an Enclave installation: choose another --prefix." >&2
+    exit 1
+fi
 echo "Installing Enclave into $prefix"
 mkdir -p "$(dirname "$prefix")" "$bin" "$share/applications"
 rm -rf "$prefix.new"
 cp -R "$here/enclave" "$prefix.new"       # copy first, then swap: a failed copy changes nothing
-cp "$here/uninstall.sh" "$prefix.new/uninstall.sh"
+sed "s|@BIN@|$bin|; s|@SHARE@|$share|" "$here/uninstall.sh" > "$prefix.new/uninstall.sh"
 rm -rf "$prefix.old"
 if [ -e "$prefix" ]; then mv "$prefix" "$prefix.old"; fi
 mv "$prefix.new" "$prefix"

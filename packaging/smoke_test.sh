@@ -77,6 +77,18 @@ for run in 1 2 3; do
         || { cat desktop.log >&2; exit 1; }
 done
 cat desktop.json
+echo "== install.sh for this user, the menu entry, uninstall.sh (keeps the library)"
+offline sh "$(dirname "$bundle")/install.sh" --user > install.log || { cat install.log >&2; exit 1; }
+home=$work/home
+[ "$("$home/.local/bin/enclave" --version)" = "$(offline "$e" --version)" ]
+grep -q "^Exec=$home/.local/opt/enclave/enclave-desktop$" "$home/.local/share/applications/enclave.desktop"
+[ -f "$home/.local/share/icons/hicolor/256x256/apps/enclave.png" ]
+offline "$home/.local/bin/enclave" status | grep -q "documents: 2"
+offline sh "$home/.local/opt/enclave/uninstall.sh"
+[ ! -e "$home/.local/opt/enclave" ] && [ ! -e "$home/.local/bin/enclave" ] \
+    && [ ! -e "$home/.local/share/applications/enclave.desktop" ]
+offline "$e" status | grep -q "documents: 2"
+echo "installed, started from the PATH, uninstalled; the library is intact"
 echo "== the same ask under qemu-x86_64 -cpu Nehalem (no AVX)"
 # PyInstaller's bootloader re-executes itself once with LD_LIBRARY_PATH set, and that exec
 # would leave qemu (the new process runs natively): give the guest the environment of the

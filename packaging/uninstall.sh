@@ -3,12 +3,11 @@
 # backups are kept: the data folder is only ever removed by a person who means it.
 set -eu
 prefix=$(cd "$(dirname "$0")" && pwd)
-if [ ! -x "$prefix/enclave" ]; then
+bin=@BIN@ share=@SHARE@  # written by install.sh
+if [ ! -f "$prefix/enclave" ] || [ ! -d "$prefix/_internal" ] || [ "${bin#@}" != "$bin" ]; then
     echo "uninstall.sh: run the copy inside the installation folder (e.g. /opt/enclave)." >&2
     exit 1
 fi
-if [ "$(id -u)" = 0 ]; then bin=/usr/local/bin share=/usr/share
-else bin=$HOME/.local/bin share=$HOME/.local/share; fi
 for link in "$bin/enclave" "$bin/enclave-desktop"; do
     if [ -L "$link" ] && [ "$(readlink "$link")" = "$prefix/$(basename "$link")" ]; then
         rm -f "$link"
