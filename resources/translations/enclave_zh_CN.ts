@@ -2,6 +2,37 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About Enclave</source>
+        <translation>关于 Enclave</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Enclave {0}&lt;/h2&gt;Private document assistant: your documents and questions never leave this computer.</source>
+        <translation>&lt;h2&gt;Enclave {0}&lt;/h2&gt;私有文档助手：您的文档和问题永远不会离开这台电脑。</translation>
+    </message>
+    <message>
+        <source>Library folder: {0}</source>
+        <translation>资料库文件夹：{0}</translation>
+    </message>
+    <message>
+        <source>Component</source>
+        <translation>组件</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <source>Models and libraries inside:</source>
+        <translation>内含的模型和程序库：</translation>
+    </message>
+</context>
+<context>
     <name>ApiPanel</name>
     <message>
         <source>LAN API</source>
@@ -766,6 +797,10 @@
     <message>
         <source>Enclave — private document assistant</source>
         <translation>Enclave — 私有文档助手</translation>
+    </message>
+    <message>
+        <source>About Enclave</source>
+        <translation>关于 Enclave</translation>
     </message>
     <message>
         <source>Chat</source>
