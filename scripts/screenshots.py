@@ -144,13 +144,18 @@ class Tour:
         api.create_button.click()
         self.wait(lambda: api.keys.rowCount() == 1, 10, "the new key")
         backups = w.settings.backups
+        self.wait(backups.isEnabled, 30, "the backup plan")
         backups.enabled.setChecked(True)
         backups.destination.setText(str(self.sample_dir.parent))
         backups.save()
+        self.wait(lambda: backups.message.text() == "Backup plan saved.", 30, "the saved plan")
         backups.back_up_now()
         self.wait(lambda: "verified" in backups.last.text(), 120, "a backup")
         w.settings.scroll.ensureWidgetVisible(backups, 0, 0)
         self.shot("06-settings-api-backups")
+        w.show_about()
+        self.shot("14-about", w.about)
+        w.about.close()
         settings = w.settings
         settings.language.setCurrentIndex(settings.language.findData("zh_CN"))
         settings.apply()

@@ -44,7 +44,7 @@ class AboutDialog(QDialog):
     def __init__(self, app_version: str, data_dir: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(self.tr("About Enclave"))
-        self.resize(640, 520)
+        self.resize(680, 660)
         icon = QLabel()
         icon.setPixmap(QIcon(str(ICON)).pixmap(64, 64))
         title = QLabel(self.tr("<h2>Enclave {0}</h2>Private document assistant: your documents "
