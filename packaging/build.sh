@@ -12,14 +12,18 @@ version=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' app/__init__.py)
 name=enclave-$version-linux-x86_64
 started=$(date +%s)
 
+# this machine's pip configuration names local package folders that may not exist: pip
+# warns about each one for every package; those lines say nothing about the build
+quiet_pip() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
+
 if [ ! -f $venv/.installed ] || [ requirements.lock -nt $venv/.installed ] \
         || [ packaging/requirements.txt -nt $venv/.installed ]; then
     rm -rf $venv
     "$python" -m venv $venv
-    $venv/bin/pip install --quiet --upgrade pip==26.3 setuptools==84.2.1 wheel==0.48.0
+    quiet_pip $venv/bin/pip install --quiet --upgrade pip==26.3 setuptools==84.2.1 wheel==0.48.0
     bash packaging/portable_wheels.sh $venv/bin/pip "$wheels"
     grep -v -i -E '^(llama[-_]cpp[-_]python|hnswlib)==' requirements.lock > build/package-requirements.txt
-    $venv/bin/pip install --quiet --no-deps -r build/package-requirements.txt \
+    quiet_pip $venv/bin/pip install --quiet --no-deps -r build/package-requirements.txt \
         -r packaging/requirements.txt "$wheels"/*.whl
     touch $venv/.installed
 fi
