@@ -21,10 +21,10 @@ if [ ! -f $venv/.installed ] || [ requirements.lock -nt $venv/.installed ] \
     rm -rf $venv
     "$python" -m venv $venv
     quiet_pip $venv/bin/pip install --quiet --upgrade pip==26.3 setuptools==84.2.1 wheel==0.48.0
-    bash packaging/portable_wheels.sh $venv/bin/pip "$wheels"
     grep -v -i -E '^(llama[-_]cpp[-_]python|hnswlib)==' requirements.lock > build/package-requirements.txt
     quiet_pip $venv/bin/pip install --quiet --no-deps -r build/package-requirements.txt \
-        -r packaging/requirements.txt "$wheels"/*.whl
+        -r packaging/requirements.txt
+    quiet_pip bash packaging/portable_wheels.sh $venv/bin/pip "$wheels"
     touch $venv/.installed
 fi
 
@@ -32,8 +32,8 @@ rm -rf dist/enclave dist/$name dist/$name.tar.gz dist/$name.tar.gz.sha256
 $venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
     build.spec
 # what a bundle must not carry: CUDA/NVIDIA libraries, headers, tests
-unwanted=(-iname 'libcu*' -o -iname '*nvidia*' -o -iname 'libnccl*' -o -iname 'libnvrtc*'
-          -o -name '*.h' -o -name '*.hpp')
+unwanted=(-iname 'libcuda*' -o -iname 'libcudart*' -o -iname 'libcublas*' -o -iname 'libcudnn*'
+          -o -iname '*nvidia*' -o -iname 'libnccl*' -o -iname 'libnvrtc*' -o -name '*.h' -o -name '*.hpp')
 if find dist/enclave \( "${unwanted[@]}" \) -print -quit | grep -q .; then
     echo "the bundle carries CUDA libraries or headers:" >&2
     find dist/enclave \( "${unwanted[@]}" \) | head >&2

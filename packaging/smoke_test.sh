@@ -7,7 +7,7 @@
 # Fails on the first error; prints sizes and timings into bench/results/package.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tarball=$(ls dist/enclave-*-linux-x86_64.tar.gz)
+tarball=dist/enclave-$(sed -n 's/^__version__ = "\(.*\)"/\1/p' app/__init__.py)-linux-x86_64.tar.gz
 work=$(mktemp -d /tmp/enclave-package-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 checks="python3 $(pwd)/packaging/smoke_checks.py"
@@ -60,7 +60,9 @@ t=$(now)
 offline "$e" -v ask --json "How often must the Orion-7 coolant pump be serviced?" > ask.json 2> ask.log \
     || { cat ask.log >&2; exit 1; }
 echo "ask_s $(elapsed "$t")" >> timings
-echo "native $(grep -o 'libggml-cpu-[a-z0-9]*' ask.log | head -1)" | tee -a timings
+variant=$(grep -o 'libggml-cpu-[a-z0-9]*' ask.log | head -1)
+[ -n "$variant" ] || { echo "no llama.cpp CPU variant was loaded" >&2; cat ask.log >&2; exit 1; }
+echo "native $variant" | tee -a timings
 $checks ask ask.json
 echo "== serve, and /v1/search with and without a key"
 key=$(offline "$e" keys create smoke | head -1)
@@ -77,11 +79,15 @@ for run in 1 2 3; do
         || { cat desktop.log >&2; exit 1; }
 done
 cat desktop.json
-echo "== install.sh for this user, the menu entry, uninstall.sh (keeps the library)"
-offline sh "$(dirname "$bundle")/install.sh" --user > install.log || { cat install.log >&2; exit 1; }
+echo "== install.sh for this user (twice: the second replaces the first), uninstall.sh"
+for run in 1 2; do
+    offline sh "$(dirname "$bundle")/install.sh" --user > install.log 2>&1 \
+        || { cat install.log >&2; exit 1; }
+done
 home=$work/home
+[ -z "$(ls -A "$home/.local/opt" | grep -v '^enclave$')" ]  # no staging folder left behind
 [ "$("$home/.local/bin/enclave" --version)" = "$(offline "$e" --version)" ]
-grep -q "^Exec=$home/.local/opt/enclave/enclave-desktop$" "$home/.local/share/applications/enclave.desktop"
+grep -qx "Exec=\"$home/.local/opt/enclave/enclave-desktop\"" "$home/.local/share/applications/enclave.desktop"
 [ -f "$home/.local/share/icons/hicolor/256x256/apps/enclave.png" ]
 offline "$home/.local/bin/enclave" status | grep -q "documents: 2"
 offline sh "$home/.local/opt/enclave/uninstall.sh"
