@@ -324,6 +324,9 @@ def test_the_lan_api_is_served_from_the_app_with_keys_made_there(qtbot, open_win
     qtbot.waitUntil(lambda: panel.keys.item(0, 3) is not None
                     and panel.keys.item(0, 3).text() == "revoked", timeout=10_000)
     assert httpx.get(f"{url}/v1/collections", headers=headers).status_code == 401
+    # the server writes an audit entry once the response is sent: the dialog shows the log
+    # as it is when opened, so open it once both requests are in
+    qtbot.waitUntil(lambda: len(window.service.audit.entries(limit=10)) == 2, timeout=15_000)
     panel.show_audit()
     dialog = panel.audit_dialog
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=15_000)
