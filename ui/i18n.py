@@ -47,9 +47,15 @@ class Language:
 
 class Retranslating:
     """Mixed into a widget (before its Qt class): calls its `retranslate()`, which sets
-    every visible text, whenever the UI language changes."""
+    every visible text, whenever the UI language changes, and its `apply_colors()` (by
+    default nothing) whenever the palette changes (a theme switch)."""
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.LanguageChange:
             self.retranslate()
+        elif event.type() == QEvent.PaletteChange:
+            self.apply_colors()
         super().changeEvent(event)
+
+    def apply_colors(self) -> None:
+        """Colours taken from the palette: set them again here."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from .i18n import Retranslating
 from .source_chips import CITATION, SourceChips
 
 KINDS = ("answer", "quote", "refusal")
@@ -48,7 +49,7 @@ def quoted_lines(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-class MessageView(QFrame):
+class MessageView(Retranslating, QFrame):
     """A question or an answer. An answer may be streamed into with `append`."""
 
     sourceClicked = Signal(dict)
@@ -133,14 +134,7 @@ class MessageView(QFrame):
         self.kind_note.setToolTip(explanation)
         self._render()
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        elif event.type() == QEvent.PaletteChange:
-            self._apply_colors()
-        super().changeEvent(event)
-
-    def _apply_colors(self) -> None:
+    def apply_colors(self) -> None:
         palette = self.palette()
         base = QGuiApplication.palette()
         role = QPalette.AlternateBase if self.role == "user" else QPalette.Base
@@ -176,7 +170,7 @@ class MessageView(QFrame):
         self.kind_label.setVisible(is_quote)
         self.kind_note.setVisible(is_quote)
         self.source_chips.show_sources(self.sources, self.text, self.kind)
-        self._apply_colors()
+        self.apply_colors()
         self.retranslate()
 
     def set_regenerable(self, on: bool) -> None:

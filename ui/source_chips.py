@@ -11,11 +11,12 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .flow_layout import FlowLayout
+from .i18n import Retranslating
 
 CITATION = re.compile(r"\[(\d{1,2})\](?!\()")
 PREVIEW_CHARS = 300
@@ -66,7 +67,7 @@ def excerpt(text: str, limit: int = PREVIEW_CHARS) -> str:
     return cut.rstrip() + "…"
 
 
-class SourceChips(QWidget):
+class SourceChips(Retranslating, QWidget):
     """The chips of one message; `show_sources` fills them."""
 
     sourceClicked = Signal(dict)
@@ -97,16 +98,9 @@ class SourceChips(QWidget):
         layout.addLayout(self.chips)
         layout.addWidget(self.more_button, 0, Qt.AlignLeft)
         layout.addWidget(self.more_box)
-        self._apply_colors()
+        self.apply_colors()
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.LanguageChange:
-            self.retranslate()
-        elif event.type() == QEvent.PaletteChange:
-            self._apply_colors()
-        super().changeEvent(event)
-
-    def _apply_colors(self) -> None:
+    def apply_colors(self) -> None:
         """Flat chips (not used by the answer, or a refusal's passages) read as links."""
         link = QGuiApplication.palette().color(QPalette.Link).name()
         style = f'QPushButton#sourceChip[flat="true"] {{ color: {link}; }}'
