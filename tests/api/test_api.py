@@ -197,6 +197,9 @@ def test_the_audit_log_records_requests_and_detects_tampering(api, keys, service
         http.post("/v1/search", json={"query": "relief valve"}, headers=auth(keys["reader"]))
         http.get("/v1/models")
         http.get("/v1/collections", headers=auth(keys["writer"]))
+    deadline = time.monotonic() + 15  # an entry is written once its response has been sent
+    while len(service.audit.entries()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     entries = service.audit.entries()
     assert [(e["key_name"], e["route"], e["status"]) for e in entries] == [
         ("reader", "/v1/search", 200), (None, "/v1/models", 401), ("writer", "/v1/collections", 200)]
