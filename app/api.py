@@ -27,8 +27,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.formparsers import MultiPartParser
 from pydantic import BaseModel, Field
 
-from engine.apikeys import ApiKey
-from engine.audit import AuditEntry
+from engine.ops.apikeys import ApiKey
+from engine.ops.audit import AuditEntry
 from engine.errors import AlreadyExistsError, NotFoundError, UserError
 from engine.service import EnclaveService
 

@@ -73,7 +73,7 @@ def run_admin_command(args: argparse.Namespace, service, out) -> int:
 
 def _backups(args, service, out) -> int:
     from app import __version__
-    from engine import backups
+    from engine.store import backups
 
     settings = args.settings
     if args.command == "backup":
@@ -108,7 +108,7 @@ def _backups(args, service, out) -> int:
 
 def restore(args, settings, passphrase, out) -> int:
     """Restore without opening the library first (the data directory may be empty)."""
-    from engine import backups
+    from engine.store import backups
 
     data_dir = settings.engine_config().data_dir
     manifest = backups.read_manifest(args.path)
@@ -131,7 +131,7 @@ def restore(args, settings, passphrase, out) -> int:
 
 
 def _keyring() -> bool:
-    from engine.keys import keyring_usable
+    from engine.store.keys import keyring_usable
 
     return keyring_usable()
 

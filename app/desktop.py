@@ -16,10 +16,11 @@ from pathlib import Path
 from app import __version__, stay_offline
 from app.settings import (Settings, SettingsError, changed_settings, config_dir,
                           load_settings, save_settings, settings_file)
-from engine import keys, models
+from engine.store import keys
+from engine import models
 from engine.errors import UserError
 from engine.service import EnclaveService
-from engine.vault import VAULT_FILE
+from engine.store.vault import VAULT_FILE
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from engine import backup_plan
-from engine.monitoring import sample_process
+from engine.store import backup_plan
+from engine.ops.monitoring import sample_process
 from engine.service import EnclaveService
 
 log = logging.getLogger(__name__)

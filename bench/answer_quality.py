@@ -133,8 +133,8 @@ def run_config(data_dir: Path, name: str, overrides: dict, questions: list[dict]
 
 def gate_signals(data_dir: Path, questions: list[dict]) -> None:
     """Print the relevance gate's signals per question (to choose its thresholds)."""
-    from engine.answers import distinct_pages
-    from engine.grounding import Evidence
+    from engine.answers.answerer import distinct_pages
+    from engine.answers.grounding import Evidence
 
     service = open_service(data_dir)
     try:

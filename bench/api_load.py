@@ -44,8 +44,8 @@ QUERIES = [json.loads(line)["question"] for line in
 
 def build_library(data_dir: Path) -> int:
     """The 100k-chunk library; returns its chunk count."""
-    from engine import textsearch
-    from engine.library import bump_generation
+    from engine.retrieval import textsearch
+    from engine.store.catalogue import bump_generation
 
     service = open_service(data_dir)
     try:

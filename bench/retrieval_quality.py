@@ -16,7 +16,7 @@ exact rare markers, for each way of ranking.
    (hit@5) and by its reciprocal rank (MRR), for all questions and per "split".
 
 Rankings: each side alone ("dense", "bm25"), the former default (dense weight 0.9) and
-the other weights, reciprocal rank fusion, the default ("evidence", engine.retriever),
+the other weights, reciprocal rank fusion, the default ("evidence", engine.retrieval.retriever),
 the default without navigation chunks moved last ("evidence-nav-off"), and the default
 with other term weights (0 leaves only the exact phrases first).
 Writes bench/results/retrieval_quality.json.
@@ -123,7 +123,7 @@ def plant_markers(corpus: list[dict], count: int = MARKERS, seed: int = MARKER_S
 
 
 def retrievers(service):
-    from engine.retriever import HybridRetriever
+    from engine.retrieval.retriever import HybridRetriever
 
     config = service.config
     for label, settings in RANKINGS.items():

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import BUNDLED_EMBEDDING_MODEL
-from .errors import ModelUnavailableError
+from .errors import ModelUnavailableError, UserError
 
 
 def _package_dir(package: str) -> Path:
@@ -94,3 +94,18 @@ def import_gguf(source: Path, models_dir: Path,
     os.replace(tmp, target)
     target.with_name(target.name + ".sha256").write_text(f"{digest.hexdigest()}  {target.name}\n")
     return target
+
+
+def check_models(embedding_model: str, generation_model: str, models_dir: Path
+                 ) -> list[tuple[str, str | None]]:
+    """(model, what is wrong with it or None) for an embedding and a generation model."""
+    found = []
+    for name, find in ((embedding_model, lambda: embedding_model_dir(embedding_model)),
+                       (generation_model, lambda: generation_model_file(generation_model,
+                                                                         models_dir))):
+        try:
+            find()
+            found.append((name, None))
+        except UserError as exc:
+            found.append((name, str(exc)))
+    return found

@@ -79,7 +79,7 @@ class IngestProgress:
     files_total: int
     chunks_done: int
     current_file: str | None
-    stage: str  # "parsing" | "embedding" | "storing" | "indexed" | "skipped" | "failed"
+    stage: str  # "parsing" | "embedding" | "storing" | "indexed" | "skipped" | "failed" | "cancelled"
     elapsed_s: float
     path: str | None = None
     """The file this event is about (its full path)."""
@@ -88,6 +88,11 @@ class IngestProgress:
     file_chunks_done: int = 0
     file_chunks_total: int = 0
     """Embedding progress inside the current file."""
+
+    @property
+    def final(self) -> bool:
+        """Whether the file is done with: stored, unchanged, failed or cancelled."""
+        return self.stage in ("indexed", "skipped", "failed", "cancelled")
 
     @property
     def eta_s(self) -> float | None:

@@ -67,7 +67,7 @@ def make_docx(path: Path, heading: str, paragraphs: list[str],
 @pytest.fixture(scope="session")
 def embedder():
     from engine.config import BUNDLED_EMBEDDING_MODEL
-    from engine.embedder import Embedder
+    from engine.retrieval.embedder import Embedder
     from engine.models import embedding_model_dir
 
     return Embedder(embedding_model_dir(BUNDLED_EMBEDDING_MODEL), BUNDLED_EMBEDDING_MODEL)
@@ -76,7 +76,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def generator(tmp_path_factory):
     from engine.config import EngineConfig
-    from engine.generator import Generator
+    from engine.answers.generator import Generator
     from engine.models import generation_model_file
 
     config = EngineConfig(data_dir=tmp_path_factory.mktemp("models"))

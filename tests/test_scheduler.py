@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.scheduler import BackgroundJobs
-from engine import backup_plan, backups
+from engine.store import backup_plan, backups
 from engine.errors import UserError
 
 

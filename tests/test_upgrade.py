@@ -77,7 +77,7 @@ def test_a_library_made_by_an_older_release_opens_with_its_documents(commit, tmp
     key = _enclave(ROOT, data, "keys", "create", "after-upgrade").stdout.splitlines()[0]
     assert key.startswith("enc_")
 
-    from engine.vault import SCHEMA_VERSION
+    from engine.store.vault import SCHEMA_VERSION
 
     assert f"schema: {SCHEMA_VERSION}" in status  # every migration ran
     figures = dict(line.split(": ", 1) for line in status.splitlines())

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTimeEdit,
                                QVBoxLayout, QWidget)
 
-from engine import backup_plan
+from engine.store import backup_plan
 from engine.service import EnclaveService
 
 from .i18n import Retranslating

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
                                QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from engine.chats import Chat, Message
+from engine.answers.chats import Chat, Message
 from engine.service import EnclaveService
 
 from .empty_library import EmptyLibrary

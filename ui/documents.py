@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QGroup
                                QProgressBar, QPushButton, QSplitter, QTableView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from engine.ingest import CancelToken
-from engine.library import DEFAULT_COLLECTION
+from engine.ingest.pipeline import CancelToken
+from engine.store.catalogue import DEFAULT_COLLECTION
 from engine.records import Document, Failure, IngestProgress
 from engine.service import EnclaveService
 

@@ -16,8 +16,8 @@ from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
                                QVBoxLayout, QWidget)
 
-from engine import alerts
-from engine.monitoring import merged, minute_of
+from engine.ops import alerts
+from engine.ops.monitoring import merged, minute_of
 from engine.service import EnclaveService
 
 from .i18n import Retranslating

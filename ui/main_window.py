@@ -16,7 +16,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from engine import backups
+from engine.store import backups
 from engine.errors import UserError, WrongKeyError
 from engine.service import EnclaveService
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
 
 from engine.config import BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS
 from engine.errors import Cancelled, UserError
-from engine.ingest import CancelToken
+from engine.ingest.pipeline import CancelToken
 from engine.service import EnclaveService
 
 from .api_panel import ApiPanel

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QPushButton, QScrol
                                QStackedWidget, QTextBrowser, QTextEdit, QVBoxLayout, QWidget)
 
 from engine.service import EnclaveService
-from engine.sources import Passage, RenderedPage
+from engine.answers.sources import Passage, RenderedPage
 
 from .i18n import Retranslating
 from .worker import Tasks

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from engine.answers import (DONT_KNOW, DONT_KNOW_ZH, Answerer, Gate, SentenceBuffer,
+from engine.answers.answerer import (DONT_KNOW, DONT_KNOW_ZH, Answerer, Gate, SentenceBuffer,
                             Verdict, distinct_pages, with_marker)
 from engine.errors import UserError
-from engine.generator import Generator
-from engine.grounding import Evidence
+from engine.answers.generator import Generator
+from engine.answers.grounding import Evidence
 from engine.records import SearchHit
 
 
@@ -201,7 +201,7 @@ def test_stop_ends_generation_early(service, corpus):
 
 
 def _stop(pieces):
-    from engine.answers import _LEADING_STOPS, _STOPS, StopMatcher
+    from engine.answers.answerer import _LEADING_STOPS, _STOPS, StopMatcher
 
     matcher = StopMatcher(_STOPS, _LEADING_STOPS)
     out = [matcher.feed(p) for p in pieces]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine import backups
+from engine.store import backups
 from engine.errors import UserError, VaultCorruptError, WrongKeyError
 from tests.conftest import PASSPHRASE, R_INTRO
 

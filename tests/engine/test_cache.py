@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from engine.cache import TTLCache, normalize_question
+from engine.retrieval.cache import TTLCache, normalize_question
 
 
 def test_a_repeated_question_is_a_hit_until_the_library_changes(service, corpus, tmp_path):

@@ -2,11 +2,11 @@
 
 import pytest
 
-from engine import textsearch
-from engine.chunker import Chunker
+from engine.retrieval import textsearch
+from engine.ingest.chunker import Chunker
 from engine.config import BUNDLED_EMBEDDING_MODEL
 from engine.models import embedding_model_dir
-from engine.parsers import ParsedDocument
+from engine.ingest.parsers import ParsedDocument
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import NotFoundError, UserError
-from engine.ingest import CancelToken
-from engine.vector_index import INDEX_FILE
+from engine.ingest.pipeline import CancelToken
+from engine.retrieval.vector_index import INDEX_FILE
 from tests.conftest import PASSPHRASE
 
 FACTS = {  # question -> (document that answers it, page)

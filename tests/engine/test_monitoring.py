@@ -8,9 +8,11 @@ import time
 
 import pytest
 
-from engine import alerts, backup_plan, cost
+from engine.ops import alerts, cost
+
+from engine.store import backup_plan
 from engine.errors import UserError
-from engine.monitoring import minute_of, percentile, sample_process
+from engine.ops.monitoring import minute_of, percentile, sample_process
 
 NOW = 1_800_000_000.0  # a fixed moment, at the start of a minute
 

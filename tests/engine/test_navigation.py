@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from engine import parsers
-from engine.navigation import classify_unmarked, is_navigation
+from engine.ingest import parsers
+from engine.ingest.navigation import classify_unmarked, is_navigation
 from tests.conftest import R_INTRO, make_pdf
 
 TOC = """Contents

@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from engine import parsers
+from engine.ingest import parsers
 from engine.errors import (
     CorruptDocumentError,
     EmptyDocumentError,

@@ -45,7 +45,7 @@ def test_an_exact_rare_token_finds_its_document_first(service, tmp_path):
 
 
 def test_exact_phrases_are_quotes_and_identifiers_matched_as_the_index_would():
-    from engine.textsearch import TermFinder, exact_phrases
+    from engine.retrieval.textsearch import TermFinder, exact_phrases
 
     assert exact_phrases('Is read.csv in "Data Frames", e.g. for ZQX-4471 or X11?') == [
         "data frames", "read csv", "zqx 4471", "x11"]

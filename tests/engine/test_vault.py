@@ -5,9 +5,9 @@ import hashlib
 import pytest
 from keyring.backend import KeyringBackend
 
-from engine import keys
+from engine.store import keys
 from engine.errors import KeyUnavailableError, UserError, VaultCorruptError, WrongKeyError
-from engine.vault import SCHEMA_VERSION, VAULT_FILE, Vault
+from engine.store.vault import SCHEMA_VERSION, VAULT_FILE, Vault
 from tests.conftest import PASSPHRASE
 
 

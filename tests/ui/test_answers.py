@@ -153,7 +153,7 @@ def test_an_empty_library_offers_to_add_documents_and_asks_nothing(qtbot, open_w
 
 
 def test_history_restores_each_answers_kind(qtbot, open_window, corpus):
-    from engine.answers import Source
+    from engine.answers.answerer import Source
 
     window = open_window()
     set_up_library(qtbot, window)

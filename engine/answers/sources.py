@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import NotFoundError, UserError
-from .records import SearchHit
-from .vault import Vault
+from ..errors import NotFoundError, UserError
+from ..records import SearchHit
+from ..store.vault import Vault
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MIN_RUN = 4  # words that must match in a row to count as the passage ("must be" does not)

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
-from .vault import Vault
+from ..store.vault import Vault
 
 GENESIS = "0" * 64
 _FIELDS = ("id", "at", "key_name", "client", "method", "route", "status", "latency_ms",

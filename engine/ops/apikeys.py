@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import sqlcipher3
 
-from .errors import AlreadyExistsError, NotFoundError, UserError
-from .vault import Vault
+from ..errors import AlreadyExistsError, NotFoundError, UserError
+from ..store.vault import Vault
 
 SCOPES = ("read-only", "read-write")
 _KEY = re.compile(r"^enc_([0-9a-f]{8})_([0-9a-f]{64})$")

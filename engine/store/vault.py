@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import keys
-from .errors import UserError, VaultCorruptError, WrongKeyError
+from ..errors import UserError, VaultCorruptError, WrongKeyError
 
 VAULT_FILE = "vault.db"
 
@@ -324,3 +324,8 @@ def _split_sql(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return statements
+
+
+def library_exists(data_dir: Path) -> bool:
+    """Whether `data_dir` holds a library (its vault file), without opening it."""
+    return (data_dir / VAULT_FILE).exists()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import sqlcipher3
 
-from .errors import AlreadyExistsError, NotFoundError, UserError
-from .records import Collection, Document, Failure
+from ..errors import AlreadyExistsError, NotFoundError, UserError
+from ..records import Collection, Document, Failure
 from .vault import Vault
 
 DEFAULT_COLLECTION = "default"
@@ -26,7 +26,7 @@ def bump_generation(conn: sqlcipher3.Connection) -> None:
     )
 
 
-class Library:
+class Catalogue:
     def __init__(self, vault: Vault):
         self.vault = vault
 
@@ -124,3 +124,35 @@ class Library:
             "SELECT f.path, c.name, f.reason, f.failed_at FROM ingest_failures f "
             "JOIN collections c ON c.id = f.collection_id ORDER BY f.failed_at")
         return [Failure(*row) for row in rows]
+
+    # --- the ingest queue ----------------------------------------------------------------
+
+    def enqueue(self, files: list[Path], collection_id: int) -> None:
+        with self.vault.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO ingest_queue(path, collection_id) VALUES(?, ?)",
+                [(str(f), collection_id) for f in files])
+
+    def pending(self) -> int:
+        return self.vault.scalar("SELECT count(*) FROM ingest_queue")
+
+    def queue_reindex(self, document_ids: list[int]) -> list[Path]:
+        """Queue documents to be read again, whether their file changed or not."""
+        queued = []
+        with self.vault.transaction() as conn:
+            for document_id in document_ids:
+                row = conn.execute("SELECT path, collection_id FROM documents WHERE id = ?",
+                                   (document_id,)).fetchone()
+                if row is None:
+                    raise NotFoundError(f"There is no document {document_id}.")
+                conn.execute("UPDATE documents SET sha256 = '' WHERE id = ?", (document_id,))
+                conn.execute("INSERT OR IGNORE INTO ingest_queue(path, collection_id) "
+                             "VALUES(?, ?)", row)
+                queued.append(Path(row[0]))
+        return queued
+
+    def queue_failures(self) -> int:
+        """Queue the files that failed, to try them again; returns how many."""
+        with self.vault.transaction() as conn:
+            return conn.execute("INSERT OR IGNORE INTO ingest_queue(path, collection_id) "
+                                "SELECT path, collection_id FROM ingest_failures").rowcount

@@ -19,7 +19,7 @@ from typing import Callable
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .errors import KeyUnavailableError, UserError, VaultCorruptError
+from ..errors import KeyUnavailableError, UserError, VaultCorruptError
 
 KEY_FILE = "key.json"
 KEYRING_SERVICE = "enclave-vault"
@@ -109,3 +109,10 @@ def write_key_info(data_dir: Path, info: KeyInfo) -> None:
     tmp = data_dir / (KEY_FILE + ".tmp")
     tmp.write_text(info.to_json())
     os.replace(tmp, data_dir / KEY_FILE)
+
+
+def key_method(data_dir: Path) -> str | None:
+    """How the library in `data_dir` is unlocked ("keyring" or "passphrase"); None if there
+    is no library there yet."""
+    info = read_key_info(data_dir)
+    return None if info is None else info.method

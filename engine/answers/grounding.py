@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embedder import Embedder
-from .records import SearchHit
-from .textsearch import STOPWORDS
+from ..retrieval.embedder import Embedder
+from ..records import SearchHit
+from ..retrieval.textsearch import STOPWORDS
 
 _WORD = re.compile(r"[^\W_]{2,}|[\u4e00-\u9fff]", re.UNICODE)
 # Numbers, dotted or called names (read.table, tapply()), %op% operators, assignments.

@@ -11,8 +11,8 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from .errors import NotFoundError, UserError
-from .vault import Vault
+from ..errors import NotFoundError, UserError
+from ..store.vault import Vault
 
 MAX_TITLE = 200
 

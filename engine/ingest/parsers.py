@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import (
+from ..errors import (
     CorruptDocumentError,
     EmptyDocumentError,
     EncryptedDocumentError,

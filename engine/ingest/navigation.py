@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .vault import Vault
+from ..store.vault import Vault
 
 _ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})\b"
 _PAGE = rf"(?:\d{{1,4}}|{_ROMAN})(?:\s*[-–]\s*\d{{1,4}})?"

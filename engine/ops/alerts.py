@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import backup_plan
+from ..store import backup_plan
 from .monitoring import Monitor, minute_of
 
 

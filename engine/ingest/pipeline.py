@@ -18,16 +18,17 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable
 
-from . import parsers, textsearch
+from . import parsers
+from ..retrieval import textsearch
 from .chunker import Chunker
-from .config import EngineConfig
-from .embedder import Embedder
-from .errors import Cancelled, DocumentError
-from .library import Library, bump_generation
+from ..config import EngineConfig
+from ..retrieval.embedder import Embedder
+from ..errors import Cancelled, DocumentError
+from ..store.catalogue import Catalogue, bump_generation
 from .navigation import is_navigation
-from .records import IngestProgress, IngestReport
-from .vault import Vault
-from .vector_index import VectorIndex
+from ..records import IngestProgress, IngestReport
+from ..store.vault import Vault
+from ..retrieval.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +83,10 @@ def file_sha256(path: Path) -> str:
 
 
 class Ingestor:
-    def __init__(self, vault: Vault, library: Library, chunker: Chunker, embedder: Embedder,
+    def __init__(self, vault: Vault, catalogue: Catalogue, chunker: Chunker, embedder: Embedder,
                  index: VectorIndex, config: EngineConfig):
-        self.vault, self.library, self.chunker = vault, library, chunker
+        self.vault, self.catalogue, self.chunker = vault, catalogue, chunker
         self.embedder, self.index, self.config = embedder, index, config
-
-    def pending(self) -> int:
-        """Files left in the queue by an interrupted run."""
-        return self.vault.scalar("SELECT count(*) FROM ingest_queue")
-
-    def enqueue(self, files: list[Path], collection_id: int) -> None:
-        with self.vault.transaction() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO ingest_queue(path, collection_id) VALUES(?, ?)",
-                [(str(f), collection_id) for f in files])
 
     def run(self, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> IngestReport:
@@ -169,7 +160,7 @@ class Ingestor:
         t = time.monotonic()
         stat = path.stat()
         sha = file_sha256(path)
-        existing = self.library.document_paths(collection_id).get(str(path))
+        existing = self.catalogue.document_paths(collection_id).get(str(path))
         if existing and existing[1] == sha:
             with self.vault.transaction() as conn:
                 conn.execute("DELETE FROM ingest_queue WHERE id = ?", (queue_id,))

@@ -19,7 +19,7 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .vault import Vault
+from ..store.vault import Vault
 
 INDEX_FILE = "index.hnsw.enc"
 _AAD = b"enclave-hnsw-v1"

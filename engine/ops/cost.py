@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
-from .errors import UserError
-from .vault import Vault
+from ..errors import UserError
+from ..store.vault import Vault
 
 # USD per million tokens (input, output), public list prices; the admin edits them.
 CLOUD_PRICES = {

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from .cache import TTLCache
-from .vault import Vault
+from ..store.vault import Vault
 
 
 class Embedder:

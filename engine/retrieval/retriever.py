@@ -32,10 +32,10 @@ import time
 import numpy as np
 
 from . import textsearch
-from .chunker import embedding_text
+from ..ingest.chunker import embedding_text
 from .embedder import Embedder
-from .records import SearchHit
-from .vault import Vault
+from ..records import SearchHit
+from ..store.vault import Vault
 from .vector_index import VectorIndex
 
 FUSIONS = ("evidence", "weighted", "rrf", "dense", "bm25")

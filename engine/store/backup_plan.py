@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, time as clock, timedelta
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 from .vault import Vault
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

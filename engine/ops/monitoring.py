@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .vault import Vault
+from ..store.vault import Vault
 
 BOUNDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, math.inf)
 

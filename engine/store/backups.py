@@ -25,10 +25,10 @@ from pathlib import Path
 import sqlcipher3
 
 from . import keys
-from .errors import UserError, VaultCorruptError, WrongKeyError
-from .ingest import file_sha256
+from ..errors import UserError, VaultCorruptError, WrongKeyError
+from ..ingest.pipeline import file_sha256
 from .vault import SCHEMA_VERSION, VAULT_FILE, Vault
-from .vector_index import INDEX_FILE
+from ..retrieval.vector_index import INDEX_FILE
 
 PREFIX = "enclave-backup-"
 MANIFEST = "manifest.json"

@@ -22,10 +22,10 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from .embedder import Embedder
+from ..retrieval.embedder import Embedder
 from .generator import Generator
 from .grounding import Evidence, Relevance, Sentence, Verdict, is_chinese
-from .records import SearchHit
+from ..records import SearchHit
 
 DONT_KNOW = "I don't know: the documents do not seem to cover this."
 DONT_KNOW_ZH = "我不知道：文档中似乎没有这方面的内容。"
@@ -81,6 +81,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     reason: str = ""
     """Why the model's text was not used (a quote), or why nothing was (a refusal)."""
+    usage: dict[str, int] = field(default_factory=dict)
+    """Tokens the model read and wrote (`prompt_tokens`, `completion_tokens`): set when the
+    stream ends; empty when the model did not run (a refusal, a cached answer)."""
 
     @property
     def refused(self) -> bool:

@@ -1,0 +1,48 @@
+"""Enclave's headless engine. Front ends (the desktop app, the CLI, the LAN API, benchmarks
+and scripts) import from here only: the facade `EnclaveService`, the records it returns,
+the errors it raises, and what is needed before a library is open.
+
+The subpackages (`store`, `ingest`, `retrieval`, `answers`, `ops`, `facade`) are the
+engine's own rooms; `make test` checks with import-linter that no front end walks into them.
+"""
+
+from .answers.answerer import Answer, AnswerStream, Source
+from .answers.chats import Chat, Message
+from .answers.grounding import Relevance
+from .answers.sources import Passage, RenderedPage
+from .config import BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS, EngineConfig
+from .errors import (AlreadyExistsError, Cancelled, DocumentError, EnclaveError,
+                     KeyUnavailableError, ModelUnavailableError, NotFoundError, UserError,
+                     VaultCorruptError, WrongKeyError)
+from .facade.backups import BackupMade, Restored, restore_library
+from .facade.conversations import ConversationTurn
+from .facade.health import CostReport
+from .ingest.pipeline import CancelToken
+from .models import check_models, import_gguf
+from .ops.alerts import Alert
+from .ops.apikeys import ApiKey
+from .ops.audit import AuditEntry
+from .ops.cost import CostRates, DayCost
+from .records import (Collection, Document, Failure, IngestProgress, IngestReport,
+                      SearchHit)
+from .service import EnclaveService
+from .store.backup_plan import BackupPlan, BackupResult
+from .store.backups import Manifest
+from .store.catalogue import DEFAULT_COLLECTION
+from .store.keys import MIN_PASSPHRASE_LENGTH, key_method, keyring_usable
+from .store.vault import library_exists
+
+__all__ = [
+    "EnclaveService", "EngineConfig", "BUNDLED_EMBEDDING_MODEL", "BUNDLED_GENERATION_MODELS",
+    # records
+    "Alert", "Answer", "AnswerStream", "ApiKey", "AuditEntry", "BackupMade", "BackupPlan",
+    "BackupResult", "CancelToken", "Chat", "Collection", "ConversationTurn", "CostRates",
+    "CostReport", "DayCost", "Document", "Failure", "IngestProgress", "IngestReport",
+    "Manifest", "Message", "Passage", "Relevance", "RenderedPage", "Restored", "SearchHit", "Source",
+    # errors
+    "AlreadyExistsError", "Cancelled", "DocumentError", "EnclaveError", "KeyUnavailableError",
+    "ModelUnavailableError", "NotFoundError", "UserError", "VaultCorruptError", "WrongKeyError",
+    # before a library is open
+    "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_models", "import_gguf", "key_method",
+    "keyring_usable", "library_exists", "restore_library",
+]

@@ -1,0 +1,171 @@
+"""`service.answers`: search, answers from the documents, plain chat, embeddings, and
+the cited passages and pages a person opens from an answer.
+
+Every answer is counted here once: its health figures, its cost, and its token usage
+(`Answer.usage`), which the API reports as is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Callable
+
+from ..answers import sources
+from ..answers.answerer import Answer, Answerer, AnswerStream, distinct_pages
+from ..answers.grounding import Evidence, Relevance
+from ..config import EngineConfig
+from ..errors import NotFoundError, UserError
+from ..ops import cost
+from ..ops.monitoring import Monitor
+from ..records import SearchHit
+from ..retrieval.cache import TTLCache, normalize_question
+from ..retrieval.embedder import Embedder
+from ..retrieval.retriever import HybridRetriever
+from ..store.catalogue import Catalogue
+from ..store.vault import Vault
+
+MAX_TEXTS_TO_EMBED = 256
+
+
+class AnswerService:
+    def __init__(self, config: EngineConfig, vault: Vault, catalogue: Catalogue,
+                 embedder: Embedder, retriever: HybridRetriever, monitor: Monitor,
+                 answerer: Callable[[], Answerer]):
+        self._config, self._vault, self._catalogue = config, vault, catalogue
+        self._embedder, self._retriever, self._monitor = embedder, retriever, monitor
+        self._answerer = answerer  # the model loads on first use
+        self._cache = TTLCache(config.answer_cache_entries, config.answer_cache_ttl_s)
+
+    def _scope(self, collection: str | None) -> list[int] | None:
+        return None if collection is None else [self._catalogue.collection_id(collection)]
+
+    def search(self, query: str, k: int = 5, collection: str | None = None,
+               document_ids: list[int] | None = None,
+               timings: dict[str, float] | None = None) -> list[SearchHit]:
+        """The k best passages for a query (dense and full-text, fused); `timings`, when
+        given, receives the seconds of each stage."""
+        if not query.strip():
+            raise UserError("The query is empty.")
+        if not 1 <= k <= 100:
+            raise UserError("k must be between 1 and 100.")
+        started, timings = time.perf_counter(), {} if timings is None else timings
+        hits = self._retriever.search(query, k, self._scope(collection), document_ids, timings)
+        self._monitor.observe("embed_query_seconds", timings["embed_query"])
+        self._monitor.observe("retrieve_seconds", time.perf_counter() - started)
+        return hits
+
+    def ask(self, question: str, collection: str | None = None,
+            document_ids: list[int] | None = None) -> AnswerStream:
+        """Answer from the documents; iterate the stream for text, then read `.answer`."""
+        if not question.strip():
+            raise UserError("The question is empty.")
+        config = self._config
+        key = (normalize_question(question), collection, tuple(document_ids or ()),
+               config.generation_model, config.temperature, config.max_answer_tokens,
+               self._vault.get_meta("index_generation", "0"))
+        cached: Answer | None = self._cache.get(key)
+        self._monitor.count("cache_hit" if cached is not None else "cache_miss")
+        if cached is not None:
+            answer = dataclasses.replace(cached, question=question, timings={"cache": 1.0},
+                                         usage={})
+            self._monitor.count("answers")
+            return AnswerStream(iter([answer.text]), lambda text: answer)
+        started, cpu_started = time.monotonic(), time.process_time()
+        hits, density = self._sources(question, collection, document_ids)
+        stream = self._answerer().answer(question, hits, density,
+                                         {"retrieve": time.monotonic() - started})
+
+        def done(answer: Answer) -> None:
+            self._account(answer, collection, time.process_time() - cpu_started)
+            if not stream.cancelled:  # a stopped answer is not the answer
+                self._cache.put(key, answer)
+
+        stream.on_done(done)
+        return stream
+
+    def _sources(self, question: str, collection: str | None, document_ids: list[int] | None
+                 ) -> tuple[list[SearchHit], float]:
+        """The passages an answer draws on, and how dense the library is around the question."""
+        config = self._config
+        # more than are used: a second chunk of a page already there gives way to another page
+        hits = distinct_pages(self.search(question, 2 * config.sources_per_answer,
+                                          collection, document_ids))
+        hits = sources.whole_sentences(self._vault, hits[: config.sources_per_answer])
+        density = self._retriever.density(question, config.density_neighbours,
+                                          self._scope(collection), document_ids)
+        return hits, density
+
+    def relevance(self, question: str, collection: str | None = None) -> Relevance | None:
+        """The relevance gate's signals for a question (None: nothing was found), to see
+        why a question is answered or refused without running the model."""
+        hits, density = self._sources(question, collection, None)
+        return Evidence(question, hits, self._embedder).relevance(density) if hits else None
+
+    def _account(self, answer: Answer, collection: str | None, cpu_s: float) -> None:
+        """Health figures, token usage and cost of one answer made by the model."""
+        timings = answer.timings
+        self._monitor.count("answers")
+        self._monitor.observe("answer_seconds",
+                              timings.get("retrieve", 0) + timings.get("generate", 0))
+        for stage in ("first_token", "generate"):
+            if stage in timings:
+                self._monitor.observe(f"{stage}_seconds", timings[stage])
+        if "generate" not in timings:
+            return  # refused before the model ran: nothing generated
+        answer.usage = self._usage(answer.question + "".join(s.hit.text for s in answer.sources),
+                                   answer.text)
+        writing = timings.get("generate", 0) - timings.get("first_token", 0)
+        if answer.usage["completion_tokens"] and writing > 0:
+            self._monitor.gauge("tokens_per_second", answer.usage["completion_tokens"] / writing)
+        cost.record(self._vault, cpu_s, answer.usage["prompt_tokens"],
+                    answer.usage["completion_tokens"], collection)
+
+    def _usage(self, prompt: str, completion: str) -> dict[str, int]:
+        generator = self._answerer().generator
+        count = lambda text: generator.count_tokens(text) if text else 0  # noqa: E731
+        return {"prompt_tokens": count(prompt), "completion_tokens": count(completion)}
+
+    def chat(self, messages: list[dict], max_tokens: int | None = None) -> AnswerStream:
+        """Plain chat with the model, no documents: `messages` as in OpenAI's API."""
+        roles = {"system", "user", "assistant"}
+        if not messages or any(m.get("role") not in roles or not isinstance(m.get("content"), str)
+                               for m in messages):
+            raise UserError("Messages need a role (system, user or assistant) and text content.")
+        generator = self._answerer().generator
+        stream: AnswerStream
+        pieces = generator.stream_chat(messages, max_tokens or self._config.max_answer_tokens,
+                                       should_stop=lambda: stream.cancelled)
+        question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        prompt = "".join(m["content"] for m in messages)
+        stream = AnswerStream(pieces, lambda text: Answer(
+            question, text.strip(), [], usage=self._usage(prompt, text)))
+        return stream
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings of texts with the library's model (normalised, as the index uses)."""
+        if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
+            raise UserError("Give one or more non-empty texts to embed.")
+        if len(texts) > MAX_TEXTS_TO_EMBED:
+            raise UserError(f"At most {MAX_TEXTS_TO_EMBED} texts per request.")
+        return self._embedder.encode(texts).tolist()
+
+    def passage(self, document_id: int, start: int, end: int) -> sources.Passage:
+        """A cited passage within its document's text, to show it highlighted."""
+        return sources.passage(self._vault, document_id, start, end)
+
+    def render_page(self, document_id: int, page: int, highlight: str = "",
+                    zoom: float = 1.5) -> sources.RenderedPage:
+        """A page of a PDF document as PNG, with a passage's words highlighted."""
+        found = self._vault.rows("SELECT path, kind FROM documents WHERE id = ?", (document_id,))
+        if not found:
+            raise NotFoundError("That document is no longer in the library.")
+        path, kind = found[0]
+        if kind != "pdf":
+            raise UserError(f"{Path(path).name} is not a PDF: it has no pages to draw.")
+        return sources.render_page(path, page, highlight, zoom)
+
+    def cache_stats(self) -> dict[str, dict]:
+        return {"answers": self._cache.stats(),
+                "query_embeddings": self._embedder.query_cache.stats()}

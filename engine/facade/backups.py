@@ -1,0 +1,132 @@
+"""`service.backups`: verified backups, their schedule and retention, and restore.
+
+The library's key never leaves the engine: backups are written and verified with it here,
+and `restore` verifies, closes the library and swaps the data directory in one call.
+`restore_library` restores where no library is open (a new machine, an empty folder).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UserError
+from ..store import backup_plan, backups
+from ..store.backup_plan import BackupPlan, BackupResult
+from ..store.backups import Manifest
+from ..store.vault import Vault
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BackupMade:
+    folder: Path
+    manifest: Manifest
+    pruned: list[Path]
+    """Older backups deleted by the plan's retention."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    manifest: Manifest
+    aside: Path | None
+    """Where the data directory's previous content was moved (None if it was empty)."""
+    unlocked_with: str = "passphrase"
+    """"keyring" or "passphrase": how the restored library opens on this machine."""
+
+
+class BackupService:
+    def __init__(self, vault: Vault, data_dir: Path, close_library: Callable[[], None]):
+        self._vault, self._data_dir, self._close_library = vault, data_dir, close_library
+
+    def backup(self, destination: Path | None, app_version: str,
+               extra_files: dict[str, Path] | None = None) -> BackupMade:
+        """Write a verified backup into `destination` (default: the plan's folder), then
+        delete the older backups the plan does not keep."""
+        plan = self.plan()
+        folder = destination or (Path(plan.destination) if plan.destination else None)
+        if folder is None:
+            raise UserError("No backup folder is set.")
+        folder = folder.expanduser()
+        if not folder.is_dir():
+            raise UserError(f"The backup folder {folder} is not there (is the drive connected?).")
+        made = backups.create_backup(self._vault, self._data_dir, folder, app_version,
+                                     extra_files)
+        manifest = self.verify(made)
+        pruned = backups.prune(folder, plan.keep_daily, plan.keep_weekly, plan.keep_monthly)
+        return BackupMade(made, manifest, pruned)
+
+    def run_scheduled(self, app_version: str, extra_files: dict[str, Path] | None = None
+                      ) -> BackupResult:
+        """Back up as the plan says, and record the result (shown as an alert if it failed)."""
+        try:
+            made = self.backup(None, app_version, extra_files)
+            result = BackupResult(time.time(), True, str(made.folder))
+        except Exception as exc:  # recorded, shown as an alert; the app goes on
+            log.exception("backup failed")
+            result = BackupResult(time.time(), False, error=str(exc))
+        backup_plan.record_result(self._vault, result)
+        return result
+
+    def verify(self, folder: Path) -> Manifest:
+        """Check a backup of this library, with this library's key."""
+        return backups.verify_backup(folder, self._vault.key_for_backups())
+
+    @staticmethod
+    def list(folder: Path) -> list[tuple[Path, Manifest | None]]:
+        """Backups in a folder, newest first (None: a backup whose manifest is unreadable)."""
+        return backups.list_backups(folder.expanduser())
+
+    def plan(self) -> BackupPlan:
+        return backup_plan.load_plan(self._vault)
+
+    def save_plan(self, plan: BackupPlan) -> BackupPlan:
+        return backup_plan.save_plan(self._vault, plan)
+
+    def last_result(self) -> BackupResult | None:
+        return backup_plan.last_result(self._vault)
+
+    def missed(self) -> bool:
+        """Whether the plan's last due backup did not happen (the machine was off)."""
+        return backup_plan.missed(self._vault)
+
+    def recovery_key(self) -> str:
+        """The key that opens this library's backups on another machine (keyring libraries)."""
+        return self._vault.recovery_key()
+
+    def restore(self, folder: Path) -> Path | None:
+        """Replace this library with one of its backups: verify it (nothing changes if that
+        fails), close the library, and swap the data directory (the previous one is kept
+        aside and returned; a failed swap puts it back). Open the library again afterwards."""
+        key = self._vault.key_for_backups()
+        backups.verify_backup(folder, key)
+        self._close_library()
+        return backups.restore_backup(folder, self._data_dir, key)
+
+
+def restore_library(folder: Path, data_dir: Path, passphrase: Callable[[bool], str],
+                    recovery_key: str | None = None, kdf_log2_n: int = 16) -> Restored:
+    """Restore a backup into `data_dir` with no library open (a new machine, a new folder).
+
+    A passphrase backup opens with `passphrase(False)`; a keyring backup needs its recovery
+    key, and is locked on this machine with its keyring or, where there is none, with a
+    new passphrase (`passphrase(True)`).
+    """
+    manifest = backups.read_manifest(folder)
+    if recovery_key:
+        key = backups.backup_key(folder, recovery_key=recovery_key)
+    elif manifest.key_method == "passphrase":
+        key = backups.backup_key(folder, passphrase=passphrase(False))
+    else:
+        raise UserError("This backup's key was kept in a keyring: give its recovery key.")
+    aside = backups.restore_backup(folder, data_dir, key)
+    from ..store.keys import keyring_usable
+
+    new_passphrase = (passphrase(True) if manifest.key_method == "keyring"
+                      and not keyring_usable() else None)
+    how = backups.adopt_key(data_dir, key, new_passphrase, kdf_log2_n)
+    return Restored(manifest, aside, how)

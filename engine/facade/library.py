@@ -1,0 +1,219 @@
+"""`service.library`: collections, documents, and getting files into them.
+
+Every way in (dropped files, a linked folder, a retry, a re-index, an upload over the
+API) puts files in the vault's queue and wakes the library's one ingest worker; front
+ends subscribe to its events to show progress. `ingest` is the blocking form the command
+line uses: queue, wait, and report what happened to the files it was given.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import models
+from ..errors import Cancelled, NotFoundError, UserError
+from ..ingest.chunker import embedding_text
+from ..ingest.pipeline import CancelToken, ProgressCallback, expand
+from ..ingest.worker import IngestEvent, IngestWorker, Listener
+from ..records import Collection, Document, Failure, IngestReport
+from ..retrieval.embedder import Embedder
+from ..retrieval.vector_index import VectorIndex
+from ..store.catalogue import DEFAULT_COLLECTION, Catalogue, bump_generation
+from ..store.vault import Vault
+
+class LibraryService:
+    def __init__(self, vault: Vault, catalogue: Catalogue, index: VectorIndex,
+                 worker: IngestWorker, embed_batch_size: int):
+        self._vault, self._catalogue, self._index = vault, catalogue, index
+        self._worker, self._embed_batch_size = worker, embed_batch_size
+
+    # --- collections and documents -------------------------------------------------------
+
+    def collections(self) -> list[Collection]:
+        return self._catalogue.collections()
+
+    def create_collection(self, name: str) -> None:
+        self._catalogue.create_collection(name)
+
+    def delete_collection(self, name: str) -> None:
+        self._drop(self._catalogue.delete_collection(name))
+
+    def link_collection(self, name: str, folder: Path) -> None:
+        """Keep a collection in line with a folder (`sync` adds, updates and deletes)."""
+        self._catalogue.link_collection(name, folder.expanduser())
+
+    def documents(self, collection: str | None = None) -> list[Document]:
+        return self._catalogue.documents(collection)
+
+    def delete_documents(self, ref: str, collection: str | None = None) -> list[Document]:
+        """Delete the documents matching an id, a file name or a path."""
+        found = self._catalogue.find_documents(ref, collection)
+        if not found:
+            raise NotFoundError(f"No document matches '{ref}'.")
+        for document in found:
+            self._drop(self._catalogue.delete_document(document.id))
+        return found
+
+    def delete_document(self, document_id: int) -> None:
+        self._drop(self._catalogue.delete_document(document_id))
+
+    def failures(self) -> list[Failure]:
+        return self._catalogue.failures()
+
+    def _drop(self, chunk_ids: list[int]) -> None:
+        self._index.remove(chunk_ids)
+        self._index.save(int(self._vault.get_meta("index_generation", "0")))
+
+    # --- the queue and its worker ------------------------------------------------------------
+
+    def enqueue(self, paths: list[Path], collection: str = DEFAULT_COLLECTION
+                ) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """Queue files (folders expanded) for the worker; return them, and the paths refused
+        with a reason. Subscribe first to see their progress."""
+        files, refused = expand(paths)
+        collection_id = self._catalogue.collection_id(collection, create=True)
+        self._catalogue.enqueue(files, collection_id)
+        self._worker.resume()
+        return files, refused
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Hear every ingest event (`IngestProgress`, then `IngestReport` at the end of a run)
+        on the worker's thread; returns the function that stops it."""
+        return self._worker.subscribe(listener)
+
+    def pending(self) -> int:
+        """Files waiting in the queue (added, or left by an interrupted run)."""
+        return self._catalogue.pending()
+
+    def resume(self) -> None:
+        """Take up what an interrupted run left in the queue."""
+        self._worker.resume()
+
+    def cancel(self) -> None:
+        """Stop the import at the next file or batch boundary; the files waiting are dropped."""
+        self._worker.cancel()
+
+    @property
+    def importing(self) -> bool:
+        return self._worker.running
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until the queue is worked through; True if it was within `timeout`."""
+        return self._worker.wait_idle(timeout)
+
+    def ingest(self, paths: list[Path], collection: str = DEFAULT_COLLECTION,
+               progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> IngestReport:
+        """Queue files and folders, wait until the worker has done them, and report.
+
+        Files left in the queue by an interrupted run are done (and reported) too."""
+        report = IngestReport()
+        done = threading.Event()
+
+        def hear(event: IngestEvent) -> None:
+            if isinstance(event, IngestReport):
+                _merge(report, event)
+                if self._catalogue.pending() == 0 or event.cancelled:
+                    done.set()
+            elif progress:
+                progress(event)
+
+        unsubscribe = self._worker.subscribe(hear)
+        try:
+            _, refused = self.enqueue(paths, collection)
+            while not done.wait(0.2):
+                if cancel is not None and cancel.cancelled:
+                    self._worker.cancel()
+                if not self._worker.running and not self._catalogue.pending():
+                    break
+        finally:
+            unsubscribe()
+        report.failed[:0] = [(str(path), reason) for path, reason in refused]
+        return report
+
+    def reindex(self, document_ids: list[int]) -> list[Path]:
+        """Read documents again from their files, changed or not; the old version stays until
+        the new one is stored (a missing file fails, keeping it)."""
+        queued = self._catalogue.queue_reindex(document_ids)
+        self._worker.resume()
+        return queued
+
+    def retry_failed(self) -> int:
+        """Queue the files that failed, to try them again; returns how many."""
+        count = self._catalogue.queue_failures()
+        self._worker.resume()
+        return count
+
+    def sync(self, collection: str | None = None) -> dict[str, list[str]]:
+        """Bring linked collections in line with their folders: documents whose file is gone
+        are deleted now (returned by collection), new and changed files are queued."""
+        linked = self._catalogue.linked_collections()
+        if collection is not None:
+            linked = [(name, folder) for name, folder in linked if name == collection]
+            if not linked:
+                self._catalogue.collection_id(collection)  # NotFoundError if it does not exist
+                raise UserError(f"The collection '{collection}' is not linked to a folder.")
+        deleted: dict[str, list[str]] = {}
+        for name, folder in linked:
+            if not folder.is_dir():
+                raise NotFoundError(f"The folder {folder} linked to '{name}' is not there.")
+            collection_id = self._catalogue.collection_id(name)
+            files, _ = expand([folder])
+            present = {str(f) for f in files}
+            deleted[name] = []
+            for path, (document_id, _) in self._catalogue.document_paths(collection_id).items():
+                if path not in present:
+                    self._drop(self._catalogue.delete_document(document_id))
+                    deleted[name].append(path)
+            self._catalogue.enqueue(files, collection_id)
+        self._worker.resume()
+        return deleted
+
+    def reembed(self, model: str, progress: Callable[[int, int], None] | None = None,
+                cancel: CancelToken | None = None) -> int:
+        """Embed every chunk again with another embedding model and make it the library's.
+
+        The new vectors replace the old ones in one transaction at the end, so a cancelled
+        or failed run changes nothing. Reopen the service with the new model afterwards
+        (the index is rebuilt then). Returns the number of chunks embedded.
+        """
+        embedder = Embedder(models.embedding_model_dir(model), model, self._embed_batch_size)
+        rows = self._vault.rows("SELECT id, text, heading FROM chunks ORDER BY id")
+        vectors: list[np.ndarray] = []
+        texts = [embedding_text(text, heading) for _, text, heading in rows]
+        done = 0
+
+        def step(batch: int) -> None:
+            nonlocal done
+            done += batch
+            if progress:
+                progress(done, len(rows))
+            if cancel and cancel.cancelled:
+                raise Cancelled()
+
+        for start in range(0, len(texts), 256):  # cached vectors need no batch: catch up
+            vectors.extend(embedder.embed_documents(self._vault, texts[start:start + 256], step))
+            done = min(start + 256, len(texts))
+        with self._vault.transaction() as conn:
+            conn.executemany("UPDATE chunks SET vector = ? WHERE id = ?",
+                             [(v.tobytes(), row[0]) for v, row in zip(vectors, rows)])
+            conn.execute("UPDATE documents SET embedding_model = ?", (model,))
+            self._vault.set_meta(conn, "embedding_model", model)
+            bump_generation(conn)
+        return len(rows)
+
+
+def _merge(into: IngestReport, run: IngestReport) -> None:
+    into.ingested += run.ingested
+    into.skipped += run.skipped
+    into.failed += run.failed
+    into.chunks += run.chunks
+    into.pages += run.pages
+    into.cancelled = into.cancelled or run.cancelled
+    for stage, seconds in run.timings.items():
+        into.timings[stage] = into.timings.get(stage, 0.0) + seconds
+

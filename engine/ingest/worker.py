@@ -1,0 +1,141 @@
+"""The one ingest worker of an open library: a thread that is the queue's only reader.
+
+Front ends put files in the vault's `ingest_queue` (through the library facade) and wake
+the worker; it works through the queue with the pipeline, one run at a time, and tells
+every subscriber each step (`IngestProgress`) and the end of each run (`IngestReport`).
+Nobody else runs the pipeline, so no two runs ever take the same queue rows.
+
+`cancel()` stops the current run at the next file or batch boundary and drops the files
+still waiting (each gets a "cancelled" event); `stop()` (when the library closes) stops
+the run but keeps the queue, which the next `resume()` takes up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable
+
+from ..records import IngestProgress, IngestReport
+from ..store.vault import Vault
+from .pipeline import CancelToken, Ingestor
+
+log = logging.getLogger(__name__)
+
+IngestEvent = IngestProgress | IngestReport
+"""A step of a file (progress) or the end of a run (its report)."""
+Listener = Callable[[IngestEvent], None]
+
+
+class IngestWorker:
+    def __init__(self, vault: Vault, ingestor: Ingestor):
+        self._vault, self._ingestor = vault, ingestor
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Condition(self._lock)
+        self._busy = False
+        self._closing = False
+        self._cancel = CancelToken()
+        self._drop_after_run = False
+        self._thread: threading.Thread | None = None
+
+    # --- what front ends call ------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` (on the worker's thread) with every event; returns the way to stop."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+        return unsubscribe
+
+    def resume(self) -> None:
+        """Work through whatever is queued (files just added, or left by an earlier run)."""
+        with self._lock:
+            if self._closing:
+                return
+            self._busy = True  # from now until the queue is found empty
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="ingest", daemon=True)
+                self._thread.start()
+            self._wake.set()  # under the lock: the thread decides "idle" under it too
+
+    def cancel(self) -> None:
+        """Stop the run at the next boundary and forget the files still waiting."""
+        with self._lock:
+            if self._busy:
+                self._drop_after_run = True
+                self._cancel.cancel()
+
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return self._busy
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until the queue is worked through (or `timeout`); True if it is."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._busy, timeout)
+
+    def stop(self) -> None:
+        """Stop for good (the library is closing): the run ends, the queue stays."""
+        with self._lock:
+            self._closing = True
+            self._cancel.cancel()
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join()
+
+    # --- the thread ----------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._closing:
+                break
+            while self._vault.scalar("SELECT count(*) FROM ingest_queue") and not self._closing:
+                try:
+                    report = self._ingestor.run(self._publish, self._cancel)
+                except Exception:  # a broken vault or index: tell, and wait for the next wake
+                    log.exception("ingest run failed")
+                    report = IngestReport(cancelled=True)
+                if self._drop_after_run:
+                    self._drop_waiting()
+                self._publish(report)
+            with self._lock:
+                if not self._wake.is_set() or self._closing:
+                    self._busy = False
+                    self._cancel = CancelToken()
+                    self._drop_after_run = False
+                    self._idle.notify_all()
+            if self._closing:
+                break
+        with self._lock:
+            self._busy = False
+            self._idle.notify_all()
+
+    def _drop_waiting(self) -> None:
+        with self._vault.transaction() as conn:
+            paths = [row[0] for row in conn.execute("SELECT path FROM ingest_queue")]
+            conn.execute("DELETE FROM ingest_queue")
+        with self._lock:
+            self._cancel = CancelToken()
+            self._drop_after_run = False
+        for path in paths:
+            self._publish(IngestProgress(0, 0, 0, Path(path).name, "cancelled", 0.0, path))
+
+    def _publish(self, event: IngestEvent) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # one broken subscriber must not stop the others or the run
+                log.exception("an ingest listener failed")

@@ -1,0 +1,2 @@
+"""Finding passages: the embedder, the HNSW vector index, full-text terms, the fusion of
+both, and the small caches in front of them."""
