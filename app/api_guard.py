@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from engine.ops.apikeys import ApiKey
+from engine import ApiKey
 
 
 class ApiError(Exception):

@@ -1,11 +1,12 @@
-"""Upload jobs of the LAN API: files received over HTTP, ingested one job at a time.
+"""Upload jobs of the LAN API: files received over HTTP, handed to the library's ingest queue.
 
-Uploaded files are written to a private folder inside the data directory only for as
-long as their ingest takes, then removed: the vault keeps the text, encrypted, and
-nothing readable stays on disk. They are ingested from one folder per collection, so a
-file uploaded again under the same name updates its document (or is skipped when
-unchanged) instead of adding a second one. A job's progress and per-file results are kept in
-memory for the clients polling `GET /v1/jobs/{id}`.
+The engine's one ingest worker does the work (the same one the desktop's imports use, so
+no file is ingested twice); a job only follows its files' events. Uploaded files wait in
+a private folder inside the data directory only until the worker is done with them, then
+are removed: the vault keeps the text, encrypted. They wait in one folder per collection,
+so a file uploaded again under the same name updates its document (or is skipped when
+unchanged) instead of adding a second one. A job's progress and per-file results are kept
+in memory for the clients polling `GET /v1/jobs/{id}`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import shutil
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from engine.records import IngestProgress
-from engine.service import EnclaveService
+from engine import EnclaveService, IngestProgress, IngestReport
 
 
 class Jobs:
@@ -28,9 +27,10 @@ class Jobs:
         self.service = service
         self.folder = service.config.data_dir / "uploads"
         self._jobs: dict[str, dict] = {}
+        self._waiting: dict[str, list[dict]] = {}  # uploaded file -> the jobs that wait for it
         self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-job")
         self._keep = keep
+        self._unsubscribe = service.library.subscribe(self._hear)
 
     def staging_dir(self) -> Path:
         """A new private folder for one job's files."""
@@ -40,15 +40,31 @@ class Jobs:
         return path
 
     def submit(self, folder: Path, names: list[str], collection: str) -> dict:
+        """Queue a staged upload for ingest; returns the job as clients see it."""
         job_id = folder.name
         job = {"id": job_id, "state": "queued", "collection": collection, "created_at": time.time(),
                "files_done": 0, "files_total": len(names),
                "files": {name: {"name": name, "state": "queued"} for name in names}}
+        place = self.folder / "in" / hashlib.sha256(collection.encode()).hexdigest()[:16]
+        place.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files = []
         with self._lock:
             self._jobs[job_id] = job
             for old in list(self._jobs)[:-self._keep]:
                 del self._jobs[old]
-        self._executor.submit(self._run, job, folder)
+            for name in names:
+                os.replace(folder / name, place / name)
+                files.append(place / name)
+                self._waiting.setdefault(str(place / name), []).append(job)
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            self.service.library.enqueue(files, collection)
+        except Exception as exc:  # reported to the client polling the job
+            with self._lock:
+                job.update(state="failed", error=str(exc))
+                for path in files:
+                    self._waiting.pop(str(path), None)
+                    path.unlink(missing_ok=True)
         return self.get(job_id)
 
     def get(self, job_id: str) -> dict | None:
@@ -56,41 +72,43 @@ class Jobs:
             job = self._jobs.get(job_id)
             return None if job is None else {**job, "files": list(job["files"].values())}
 
-    def _run(self, job: dict, folder: Path) -> None:
-        def progress(p: IngestProgress) -> None:
-            with self._lock:
-                job["files_done"] = p.files_done
-                if p.path:
-                    entry = job["files"].get(Path(p.path).name)
-                    if entry is not None:
-                        entry["state"] = p.stage
-                        if p.reason:
-                            entry["reason"] = p.reason
+    def _hear(self, event: IngestProgress | IngestReport) -> None:
+        """An ingest event (on the worker's thread): update the jobs waiting for its file."""
+        if isinstance(event, IngestReport) or event.path is None:
+            return
+        with self._lock:
+            jobs = self._waiting.get(event.path, [])
+            if event.final:
+                self._waiting.pop(event.path, None)
+            finished = []
+            for job in jobs:
+                entry = job["files"][Path(event.path).name]
+                entry["state"] = event.stage
+                if event.reason:
+                    entry["reason"] = event.reason
+                if job["state"] == "queued":
+                    job["state"] = "running"
+                if event.final:
+                    job["files_done"] += 1
+                    if job["files_done"] == job["files_total"]:
+                        finished.append(job)
+        if event.final:
+            Path(event.path).unlink(missing_ok=True)
+        for job in finished:
+            self._finish(job)
 
-        job["state"] = "running"
-        # One place per collection, so that a file uploaded again under the same name
-        # replaces its earlier version (jobs run one at a time: no two share it).
+    def _finish(self, job: dict) -> None:
+        names = set(job["files"])
         place = self.folder / "in" / hashlib.sha256(job["collection"].encode()).hexdigest()[:16]
-        place.mkdir(mode=0o700, parents=True, exist_ok=True)
-        files = []
         try:
-            for name in job["files"]:
-                os.replace(folder / name, place / name)
-                files.append(place / name)
-            report = self.service.ingest(files, job["collection"], progress)
-            with self._lock:
-                for path, reason in report.failed:
-                    job["files"][Path(path).name].update(state="failed", reason=reason)
-                job.update(state="done", chunks=report.chunks,
-                           document_ids=[d.id for d in self.service.documents(job["collection"])
-                                         if d.path in {str(f) for f in files}])
-        except Exception as exc:  # reported to the client polling the job
-            with self._lock:
-                job.update(state="failed", error=str(exc))
-        finally:
-            for path in files:
-                path.unlink(missing_ok=True)
-            shutil.rmtree(folder, ignore_errors=True)
+            documents = [d for d in self.service.library.documents(job["collection"])
+                         if Path(d.path).parent == place and d.name in names]
+        except Exception:  # the collection was deleted meanwhile
+            documents = []
+        ids, chunks = [d.id for d in documents], sum(d.chunks for d in documents)
+        with self._lock:
+            job.update(state="done", chunks=chunks, document_ids=ids)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop following the queue (what is queued stays queued for the next start)."""
+        self._unsubscribe()

@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _lines(path: Path) -> list[str]:
-    from engine.errors import UserError
+    from engine import UserError
 
     try:
         return [line.strip() for line in path.read_text().splitlines() if line.strip()]
@@ -101,7 +101,7 @@ def _lines(path: Path) -> list[str]:
 
 
 def _inputs(single: str | None, many: Path | None, what: str) -> list[str]:
-    from engine.errors import UserError
+    from engine import UserError
 
     if (single is None) == (many is None):
         raise UserError(f"Give either a {what} or --{what}s FILE.")
@@ -144,12 +144,12 @@ def _print_report(report, out) -> None:
 def _run(args: argparse.Namespace, service) -> int:
     out = sys.stdout
     if args.command == "ingest":
-        pending = service.pending()
+        pending = service.library.pending()
         if pending:
             print(f"Resuming {pending} file(s) left by an interrupted ingest.", file=sys.stderr)
         update, close = _progress_bar(sys.stderr.isatty())
         try:
-            report = service.ingest(args.paths, args.collection, progress=update)
+            report = service.library.ingest(args.paths, args.collection, progress=update)
         finally:
             close()
         _print_report(report, out)
@@ -157,7 +157,7 @@ def _run(args: argparse.Namespace, service) -> int:
 
     if args.command == "search":
         for query in _inputs(args.query, args.queries, "query"):
-            hits = service.search(query, args.k, args.collection)
+            hits = service.answers.search(query, args.k, args.collection)
             if args.json:
                 print(json.dumps({"query": query, "results": [
                     {"document": h.document, "page": h.page, "score": h.score,
@@ -176,7 +176,7 @@ def _run(args: argparse.Namespace, service) -> int:
 
     if args.command == "ask":
         for question in _inputs(args.question, args.questions, "question"):
-            stream = service.ask(question, args.collection)
+            stream = service.answers.ask(question, args.collection)
             if args.json:
                 print(json.dumps(stream.collect().to_json(), ensure_ascii=False), file=out,
                       flush=True)
@@ -199,7 +199,7 @@ def _run(args: argparse.Namespace, service) -> int:
 
     if args.command == "docs":
         if args.action == "list":
-            documents = service.documents(args.collection)
+            documents = service.library.documents(args.collection)
             if args.json:
                 for d in documents:
                     print(json.dumps(d.__dict__, ensure_ascii=False), file=out)
@@ -210,46 +210,50 @@ def _run(args: argparse.Namespace, service) -> int:
                 print(f"{d.id:>5}  {d.collection:<12} {d.name}  ({pages}{d.chunks} chunks)", file=out)
         elif args.action == "delete":
             for ref in args.refs:
-                for d in service.delete_documents(ref, args.collection):
+                for d in service.library.delete_documents(ref, args.collection):
                     print(f"Deleted {d.name} (id {d.id}) from '{d.collection}'.", file=out)
         elif args.action == "failed":
-            failures = service.failures()
+            failures = service.library.failures()
             if not failures:
                 print("No failed files.", file=out)
             for f in failures:
                 print(f"{f.path} ({f.collection}): {f.reason}", file=out)
         elif args.action == "retry":
-            _print_report(service.retry_failed(), out)
+            service.library.retry_failed()
+            report = service.library.ingest([])  # what retry_failed queued
+            _print_report(report, out)
         return 0
 
     if args.command == "collections":
         if args.action == "list":
-            for c in service.collections():
+            for c in service.library.collections():
                 linked = f"  linked to {c.folder}" if c.folder else ""
                 print(f"{c.name}  ({c.documents} documents){linked}", file=out)
         elif args.action == "create":
-            service.create_collection(args.name)
+            service.library.create_collection(args.name)
             print(f"Created collection '{args.name}'.", file=out)
         elif args.action == "delete":
-            service.delete_collection(args.name)
+            service.library.delete_collection(args.name)
             print(f"Deleted collection '{args.name}' and its documents.", file=out)
         elif args.action == "link":
-            service.link_collection(args.name, args.folder)
+            service.library.link_collection(args.name, args.folder)
             print(f"Linked '{args.name}' to {args.folder.resolve()}; run `enclave sync` to "
                   "bring it in line.", file=out)
         return 0
 
     if args.command == "sync":
-        reports = service.sync(args.collection)
-        if not reports:
+        deleted = service.library.sync(args.collection)
+        if not deleted:
             print("No collection is linked to a folder.", file=out)
-        for name, report in reports.items():
-            print(f"{name}: ", end="", file=out)
-            _print_report(report, out)
+            return 0
+        report = service.library.ingest([])  # what sync queued
+        report.deleted = [path for paths in deleted.values() for path in paths]
+        print(f"{', '.join(deleted)}: ", end="", file=out)
+        _print_report(report, out)
         return 0
 
     if args.command == "status":
-        for key, value in service.status().items():
+        for key, value in service.health.status().items():
             print(f"{key}: {value}", file=out)
         return 0
     from app.cli_admin import run_admin_command
@@ -262,8 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from engine.errors import UserError
-    from engine.service import EnclaveService
+    from engine import EnclaveService, UserError
 
     try:
         settings = load_settings()
@@ -286,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"enclave: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        left = service.pending() if service else 0
+        left = service.library.pending() if service else 0
         print("\nInterrupted." + (f" {left} file(s) left: run `enclave ingest` to finish them."
                                    if left else ""), file=sys.stderr)
         return 130

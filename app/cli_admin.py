@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from app.settings import settings_file
-from engine.errors import UserError
+from engine import UserError
 
 
 def add_admin_commands(commands) -> None:
@@ -73,20 +73,17 @@ def run_admin_command(args: argparse.Namespace, service, out) -> int:
 
 def _backups(args, service, out) -> int:
     from app import __version__
-    from engine.store import backups
 
     settings = args.settings
     if args.command == "backup":
-        folder = _backup_dir(args.to, settings)
-        made = service.backup(folder, __version__, {"settings.json": settings_file()})
-        counts = backups.read_manifest(made).counts
-        removed = backups.prune(folder, settings.backup_keep_daily, settings.backup_keep_weekly,
-                                settings.backup_keep_monthly)
-        print(f"Backed up and verified: {made} ({counts['documents']} documents, "
-              f"{counts['chunks']} chunks); {len(removed)} old backup(s) pruned.", file=out)
+        made = service.backups.backup(args.to or settings.backup_dir, __version__,
+                                      {"settings.json": settings_file()})
+        counts = made.manifest.counts
+        print(f"Backed up and verified: {made.folder} ({counts['documents']} documents, "
+              f"{counts['chunks']} chunks); {len(made.pruned)} old backup(s) pruned.", file=out)
         return 0
     if args.action == "list":
-        for path, manifest in backups.list_backups(_backup_dir(args.folder, settings)):
+        for path, manifest in service.backups.list(_backup_dir(args.folder, settings)):
             if manifest is None:
                 print(f"{path.name}\tDAMAGED (unreadable manifest)", file=out)
             else:
@@ -96,11 +93,11 @@ def _backups(args, service, out) -> int:
         return 0
     path = args.path
     if path is None:
-        found = backups.list_backups(_backup_dir(None, settings))
+        found = service.backups.list(_backup_dir(None, settings))
         if not found:
             raise UserError("There is no backup to verify.")
         path = found[0][0]
-    manifest = service.verify_backup(path)
+    manifest = service.backups.verify(path)
     print(f"{path.name} is intact: {manifest.counts['documents']} documents, "
           f"{manifest.counts['chunks']} chunks, integrity check ok.", file=out)
     return 0
@@ -108,54 +105,42 @@ def _backups(args, service, out) -> int:
 
 def restore(args, settings, passphrase, out) -> int:
     """Restore without opening the library first (the data directory may be empty)."""
-    from engine.store import backups
+    from engine import restore_library
 
-    data_dir = settings.engine_config().data_dir
-    manifest = backups.read_manifest(args.path)
-    if args.recovery_key:
-        key = backups.backup_key(args.path, recovery_key=args.recovery_key)
-    elif manifest.key_method == "passphrase":
-        key = backups.backup_key(args.path, passphrase=passphrase(False))
-    else:
-        raise UserError("This backup's key was kept in a keyring: give --recovery-key.")
-    aside = backups.restore_backup(args.path, data_dir, key)
+    config = settings.engine_config()
+    restored = restore_library(args.path, config.data_dir, passphrase, args.recovery_key,
+                               config.kdf_log2_n)
     if (args.path / "settings.json").exists() and not settings_file().exists():
         settings_file().parent.mkdir(parents=True, exist_ok=True)  # a new machine: take them
         shutil.copy2(args.path / "settings.json", settings_file())
-    how = backups.adopt_key(data_dir, key, new_passphrase=(
-        passphrase(True) if manifest.key_method == "keyring" and not _keyring() else None))
-    print(f"Restored {args.path.name} into {data_dir} ({manifest.counts['documents']} documents; "
-          f"unlocked with the {how})." + (f" The previous data is kept in {aside}." if aside
-                                          else ""), file=out)
+    aside = restored.aside
+    print(f"Restored {args.path.name} into {config.data_dir} "
+          f"({restored.manifest.counts['documents']} documents; unlocked with the "
+          f"{restored.unlocked_with})." + (f" The previous data is kept in {aside}." if aside
+                                           else ""), file=out)
     return 0
-
-
-def _keyring() -> bool:
-    from engine.store.keys import keyring_usable
-
-    return keyring_usable()
 
 
 def _keys(args, service, out) -> int:
     if args.action == "create":
-        record, key = service.api_keys.create(args.name, args.scope)
+        record, key = service.access.create_key(args.name, args.scope)
         print(key, file=out)
         print(f"Created {record.scope} key '{record.name}'. Copy it now: it is not stored and "
               "cannot be shown again.", file=sys.stderr)
     elif args.action == "list":
-        for key in service.api_keys.list():
+        for key in service.access.keys():
             state = "active" if key.active else "revoked"
             print(f"{key.name}\t{key.scope}\tenc_{key.prefix}_…\t{state}", file=out)
     else:
-        service.api_keys.revoke(args.name)
+        service.access.revoke_key(args.name)
         print(f"Revoked '{args.name}'.", file=out)
     return 0
 
 
 def _audit(args, service, out) -> int:
     if args.action == "verify":
-        problems = service.audit.verify()
-        count = len(service.audit.entries())
+        problems = service.access.verify_audit()
+        count = len(service.access.audit_entries())
         if problems:
             for problem in problems:
                 print(f"TAMPERED: {problem}", file=out)
@@ -164,10 +149,10 @@ def _audit(args, service, out) -> int:
         return 0
     if args.file:
         with args.file.open("w", newline="", encoding="utf-8") as f:
-            count = service.audit.export_csv(f)
+            count = service.access.export_audit(f)
         print(f"Wrote {count} entries to {args.file}.", file=sys.stderr)
     else:
-        service.audit.export_csv(out)
+        service.access.export_audit(out)
     return 0
 
 
@@ -184,7 +169,7 @@ def _serve(args, service, out) -> int:
     elif args.tls_cert or args.tls_key:
         tls = (args.tls_cert, args.tls_key)
     server = ApiServer(service, settings, host, args.port, tls)
-    if not service.api_keys.list():
+    if not service.access.keys():
         print("No API key yet: create one with `enclave keys create NAME`.", file=sys.stderr)
     print(f"Enclave API on {server.url} ({'the LAN' if server.on_lan else 'this machine only'})"
           f"; docs at {server.url}/docs. Ctrl-C stops it.", file=out, flush=True)

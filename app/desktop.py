@@ -16,11 +16,8 @@ from pathlib import Path
 from app import __version__, stay_offline
 from app.settings import (Settings, SettingsError, changed_settings, config_dir,
                           load_settings, save_settings, settings_file)
-from engine.store import keys
-from engine import models
-from engine.errors import UserError
-from engine.service import EnclaveService
-from engine.store.vault import VAULT_FILE
+from engine import (EnclaveService, check_models, import_gguf, key_method, keyring_usable,
+                    library_exists)
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +47,18 @@ class DesktopBackend:
         return self.settings.data_dir.expanduser().resolve()
 
     def vault_exists(self, data_dir: Path | None = None) -> bool:
-        return ((data_dir or self.data_dir) / VAULT_FILE).exists()
+        return library_exists(data_dir or self.data_dir)
 
     def needs_passphrase(self) -> bool:
         """Whether opening the vault will ask for a passphrase (existing or new vault)."""
-        info = keys.read_key_info(self.data_dir)
-        if info is not None:
-            return info.method == "passphrase"
+        method = key_method(self.data_dir)
+        if method is not None:
+            return method == "passphrase"
         return self.settings.key_source == "passphrase" or not self.keyring_available()
 
     @staticmethod
     def keyring_available() -> bool:
-        return keys.keyring_usable()
+        return keyring_usable()
 
     def open_service(self, passphrase: str | None) -> EnclaveService:
         """Open (or create) the vault of the current settings. Call off the GUI thread."""
@@ -108,7 +105,7 @@ class DesktopBackend:
         return scheduler.next_run() if scheduler is not None else None
 
     def backup_now(self, service: EnclaveService):
-        return service.run_scheduled_backup(__version__, {"settings.json": self.path})
+        return service.backups.run_scheduled(__version__, {"settings.json": self.path})
 
     def stop_scheduler(self) -> None:
         scheduler, self.scheduler = getattr(self, "scheduler", None), None
@@ -120,21 +117,12 @@ class DesktopBackend:
     def check_models(self) -> list[tuple[str, str | None]]:
         """(model, problem or None) for the configured models. Call off the GUI thread."""
         config = self.settings.engine_config()
-        found = []
-        for name, check in ((config.embedding_model, lambda: models.embedding_model_dir(
-                                config.embedding_model)),
-                            (config.generation_model, lambda: models.generation_model_file(
-                                config.generation_model, config.data_dir / "models"))):
-            try:
-                check()
-                found.append((name, None))
-            except UserError as exc:
-                found.append((name, str(exc)))
-        return found
+        return check_models(config.embedding_model, config.generation_model,
+                            config.data_dir / "models")
 
     def import_model(self, source: Path, progress=None) -> Path:
         """Copy a GGUF file into the data directory's models folder, with its checksum."""
-        return models.import_gguf(source, self.data_dir / "models", progress)
+        return import_gguf(source, self.data_dir / "models", progress)
 
 
 def _install_error_hooks() -> None:

@@ -16,9 +16,7 @@ from typing import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from engine.store import backup_plan
-from engine.ops.monitoring import sample_process
-from engine.service import EnclaveService
+from engine import BackupResult, EnclaveService
 
 log = logging.getLogger(__name__)
 JOB = "daily-backup"
@@ -26,7 +24,7 @@ JOB = "daily-backup"
 
 class BackgroundJobs:
     def __init__(self, service: EnclaveService, app_version: str,
-                 on_result: Callable[[backup_plan.BackupResult], None] | None = None,
+                 on_result: Callable[[BackupResult], None] | None = None,
                  settings_path: Path | None = None):
         self.service, self.app_version, self.on_result = service, app_version, on_result
         self.extra_files = {"settings.json": settings_path} if settings_path else None
@@ -38,15 +36,15 @@ class BackgroundJobs:
         self.apply()
         self.scheduler.add_job(self.record_health, "interval", seconds=30, id="health",
                                next_run_time=datetime.now())
-        self.scheduler.add_job(self.service.monitor.prune, "interval", hours=24,
+        self.scheduler.add_job(self.service.health.forget_old, "interval", hours=24,
                                id="forget-old-health-figures")  # the Health tab shows a week
-        if backup_plan.missed(self.service.vault):
+        if self.service.backups.missed():
             log.warning("a scheduled backup was missed: running it now")
             self.run_now()
 
     def apply(self) -> None:
         """Follow the plan as it is now in the vault (after a change)."""
-        plan = backup_plan.load_plan(self.service.vault)
+        plan = self.service.backups.plan()
         if self.scheduler.get_job(JOB):
             self.scheduler.remove_job(JOB)
         if plan.enabled:
@@ -60,18 +58,17 @@ class BackgroundJobs:
     def run_now(self) -> None:
         self.scheduler.add_job(self.run, id="backup-now", replace_existing=True)
 
-    def run(self) -> backup_plan.BackupResult:
-        result = self.service.run_scheduled_backup(self.app_version, self.extra_files)
+    def run(self) -> BackupResult:
+        result = self.service.backups.run_scheduled(self.app_version, self.extra_files)
         if self.on_result:
             self.on_result(result)
         return result
 
     def record_health(self) -> None:
         """Sample the process and the library, and write the health figures to the vault."""
-        sample_process(self.service.monitor, self.service.vault, self.service.config.data_dir)
-        self.service.monitor.flush()
+        self.service.health.sample()
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
-            self.service.monitor.flush()
+            self.service.health.flush()

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from engine.errors import UserError
-from engine.service import EnclaveService
+from engine import EnclaveService, UserError
 
 from .api import create_api
 from .api_guard import Limits

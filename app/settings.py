@@ -4,23 +4,32 @@ The desktop app saves its preferences to `settings.json` in the config directory
 (`ENCLAVE_CONFIG_DIR`, else the platform's); an environment variable wins over the
 file. `Settings.engine_config()` turns them into the engine's EngineConfig. Secrets are
 not settings: the passphrase is read separately and never stored.
+
+The file records the schema it was written at. `load_settings` brings an older file up to
+date with the numbered migrations in `MIGRATIONS` (each takes the stored dict and returns
+the next schema's), rewrites it when that changed something and it can be written, and
+refuses a file from a newer Enclave rather than guess at it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import platformdirs
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from engine.config import EngineConfig
-from engine.errors import UserError
+from engine import EngineConfig, UserError
 
-SETTINGS_SCHEMA = 1
+log = logging.getLogger(__name__)
+
+SETTINGS_SCHEMA = 2
+"""Schema of the settings this version writes; a file without "schema" is schema 1."""
 
 
 class SettingsError(UserError):
@@ -83,9 +92,6 @@ class Settings(BaseSettings):
                                      description="How long a query's embedding is reused.")
     backup_dir: Path | None = Field(None, description="Where backups are written (an "
                                     "external drive or a network share).")
-    backup_keep_daily: int = Field(7, ge=1, le=366, description="Daily backups kept.")
-    backup_keep_weekly: int = Field(4, ge=0, le=520, description="Weekly backups kept.")
-    backup_keep_monthly: int = Field(12, ge=0, le=1200, description="Monthly backups kept.")
     language: Literal["system", "en", "zh_CN"] = Field(
         "system", description="Language of the desktop app; 'system' follows the locale.")
     theme: Literal["system", "light", "dark"] = Field(
@@ -124,23 +130,136 @@ def _readable(error: ValidationError) -> str:
                      for e in error.errors())
 
 
+# --- migrations ----------------------------------------------------------------------
+
+_BACKUP_RETENTION = {"backup_keep_daily": 7, "backup_keep_weekly": 4,
+                     "backup_keep_monthly": 12}
+"""Schema 1's retention settings and their defaults; schema 2 keeps retention in the
+vault's backup plan (engine/store/backup_plan.py), edited in the desktop's Backups panel."""
+
+_RETENTION_MOVED = ("backup retention is now set in the Backups panel of the desktop app "
+                    "(the backup plan kept in the library)")
+
+
+def _is_default(value, default: int) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        return float(str(value).strip()) == default
+    except ValueError:
+        return False
+
+
+def _drop_backup_retention(data: dict) -> dict:
+    """1 -> 2: the backup_keep_* settings are gone; say so if one was not the default."""
+    kept = {name: data[name] for name in _BACKUP_RETENTION if name in data}
+    changed = {name: value for name, value in kept.items()
+               if not _is_default(value, _BACKUP_RETENTION[name])}
+    if changed:
+        values = ", ".join(f"{name}={value!r}" for name, value in changed.items())
+        log.warning("The settings file held %s, which no longer take effect: %s; set the "
+                    "retention there if you need these values.", values, _RETENTION_MOVED)
+    return {name: value for name, value in data.items() if name not in _BACKUP_RETENTION}
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {
+    2: _drop_backup_retention,
+}
+"""The migration to schema N, keyed by N, taking and returning the stored dict (without
+"schema"); applied in order from the file's schema + 1. A new schema adds one here."""
+
+assert sorted(MIGRATIONS) == list(range(2, SETTINGS_SCHEMA + 1)), "a migration is missing"
+
+
+def _file_schema(stored: dict, path: Path) -> int:
+    schema = stored.get("schema", 1)
+    if isinstance(schema, bool) or not isinstance(schema, int) or schema < 1:
+        raise SettingsError(f"{path}: 'schema' is {schema!r}, not a schema number; "
+                            "fix or delete it.")
+    if schema > SETTINGS_SCHEMA:
+        raise _newer_enclave(path, schema)
+    return schema
+
+
+def _newer_enclave(path: Path, schema: int) -> SettingsError:
+    return SettingsError(f"{path} was written by a newer Enclave (settings schema {schema}; "
+                         f"this version knows up to {SETTINGS_SCHEMA}); update Enclave, or "
+                         "move the file aside to start from defaults.")
+
+
+def _migrated(stored: dict, path: Path) -> dict:
+    """The stored settings brought up to SETTINGS_SCHEMA: a new dict, "schema" first."""
+    schema = _file_schema(stored, path)
+    data = {name: value for name, value in stored.items() if name != "schema"}
+    for version in range(schema + 1, SETTINGS_SCHEMA + 1):
+        data = MIGRATIONS[version](dict(data))
+    return {"schema": SETTINGS_SCHEMA, **data}
+
+
+def _writable(path: Path) -> bool:
+    """Whether the file may be rewritten: not marked read-only (even for root) and writable."""
+    mode = path.stat().st_mode
+    return bool(mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) and os.access(path, os.W_OK)
+
+
+def _rewrite_migrated(path: Path, stored: dict, data: dict) -> None:
+    """Store the migrated settings if that changed more than the schema number and the
+    file can be written; a read-only file (or folder) stays as it is and loads anyway."""
+    if ({k: v for k, v in stored.items() if k != "schema"}
+            == {k: v for k, v in data.items() if k != "schema"}):
+        return
+    try:
+        if not _writable(path):
+            log.info("%s is read-only: its settings were updated to schema %d in memory "
+                     "only.", path, SETTINGS_SCHEMA)
+            return
+        _write_json(path, data)
+    except OSError as exc:
+        log.info("Could not store the settings updated to schema %d in %s (%s); they were "
+                 "updated in memory.", SETTINGS_SCHEMA, path, exc)
+    else:
+        log.info("Updated %s to settings schema %d.", path, SETTINGS_SCHEMA)
+
+
+def _warn_about_retired_environment() -> None:
+    names = [f"ENCLAVE_{name.upper()}" for name in _BACKUP_RETENTION
+             if f"ENCLAVE_{name.upper()}" in os.environ]
+    if names:
+        log.warning("%s %s ignored: %s.", ", ".join(names),
+                    "is" if len(names) == 1 else "are", _RETENTION_MOVED)
+
+
+# --- the file ----------------------------------------------------------------------
+
+def _read(path: Path) -> dict:
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(stored, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} is not valid JSON ({exc}); fix or delete it.") from exc
+    return stored
+
+
 def load_settings(path: Path | None = None) -> Settings:
-    """Settings from the file (if any) under the environment; SettingsError if invalid."""
+    """Settings from the file (if any, migrated to this schema) under the environment;
+    SettingsError if invalid or written by a newer Enclave (the file is then left as is)."""
     path = path or settings_file()
+    _warn_about_retired_environment()
     stored: dict = {}
+    data: dict = {}
     if path.exists():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(stored, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{path} is not valid JSON ({exc}); fix or delete it.") from exc
-    values = {name: value for name, value in stored.items() if name in Settings.model_fields
+        stored = _read(path)
+        data = _migrated(stored, path)
+    values = {name: value for name, value in data.items() if name in Settings.model_fields
               and f"ENCLAVE_{name.upper()}" not in os.environ}
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
         raise SettingsError(f"{path}: {_readable(exc)}") from exc
+    if stored:
+        _rewrite_migrated(path, stored, data)
+    return settings
 
 
 def changed_settings(settings: Settings, **changes) -> Settings:
@@ -151,11 +270,33 @@ def changed_settings(settings: Settings, **changes) -> Settings:
         raise SettingsError(_readable(exc)) from exc
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write the settings file atomically."""
-    path = path or settings_file()
+def _write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"schema": SETTINGS_SCHEMA, **settings.model_dump(mode="json")}
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write the settings file atomically; SettingsError rather than overwrite a file
+    written by a newer Enclave (its settings would be lost)."""
+    path = path or settings_file()
+    schema = _existing_schema(path)
+    if schema is not None and schema > SETTINGS_SCHEMA:
+        raise _newer_enclave(path, schema)
+    _write_json(path, {"schema": SETTINGS_SCHEMA, **settings.model_dump(mode="json")})
+
+
+def _existing_schema(path: Path) -> int | None:
+    """The schema number of the file there, None if none can be read (a missing or broken
+    file is written over, as before)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    schema = stored.get("schema", 1) if isinstance(stored, dict) else None
+    return schema if isinstance(schema, int) and not isinstance(schema, bool) else None

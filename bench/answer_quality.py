@@ -3,7 +3,7 @@ configuration and for each of its parts switched off.
 
 Ingests R-intro.pdf and R-data.pdf (Debian's r-doc-pdf), then asks every question of
 questions.jsonl (answerable ones with the phrase a right answer contains and the page
-that holds it; off-topic ones) through `EnclaveService.ask`. Per configuration:
+that holds it; off-topic ones) through `service.answers.ask`. Per configuration:
 
 - hit@k: the answering page (+-1) is among the sources the answer was given;
 - correct: an answer (kind "answer") containing an expected phrase;
@@ -111,7 +111,7 @@ def run_config(data_dir: Path, name: str, overrides: dict, questions: list[dict]
     try:
         for item in questions:
             started = time.monotonic()
-            answer = service.ask(item["question"]).collect()
+            answer = service.answers.ask(item["question"]).collect()
             row = {"question": item["question"], "split": item.get("split", "dev"),
                    "answer": answer.text, "reason": answer.reason,
                    "seconds": round(time.monotonic() - started, 3),
@@ -132,18 +132,17 @@ def run_config(data_dir: Path, name: str, overrides: dict, questions: list[dict]
 
 
 def gate_signals(data_dir: Path, questions: list[dict]) -> None:
-    """Print the relevance gate's signals per question (to choose its thresholds)."""
-    from engine.answers.answerer import distinct_pages
-    from engine.answers.grounding import Evidence
-
+    """Print the relevance gate's signals per question (to choose its thresholds): those
+    the gate weighs, over the sources an answer would be given (no model runs). All
+    signals are null when nothing was found."""
     service = open_service(data_dir)
     try:
         for item in questions:
-            hits = distinct_pages(service.search(item["question"], 8))[:4]
-            r = Evidence(item["question"], hits, service.embedder).relevance()
+            r = service.answers.relevance(item["question"])
             print(json.dumps({"offtopic": bool(item.get("unanswerable")),
-                              "split": item.get("split"), "cosine": r.best_cosine,
-                              "coverage": r.coverage, "sentence": r.best_sentence,
+                              "split": item.get("split"),
+                              "cosine": r and r.best_cosine, "coverage": r and r.coverage,
+                              "sentence": r and r.best_sentence, "density": r and r.density,
                               "question": item["question"]}, ensure_ascii=False))
     finally:
         service.close()
@@ -163,7 +162,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="enclave-bench-") as tmp:
         data_dir = args.library or Path(tmp)
         service = open_service(data_dir)
-        report = service.ingest([R_MANUALS / name for name in DOCUMENTS])  # unchanged: skipped
+        # files already there and unchanged are skipped
+        report = service.library.ingest([R_MANUALS / name for name in DOCUMENTS])
         service.close()
         print(f"ingested {report.pages} pages, {report.chunks} chunks", file=sys.stderr)
         if args.signals:

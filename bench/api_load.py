@@ -4,12 +4,14 @@ the default model.
 
 The library: R-intro, R-data and R-lang ingested for real, then copied (documents and
 chunks, each copy's vectors moved by a little noise so that no two are equal) until it
-holds 100,000+ chunks; the HNSW index is built from those vectors when the service
-opens. It is kept in bench/.cache/ for later runs. The server is `enclave serve` in its
-own process; the clients are httpx on asyncio in this one. Baselines in the same run:
-GET /health at the same concurrency (the HTTP stack alone) and the engine's search
-called in-process (no HTTP), with its stages. Caches are off: the questions repeat.
-Each level runs for LEVEL_SECONDS (bounded count and time).
+holds 100,000+ chunks (bench/synthetic_library.py); the HNSW index is built from those
+vectors when the service opens. It is kept in bench/.cache/ for later runs. The server
+is `enclave serve` in its own process; the clients are httpx on asyncio in this one.
+Baselines in the same run: GET /health at the same concurrency (the HTTP stack alone)
+and the engine's search called in-process (no HTTP, `service.answers.search`), with the
+stages it reports (the query's embedding) and searches with one side only (fusion
+"dense", fusion "bm25"). Caches are off: the questions repeat. Each level runs for
+LEVEL_SECONDS (bounded count and time).
 
     .venv/bin/python bench/api_load.py
 """
@@ -17,6 +19,7 @@ Each level runs for LEVEL_SECONDS (bounded count and time).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import random
@@ -27,9 +30,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import synthetic_library  # noqa: E402
 from bench.common import PASSPHRASE, R_MANUALS, open_service, write_results  # noqa: E402
 
 CACHE = Path(__file__).parent / ".cache" / "api-load-100k"
@@ -38,52 +40,22 @@ LEVELS = (1, 8, 32, 64)
 LEVEL_SECONDS = 15.0
 MAX_REQUESTS = 5000
 QUERY_REQUESTS = 8
+STAGES_NOTE = (
+    "Through the public service only: search (k=5) and the one stage its timings report, "
+    "embed_query; after_embed is the rest (HNSW, full-text search and ranking). bm25 and "
+    "hnsw alone (measured before) are no longer reachable; instead dense_only_after_embed "
+    "and bm25_only_after_embed are the rest of a search with fusion 'dense' (HNSW, no "
+    "full-text search) and 'bm25' (full-text search, no HNSW), each still reading and "
+    "ranking its candidates.")
 QUERIES = [json.loads(line)["question"] for line in
            (Path(__file__).parent / "questions.jsonl").read_text().splitlines() if line.strip()]
 
 
 def build_library(data_dir: Path) -> int:
     """The 100k-chunk library; returns its chunk count."""
-    from engine.retrieval import textsearch
-    from engine.store.catalogue import bump_generation
-
-    service = open_service(data_dir)
-    try:
-        chunks = service.vault.scalar("SELECT count(*) FROM chunks")
-        if chunks >= TARGET_CHUNKS:
-            return chunks
-        service.ingest([R_MANUALS / n for n in ("R-intro.pdf", "R-data.pdf", "R-lang.pdf")])
-        documents = service.vault.rows("SELECT id, collection_id, path, name, kind, sha256, size, "
-                                       "mtime, pages, page_offsets, text, embedding_model, "
-                                       "ingested_at FROM documents")
-        base = service.vault.rows("SELECT document_id, ordinal, text, heading, page_start, "
-                                  "page_end, char_start, char_end, tokens, vector FROM chunks")
-        rng = np.random.default_rng(7)
-        copy = 0
-        while service.vault.scalar("SELECT count(*) FROM chunks") < TARGET_CHUNKS:
-            copy += 1
-            with service.vault.transaction() as conn:
-                new_ids = {}
-                for doc in documents:
-                    new_ids[doc[0]] = conn.execute(
-                        "INSERT INTO documents(collection_id, path, name, kind, sha256, size, mtime,"
-                        " pages, page_offsets, text, embedding_model, ingested_at) "
-                        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (doc[1], f"{doc[2]}#copy{copy}", f"{doc[3]} (copy {copy})", *doc[4:])).lastrowid
-                for row in base:
-                    vector = np.frombuffer(row[9], dtype=np.float32)
-                    vector = vector + rng.normal(0, 0.02, vector.shape).astype(np.float32)
-                    vector /= np.linalg.norm(vector)
-                    chunk_id = conn.execute(
-                        "INSERT INTO chunks(document_id, ordinal, text, heading, page_start, "
-                        "page_end, char_start, char_end, tokens, vector) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                        (new_ids[row[0]], *row[1:9], vector.tobytes())).lastrowid
-                    conn.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)",
-                                 (chunk_id, textsearch.index_terms(row[2])))
-                bump_generation(conn)
-        return service.vault.scalar("SELECT count(*) FROM chunks")
-    finally:
-        service.close()
+    return synthetic_library.build(
+        data_dir, [R_MANUALS / n for n in ("R-intro.pdf", "R-data.pdf", "R-lang.pdf")],
+        TARGET_CHUNKS)
 
 
 def free_port() -> int:
@@ -134,6 +106,22 @@ def summary(latencies: list[float], errors: int, elapsed: float, concurrency: in
             "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
 
 
+def timed_searches(service, runs: int = 200) -> dict[str, float]:
+    """Medians in ms of `runs` in-process searches (k=5): "total", "embed_query" (the
+    stage the search reports) and "after_embed" (the rest: HNSW, full text, ranking)."""
+    times: dict[str, list[float]] = {"total": [], "embed_query": [], "after_embed": []}
+    for i in range(runs):
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        service.answers.search(QUERIES[i % len(QUERIES)], 5, timings=timings)
+        total = time.perf_counter() - started
+        times["total"].append(total)
+        times["embed_query"].append(timings["embed_query"])
+        times["after_embed"].append(total - timings["embed_query"])
+    return {name: round(statistics.median(values) * 1000, 2)
+            for name, values in times.items()}
+
+
 def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     data_dir = CACHE / "data"
@@ -145,24 +133,16 @@ def main() -> None:
     # and cached query vectors would hide the embedding a real workload pays.
     service = open_service(data_dir, query_cache_ttl_s=0, answer_cache_ttl_s=0)
     try:
-        service.search("warm up", 5)
-
-        def median_ms(call) -> float:
-            times = []
-            for i in range(200):
-                started = time.perf_counter()
-                call(QUERIES[i % len(QUERIES)])
-                times.append(time.perf_counter() - started)
-            return round(statistics.median(times) * 1000, 2)
-
-        vector = service.embedder.embed_query(QUERIES[0])
-        stages = {"search": median_ms(lambda q: service.search(q, 5)),
-                  "embed_query": median_ms(service.embedder.embed_query),
-                  "bm25": median_ms(lambda q: service.retriever.bm25(q, 50, ("", ()))),
-                  "hnsw": median_ms(lambda q: service.index.search(vector, 50, None))}
+        service.answers.search("warm up", 5)
+        medians = timed_searches(service)
+        stages = {"search": medians["total"], "embed_query": medians["embed_query"],
+                  "after_embed": medians["after_embed"]}
+        for fusion in ("dense", "bm25"):  # one side only: the other's stage left out
+            service = service.reconfigured(dataclasses.replace(service.config, fusion=fusion))
+            stages[f"{fusion}_only_after_embed"] = timed_searches(service)["after_embed"]
         print(f"in-process medians, ms: {stages}")
-        key = service.api_keys.create(f"bench-{int(time.time())}", "read-only")[1]
-        vectors = len(service.index)
+        key = service.access.create_key(f"bench-{int(time.time())}", "read-only")[1]
+        vectors = service.health.readiness()["index_vectors"]
     finally:
         service.close()
 
@@ -212,7 +192,7 @@ def main() -> None:
         server.wait(30)
     write_results("api_load", {
         "chunks": chunks, "index_vectors": vectors,
-        "in_process_median_ms": stages,
+        "in_process_median_ms": stages, "in_process_note": STAGES_NOTE,
         "level_seconds": LEVEL_SECONDS, **results})
 
 

@@ -1,4 +1,9 @@
-"""Shared by the benchmarks: the machine they ran on, a scratch vault, writing results."""
+"""Shared by the benchmarks: the machine they ran on, a scratch vault, writing results.
+
+The benchmarks use the engine as every front end does: the package `engine` itself and
+the service's facade objects, never a submodule (bench/synthetic_library.py, which
+writes a large library straight into a vault, is the one exception).
+"""
 
 from __future__ import annotations
 
@@ -25,8 +30,7 @@ def machine_info() -> dict:
 
 
 def open_service(data_dir: Path, **kwargs):
-    from engine.config import EngineConfig
-    from engine.service import EnclaveService
+    from engine import EnclaveService, EngineConfig
 
     config = EngineConfig(data_dir=data_dir, **kwargs)
     return EnclaveService.open(config, lambda new: PASSPHRASE, prefer_keyring=False)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QLineEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from engine.service import EnclaveService
+from engine import EnclaveService
 
 from .i18n import Retranslating
 from .theme import ERROR_STYLE, WARNING_STYLE
@@ -48,7 +48,7 @@ class AuditDialog(QDialog):
         layout.addWidget(self.table)
         layout.addLayout(row)
         self.retranslate()
-        tasks.run(lambda _: service.audit.entries(limit=500), on_result=self._show)
+        tasks.run(lambda _: service.access.audit_entries(limit=500), on_result=self._show)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("API audit log"))
@@ -68,7 +68,7 @@ class AuditDialog(QDialog):
                 self.table.setItem(r, c, QTableWidgetItem(text))
 
     def verify(self) -> None:
-        self.tasks.run(lambda _: self.service.audit.verify(), on_result=self._verified)
+        self.tasks.run(lambda _: self.service.access.verify_audit(), on_result=self._verified)
 
     def _verified(self, problems: list[str]) -> None:
         self.result.setStyleSheet(ERROR_STYLE if problems else "")
@@ -81,7 +81,7 @@ class AuditDialog(QDialog):
         if path:
             def write(_):
                 with Path(path).open("w", newline="", encoding="utf-8") as f:
-                    return self.service.audit.export_csv(f)
+                    return self.service.access.export_audit(f)
             self.tasks.run(write, on_result=lambda n: self.result.setText(
                 self.tr("Exported {0} entries.").format(n)))
 
@@ -275,7 +275,7 @@ class ApiPanel(Retranslating, QGroupBox):
     def reload_keys(self) -> None:
         service = self.service
         if service is not None:
-            self.tasks.run(lambda _: service.api_keys.list(), on_result=self._show_keys)
+            self.tasks.run(lambda _: service.access.keys(), on_result=self._show_keys)
 
     def _show_keys(self, keys) -> None:
         self.keys.setRowCount(len(keys))
@@ -290,7 +290,7 @@ class ApiPanel(Retranslating, QGroupBox):
         if service is None:
             return
         self.key_error.clear()
-        self.tasks.run(lambda _: service.api_keys.create(name, scope)[1],
+        self.tasks.run(lambda _: service.access.create_key(name, scope)[1],
                        on_result=self._created, on_error=lambda exc: self.key_error.setText(str(exc)))
 
     def _created(self, key: str) -> None:
@@ -306,7 +306,7 @@ class ApiPanel(Retranslating, QGroupBox):
         if not rows or service is None:
             return
         name = self.keys.item(rows[0].row(), 0).text()
-        self.tasks.run(lambda _: service.api_keys.revoke(name), on_result=lambda _: self.reload_keys(),
+        self.tasks.run(lambda _: service.access.revoke_key(name), on_result=lambda _: self.reload_keys(),
                        on_error=lambda exc: self.key_error.setText(str(exc)))
 
     def show_audit(self) -> None:

@@ -15,8 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTimeEdit,
                                QVBoxLayout, QWidget)
 
-from engine.store import backup_plan
-from engine.service import EnclaveService
+from engine import BackupPlan, BackupResult, EnclaveService
 
 from .i18n import Retranslating
 from .theme import ERROR_STYLE
@@ -76,7 +75,7 @@ class BackupPanel(Retranslating, QGroupBox):
         layout.addLayout(buttons)
         layout.addWidget(self.last)
         layout.addWidget(self.message)
-        self._result: backup_plan.BackupResult | None = None
+        self._result: BackupResult | None = None
         self._scheduledResult.connect(self._backed_up)
         self.retranslate()
         self.setEnabled(False)
@@ -106,7 +105,7 @@ class BackupPanel(Retranslating, QGroupBox):
 
         def load(_):
             backend.start_scheduler(service, self._scheduledResult.emit)
-            return backup_plan.load_plan(service.vault), backup_plan.last_result(service.vault)
+            return service.backups.plan(), service.backups.last_result()
 
         self.tasks.run(load, on_result=self._loaded, on_error=self.errorRaised.emit)
 
@@ -122,7 +121,7 @@ class BackupPanel(Retranslating, QGroupBox):
         if result is not None and not result.ok:
             self.alert.emit(self.tr("The last backup failed: {0}").format(result.error))
 
-    def _show_result(self, result: backup_plan.BackupResult | None) -> None:
+    def _show_result(self, result: BackupResult | None) -> None:
         self._result = result
         self.last.setStyleSheet("" if result is None or result.ok else ERROR_STYLE)
         if result is None:
@@ -139,8 +138,8 @@ class BackupPanel(Retranslating, QGroupBox):
         if folder:
             self.destination.setText(folder)
 
-    def plan(self) -> backup_plan.BackupPlan:
-        return backup_plan.BackupPlan(self.enabled.isChecked(), self.at.time().toString("HH:mm"),
+    def plan(self) -> BackupPlan:
+        return BackupPlan(self.enabled.isChecked(), self.at.time().toString("HH:mm"),
                                       self.destination.text().strip(),
                                       *(box.value() for box in self.keep))
 
@@ -150,7 +149,7 @@ class BackupPanel(Retranslating, QGroupBox):
             return
 
         def work(_):
-            saved = backup_plan.save_plan(service.vault, plan)
+            saved = service.backups.save_plan(plan)
             backend.reschedule()
             return saved
 
@@ -167,7 +166,7 @@ class BackupPanel(Retranslating, QGroupBox):
                        on_error=self.errorRaised.emit,
                        on_finished=lambda: self.now_button.setEnabled(True))
 
-    def _backed_up(self, result: backup_plan.BackupResult) -> None:
+    def _backed_up(self, result: BackupResult) -> None:
         self._show_result(result)
         self._say("")
         if not result.ok:
@@ -185,7 +184,7 @@ class BackupPanel(Retranslating, QGroupBox):
         self.recovery_box = QMessageBox(QMessageBox.Information, self.tr("Recovery key"), self.tr(
             "Write this key down and keep it apart from the computer. It opens this library's "
             "backups on a replacement machine whose keyring does not hold the key:\n\n{0}")
-            .format(service.vault.recovery_key()), QMessageBox.Ok, self)
+            .format(service.backups.recovery_key()), QMessageBox.Ok, self)
         self.recovery_box.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.recovery_box.open()
 

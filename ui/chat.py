@@ -15,8 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
                                QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from engine.answers.chats import Chat, Message
-from engine.service import EnclaveService
+from engine import Chat, EnclaveService, Message
 
 from .empty_library import EmptyLibrary
 from .i18n import Retranslating
@@ -211,7 +210,7 @@ class ChatPanel(Retranslating, QWidget):
         if service is not None:
             self._counts_asked += 1
             asked = self._counts_asked
-            self._run(lambda _: service.status()["documents"],
+            self._run(lambda _: service.health.status()["documents"],
                       lambda count: self._library_counted(service, asked, count))
 
     def _library_counted(self, service: EnclaveService, asked: int, count: int) -> None:
@@ -240,7 +239,8 @@ class ChatPanel(Retranslating, QWidget):
     def reload_collections(self) -> None:
         service = self.service
         if service is not None:
-            self._run(lambda _: [c.name for c in service.collections()], self._show_collections)
+            self._run(lambda _: [c.name for c in service.library.collections()],
+                      self._show_collections)
 
     def _show_collections(self, names: list[str]) -> None:
         current = self.collection_box.currentData()
@@ -257,14 +257,14 @@ class ChatPanel(Retranslating, QWidget):
     def _scope_changed(self, _index: int) -> None:
         service, chat_id, name = self.service, self.chat_id, self.collection_box.currentData()
         if service is not None and chat_id is not None:
-            self._run(lambda _: service.chats.set_collection(chat_id, name))
+            self._run(lambda _: service.conversations.set_collection(chat_id, name))
 
     # --- conversations ---------------------------------------------------------------
 
     def reload_chats(self, select_first: bool = False) -> None:
         service, search = self.service, self.search.text()
         if service is not None:
-            self._run(lambda _: service.chats.chats(search),
+            self._run(lambda _: service.conversations.list(search),
                       lambda chats: self._show_chats(chats, select_first))
 
     def _show_chats(self, chats: list[Chat], select_first: bool) -> None:
@@ -304,7 +304,7 @@ class ChatPanel(Retranslating, QWidget):
             return
         chat_id, service = item.data(Qt.UserRole), self.service
         self._select_collection(item.data(Qt.UserRole + 2))
-        self._run(lambda _: service.chats.messages(chat_id),
+        self._run(lambda _: service.conversations.messages(chat_id),
                   lambda messages: self._open_chat(chat_id, messages))
 
     def _open_chat(self, chat_id: int | None, messages: list[Message]) -> None:
@@ -345,7 +345,7 @@ class ChatPanel(Retranslating, QWidget):
     def _chat_renamed(self, item: QListWidgetItem) -> None:
         service, chat_id, title = self.service, item.data(Qt.UserRole), item.text()
         if service is not None:
-            self._run(lambda _: service.chats.rename(chat_id, title),
+            self._run(lambda _: service.conversations.rename(chat_id, title),
                       lambda _: self.reload_chats())
 
     def delete_current(self) -> None:
@@ -359,7 +359,7 @@ class ChatPanel(Retranslating, QWidget):
             return
         chat_id = item.data(Qt.UserRole)
         self._open_chat(None, [])
-        self._run(lambda _: service.chats.delete(chat_id), lambda _: self.reload_chats())
+        self._run(lambda _: service.conversations.delete(chat_id), lambda _: self.reload_chats())
 
     # --- asking ------------------------------------------------------------------------
 
@@ -394,29 +394,17 @@ class ChatPanel(Retranslating, QWidget):
         stop = self._stop
 
         def work(report):
-            nonlocal chat_id
-            if chat_id is None:
-                chat_id = service.chats.create(collection=collection).id
-                report(("chat", chat_id))
-            messages = service.chats.messages(chat_id)
-            if add_question:
-                service.chats.add_message(chat_id, "user", text)
-            elif messages and messages[-1].role == "assistant":
-                service.chats.delete_message(messages[-1].id)
-            stream = service.ask(text, collection)
-            report(("stream", stream))
+            if chat_id is not None:  # the scope chosen now, whatever was saved before
+                service.conversations.set_collection(chat_id, collection)
+            turn = service.conversations.ask(text, chat_id, collection,
+                                             again=not add_question)
+            report(("chat", turn.conversation_id))
+            report(("stream", turn.stream))
             if stop.is_set():
-                stream.cancel()
-            for piece in stream:
+                turn.stream.cancel()
+            for piece in turn.stream:
                 report(("piece", piece))
-            answer = stream.answer
-            stopped = stream.cancelled
-            body = answer.text if not stopped or answer.text.strip() else ""
-            kind = "answer" if stopped else answer.kind  # a stopped text is what was written
-            message = service.chats.add_message(
-                chat_id, "assistant", body, [s.to_json() for s in answer.sources],
-                answer.refused and not stopped, kind=kind)
-            return message, stopped
+            return turn.message, turn.stream.cancelled
 
         self._run(work, self._answered, on_progress=self._answer_progress,
                   on_finished=self._answer_finished)

@@ -2,7 +2,7 @@
 the power price, storage from the library's size), what the same tokens would have cost
 at a cloud price, the collections that cost most, a daily budget, and a CSV export.
 
-The rates are kept in the vault; every figure is computed by engine/cost.py.
+The rates are kept in the vault; every figure comes from the engine (`service.health.cost`).
 """
 
 from __future__ import annotations
@@ -13,20 +13,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFi
                                QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from engine.ops import cost
-from engine.service import EnclaveService
+from engine import CostRates, CostReport, EnclaveService
 
 from .i18n import Retranslating
 from .theme import ERROR_STYLE
 from .worker import Tasks
-
-
-def cost_data(service: EnclaveService) -> dict:
-    rates = cost.load_rates(service.vault)
-    data_dir = service.config.data_dir
-    stored = sum(p.stat().st_size for p in data_dir.iterdir() if p.is_file())
-    return {"rates": rates, "days": cost.daily(service.vault, rates, stored, days=30),
-            "collections": cost.by_collection(service.vault, rates), "stored": stored}
 
 
 def money(value: float) -> str:
@@ -41,7 +32,7 @@ class CostPanel(Retranslating, QWidget):
         super().__init__(parent)
         self.tasks = tasks
         self.service: EnclaveService | None = None
-        self.data: dict | None = None
+        self.data: CostReport | None = None
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.budget_warning = QLabel()
@@ -133,12 +124,12 @@ class CostPanel(Retranslating, QWidget):
     def refresh(self) -> None:
         service = self.service
         if service is not None:
-            self.tasks.run(lambda _: cost_data(service), on_result=self._show,
+            self.tasks.run(lambda _: service.health.cost(), on_result=self._show,
                            latest="cost")
 
-    def _show(self, data: dict) -> None:
+    def _show(self, data: CostReport) -> None:
         self.data = data
-        rates, days = data["rates"], data["days"]
+        rates, days = data.rates, data.days
         self.watts.setValue(rates.watts)
         self.kwh.setValue(rates.price_per_kwh)
         self.storage.setValue(rates.storage_per_gb_month)
@@ -156,8 +147,8 @@ class CostPanel(Retranslating, QWidget):
                                        money(d.storage), money(d.total), money(d.per_query),
                                        money(d.cloud_equivalent))):
                 self.days.setItem(r, c, QTableWidgetItem(value))
-        self.collections.setRowCount(len(data["collections"]))
-        for r, (name, n, compute) in enumerate(data["collections"]):
+        self.collections.setRowCount(len(data.collections))
+        for r, (name, n, compute) in enumerate(data.collections):
             for c, value in enumerate((name or self.tr("All documents"), str(n), money(compute))):
                 self.collections.setItem(r, c, QTableWidgetItem(value))
         month = days[:30]
@@ -175,13 +166,13 @@ class CostPanel(Retranslating, QWidget):
                                     .format(money(days[0].total), money(rates.daily_budget))
                                     if over else "")
 
-    def rates(self) -> cost.CostRates:
+    def rates(self) -> CostRates:
         prices = {}
         for r in range(self.prices.rowCount()):
             items = [self.prices.item(r, c) for c in range(3)]
             if all(items) and items[0].text().strip():
                 prices[items[0].text().strip()] = (float(items[1].text()), float(items[2].text()))
-        return cost.CostRates(self.watts.value(), self.kwh.value(), self.storage.value(),
+        return CostRates(self.watts.value(), self.kwh.value(), self.storage.value(),
                               self.cloud_model.currentText(), prices, self.budget.value())
 
     def save_rates(self) -> None:
@@ -193,20 +184,20 @@ class CostPanel(Retranslating, QWidget):
         except ValueError:
             self.rates_message.setText(self.tr("Prices must be numbers."))
             return
-        self.tasks.run(lambda _: cost.save_rates(service.vault, rates),
+        self.tasks.run(lambda _: service.health.save_rates(rates),
                        on_result=lambda _: (self.rates_message.setText(self.tr("Saved.")),
                                             self.refresh()),
                        on_error=lambda exc: self.rates_message.setText(str(exc)))
 
     def export(self) -> None:
-        if not self.data:
+        if not self.data or self.service is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export costs"), "enclave-costs.csv",
                                               "CSV (*.csv)")
         if path:
-            days = self.data["days"]
+            days, export = self.data.days, self.service.health.export_cost
 
             def write(_):
                 with Path(path).open("w", newline="", encoding="utf-8") as f:
-                    cost.export_csv(days, f)
+                    export(days, f)
             self.tasks.run(write)

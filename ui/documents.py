@@ -1,10 +1,11 @@
 """The documents tab: importing files (drop, Add…), the library table, failed files, and
 collections linked to folders that are kept in sync while the app runs.
 
-Imports run on a worker thread, one run at a time: files added meanwhile wait in the
-vault's queue for the next run. Each file's row shows its state and progress; Cancel
-stops at the next batch boundary (a document is stored whole or not at all) and drops
-the files still waiting.
+Imports are the engine's: files are put in the library's queue and its one ingest worker
+does them, whoever queued them (this window, or an upload over the LAN API, which shows
+here too). The panel follows the worker's events: each file's row shows its state and
+progress; Cancel stops at the next batch boundary (a document is stored whole or not at
+all) and drops the files still waiting.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QGroup
                                QProgressBar, QPushButton, QSplitter, QTableView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from engine.ingest.pipeline import CancelToken
-from engine.store.catalogue import DEFAULT_COLLECTION
-from engine.records import Document, Failure, IngestProgress
-from engine.service import EnclaveService
+from engine import (DEFAULT_COLLECTION, Document, EnclaveService, Failure, IngestProgress,
+                    IngestReport)
 
 from .i18n import Retranslating
 from .worker import Tasks
@@ -52,15 +51,17 @@ class DocumentsPanel(Retranslating, QWidget):
     libraryChanged = Signal()
     importProgress = Signal(int, int, bool)  # files done, files total, running
     errorRaised = Signal(object)
+    _ingestEvent = Signal(object)  # from the engine's worker thread, delivered on the GUI's
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None):
         super().__init__(parent)
         self.tasks = tasks
         self.service: EnclaveService | None = None
         self.running = False
-        self._again = False
-        self._sync_wanted = False
-        self._cancel: CancelToken | None = None
+        self._cancelling = False
+        self._eta: float | None = None
+        self._unsubscribe = lambda: None
+        self._ingestEvent.connect(self._on_event)
         self._rows: dict[str, int] = {}
         self._opening = False
         self.watcher = QFileSystemWatcher(self)
@@ -217,17 +218,17 @@ class DocumentsPanel(Retranslating, QWidget):
     # --- service ---------------------------------------------------------------------
 
     def set_service(self, service: EnclaveService | None) -> None:
+        self._unsubscribe()
+        self._unsubscribe = lambda: None
         self.service = service
+        self.running = False
         self._set_enabled()
         if service is None:
             return
+        self._unsubscribe = service.library.subscribe(self._ingestEvent.emit)
         self._opening = True  # the first listing syncs linked folders (changed while closed)
         self.reload()
-        self._run(lambda _: service.pending(), self._resume)
-
-    def _resume(self, pending: int) -> None:
-        if pending:
-            self._start()
+        self._run(lambda _: service.library.resume())  # what an interrupted import left
 
     def _run(self, fn, on_result=None, **kwargs) -> None:
         self.tasks.run(fn, on_result=on_result, on_error=self.errorRaised.emit, **kwargs)
@@ -248,9 +249,10 @@ class DocumentsPanel(Retranslating, QWidget):
         if service is None:
             return
         def load(_):
-            collections = service.collections()
+            collections = service.library.collections()
             linked = [Path(c.folder) for c in collections if c.folder]
-            return collections, service.documents(), service.failures(), folders_below(linked)
+            return (collections, service.library.documents(), service.library.failures(),
+                    folders_below(linked))
 
         self._run(load, self._show_library)
 
@@ -324,15 +326,21 @@ class DocumentsPanel(Retranslating, QWidget):
         service, collection = self.service, self.target_collection()
         if service is None or not paths:
             return
-        self._run(lambda _: service.queue_files(paths, collection), self._queued)
+        self._run(lambda _: service.library.enqueue(paths, collection), self._queued)
 
     def _queued(self, result) -> None:
         files, refused = result
-        for path in files:
-            self._set_row(str(path), "queued", 0)
+        self._show_queued(files)
         for path, reason in refused:
             self._set_row(str(path), "failed", 0, reason)
-        self._start()
+
+    def _show_queued(self, files: list[Path]) -> None:
+        """Rows for files just queued; the worker's events may have come first (they win)."""
+        for path in files:
+            if str(path) not in self._rows:
+                self._set_row(str(path), "queued", 0)
+        if files and self.service is not None:
+            self._set_running(self.service.library.importing)
 
     def choose_linked_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Folder to keep in sync"))
@@ -343,7 +351,7 @@ class DocumentsPanel(Retranslating, QWidget):
         service, collection = self.service, self.target_collection()
         if service is None:
             return
-        self._run(lambda _: service.link_collection(collection, folder),
+        self._run(lambda _: service.library.link_collection(collection, folder),
                   lambda _: (self.reload(), self.sync_folders()))
 
     def _watch(self, wanted: set[str]) -> None:
@@ -355,77 +363,66 @@ class DocumentsPanel(Retranslating, QWidget):
             self.watcher.addPaths(sorted(wanted - current))
 
     def sync_folders(self) -> None:
-        """Bring linked collections in line with their folders."""
+        """Bring linked collections in line with their folders (new and changed files are
+        queued; documents whose file is gone are deleted)."""
+        service = self.service
+        if service is None:
+            return
+        self._run(lambda _: service.library.sync(), self._synced)
+
+    def _synced(self, deleted: dict[str, list[str]]) -> None:
+        if any(deleted.values()):
+            self.reload()
+            self.libraryChanged.emit()
+
+    # --- following the engine's worker ------------------------------------------------
+
+    def _on_event(self, event: IngestProgress | IngestReport) -> None:
         if self.service is None:
             return
-        if self.running:
-            self._sync_wanted = True
+        if isinstance(event, IngestReport):  # a run ended: the next one tells it started
+            self._set_running(False)
+            self.reload()
+            self.libraryChanged.emit()
             return
-        self._start(sync=True)
+        if event.path:
+            fraction = 100 if event.final else (
+                int(90 * event.file_chunks_done / event.file_chunks_total)
+                if event.file_chunks_total else 5)
+            self._set_row(event.path, event.stage, fraction, event.reason)
+        if event.files_total:  # not for the files a cancel dropped
+            self._set_running(True)
+            self.overall.setRange(0, event.files_total)
+            self.overall.setValue(event.files_done)
+            self._eta = event.eta_s
+            self._update_overall_label(event.files_done, event.files_total)
+            self.importProgress.emit(event.files_done, event.files_total, True)
 
-    # --- running -----------------------------------------------------------------------
-
-    def _start(self, sync: bool = False) -> None:
-        if self.running:
-            self._again = True
+    def _set_running(self, running: bool) -> None:
+        if running == self.running:
             return
-        service, cancel = self.service, CancelToken()
-        self.running, self._cancel, self._again = True, cancel, False
-        self.overall.setRange(0, 0)
-        self._update_overall_label()
-        self._set_enabled()
-        self.importProgress.emit(0, 0, True)
-        work = (lambda report: service.sync(progress=report, cancel=cancel)) if sync else \
-            (lambda report: service.run_queue(report, cancel))
-        self._run(work, self._ran, on_progress=self._progress, on_finished=self._finished)
-
-    def _progress(self, p: IngestProgress) -> None:
-        if p.path:
-            fraction = 100 if p.stage in ("indexed", "skipped", "failed") else (
-                int(90 * p.file_chunks_done / p.file_chunks_total) if p.file_chunks_total else 5)
-            self._set_row(p.path, p.stage, fraction, p.reason)
-        self.overall.setRange(0, max(1, p.files_total))
-        self.overall.setValue(p.files_done)
-        self._eta = p.eta_s
-        self._update_overall_label(p.files_done, p.files_total)
-        self.importProgress.emit(p.files_done, p.files_total, True)
-
-    def _ran(self, _report) -> None:
-        if self._cancel is not None and self._cancel.cancelled:
-            service = self.service
-            self._run(lambda _: service.drop_pending())
-            for path, row in self._rows.items():
-                if self.jobs.item(row, 1).data(Qt.UserRole) in ("queued", "parsing", "embedding",
-                                                                  "storing"):
-                    self._set_row(path, "cancelled", 0)
-
-    def _finished(self) -> None:
-        self.running = False
-        self.overall.setRange(0, 1)
-        self.overall.setValue(1)
+        self.running = running
+        self._cancelling = False
         self._eta = None
+        if running:
+            self.overall.setRange(0, 0)
+        else:
+            self.overall.setRange(0, 1)
+            self.overall.setValue(1)
         self._update_overall_label()
         self._set_enabled()
-        self.importProgress.emit(0, 0, False)
-        self.reload()
-        self.libraryChanged.emit()
-        cancelled = self._cancel is not None and self._cancel.cancelled
-        if cancelled:
-            return
-        if self._again:  # files queued meanwhile; a sync still wanted runs after them
-            self._start()
-        elif self._sync_wanted:
-            self._sync_wanted = False
-            self._start(sync=True)
+        self.importProgress.emit(0, 0, running)
 
     def _update_overall_label(self, done: int = 0, total: int = 0) -> None:
         if not self.running:
             self.overall_label.setText(self.tr("Idle") if not self._rows else self.tr("Done"))
             return
+        if self._cancelling:
+            self.overall_label.setText(self.tr("Cancelling…"))
+            return
         text = self.tr("{0} of {1} files").format(done, total) if total else self.tr("Starting…")
-        eta = getattr(self, "_eta", None)
-        if eta:
-            minutes = int(eta // 60)
+        if self._eta:
+            minutes = int(self._eta // 60)
             text += " · " + (self.tr("about {0} min left").format(minutes) if minutes
                              else self.tr("less than a minute left"))
         self.overall_label.setText(text)
@@ -458,9 +455,11 @@ class DocumentsPanel(Retranslating, QWidget):
         return None
 
     def cancel_import(self) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
-            self.overall_label.setText(self.tr("Cancelling…"))
+        """Stop the import at the next boundary; the files still waiting are dropped."""
+        if self.service is not None and self.running:
+            self.service.library.cancel()
+            self._cancelling = True
+            self._update_overall_label()
 
     def clear_finished(self) -> None:
         self._rows.clear()
@@ -492,7 +491,7 @@ class DocumentsPanel(Retranslating, QWidget):
 
         def work(_):
             for document_id in ids:
-                service.delete_document(document_id)
+                service.library.delete_document(document_id)
 
         self._run(work, lambda _: (self.reload(), self.libraryChanged.emit()))
 
@@ -500,12 +499,8 @@ class DocumentsPanel(Retranslating, QWidget):
         selected, service = self._selected(), self.service
         if selected and service is not None:
             ids = [document_id for document_id, _, _ in selected]
-            self._run(lambda _: service.queue_reindex(ids), self._queued_again)
+            self._run(lambda _: service.library.reindex(ids), self._show_queued)
 
-    def _queued_again(self, paths: list[Path]) -> None:
-        for path in paths:
-            self._set_row(str(path), "queued", 0)
-        self._start()
 
     def reveal_selected(self) -> None:
         for _, _, path in self._selected()[:1]:
@@ -513,10 +508,6 @@ class DocumentsPanel(Retranslating, QWidget):
 
     def retry_failed(self) -> None:
         service = self.service
-        if service is None or self.running:
-            return
-        cancel = CancelToken()
-        self.running, self._cancel = True, cancel
-        self._set_enabled()
-        self._run(lambda report: service.retry_failed(report, cancel), self._ran,
-                  on_progress=self._progress, on_finished=self._finished)
+        if service is not None:
+            self._run(lambda _: service.library.retry_failed(),
+                      lambda count: count and self._set_running(service.library.importing))

@@ -16,9 +16,7 @@ from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
                                QVBoxLayout, QWidget)
 
-from engine.ops import alerts
-from engine.ops.monitoring import merged, minute_of
-from engine.service import EnclaveService
+from engine import EnclaveService
 
 from .i18n import Retranslating
 from .theme import ERROR_STYLE
@@ -26,47 +24,6 @@ from .worker import Tasks
 
 log = logging.getLogger(__name__)
 RANGES = ((15, 1), (60, 1), (1440, 30), (10080, 180))  # (minutes shown, minutes per point)
-SERIES = ("requests", "answers", "queue_depth", "errors", "answer_seconds", "first_token_seconds",
-          "retrieve_seconds", "cache_hit", "cache_miss", "cpu_percent", "memory_bytes",
-          "tokens_per_second", "vault_bytes", "index_bytes", "documents", "chunks")
-
-
-def chart_data(service: EnclaveService, minutes: int, step: int) -> dict:
-    """What the charts show, computed off the GUI thread."""
-    service.monitor.flush()
-    end = minute_of()
-    start = end - minutes
-    data = {name: merged(service.monitor.points(name, start, end), start, end, step)
-            for name in SERIES}
-    x = [p.minute * 60 for p in data["requests"]]
-
-    def per_minute(name):
-        return [p.count / step for p in data[name]]
-
-    def pct(name, q):  # minutes without data are gaps, not zeros
-        return [p.percentile(q) if p.count else math.nan for p in data[name]]
-
-    lookups = [h.count + m.count for h, m in zip(data["cache_hit"], data["cache_miss"])]
-    latest = {name: next((p.last for p in reversed(data[name]) if p.last is not None), None)
-              for name in ("vault_bytes", "index_bytes", "documents", "chunks",
-                           "tokens_per_second")}
-    return {
-        "x": x,
-        "requests": per_minute("requests"), "answers": per_minute("answers"),
-        "queue": [p.total / p.count if p.count else math.nan for p in data["queue_depth"]],
-        "p50": pct("answer_seconds", 0.5), "p95": pct("answer_seconds", 0.95),
-        "p99": pct("answer_seconds", 0.99), "ttft95": pct("first_token_seconds", 0.95),
-        "retrieve95": pct("retrieve_seconds", 0.95),
-        "error_rate": [100 * e.count / r.count if r.count else math.nan
-                       for e, r in zip(data["errors"], data["requests"])],
-        "hit_rate": [100 * h.count / n if n else math.nan
-                     for h, n in zip(data["cache_hit"], lookups)],
-        "cpu": [p.total / p.count if p.count else math.nan for p in data["cpu_percent"]],
-        "memory": [p.total / p.count / 2**20 if p.count else math.nan
-                   for p in data["memory_bytes"]],
-        "latest": latest,
-        "alerts": alerts.evaluate(service.monitor),
-    }
 
 
 class HealthPanel(Retranslating, QWidget):
@@ -169,7 +126,7 @@ class HealthPanel(Retranslating, QWidget):
         if service is None:
             return
         minutes, step = RANGES[self.range.currentIndex()]
-        self.tasks.run(lambda _: chart_data(service, minutes, step), on_result=self._show,
+        self.tasks.run(lambda _: service.health.chart(minutes, step), on_result=self._show,
                        latest="health")
 
     def _show(self, data: dict) -> None:

@@ -16,9 +16,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from engine.store import backups
-from engine.errors import UserError, WrongKeyError
-from engine.service import EnclaveService
+from engine import EnclaveService, UserError, WrongKeyError
 
 from .about import AboutDialog
 from .chat import ChatPanel
@@ -292,12 +290,11 @@ class MainWindow(Retranslating, QMainWindow):
         service = self.service
         if service is None:
             return
-        key = service.vault.key_for_backups()
-        self.tasks.run(lambda _: backups.verify_backup(folder, key),
-                       on_result=lambda _: self._swap_in(service, folder, key),
+        self.tasks.run(lambda _: service.backups.verify(folder),
+                       on_result=lambda _: self._swap_in(service, folder),
                        on_error=self.show_error)
 
-    def _swap_in(self, service: EnclaveService, folder: Path, key: bytes) -> None:
+    def _swap_in(self, service: EnclaveService, folder: Path) -> None:
         backend = self.backend
         self.chat.stop()
         self.service = None
@@ -308,8 +305,7 @@ class MainWindow(Retranslating, QMainWindow):
         def work(_):
             backend.stop_api()
             backend.stop_scheduler()
-            service.close()
-            return backups.restore_backup(folder, backend.data_dir, key)
+            return service.backups.restore(folder)  # closes the library, then swaps
 
         self.tasks.run(work, on_result=self._restored, on_error=self._restore_failed)
 

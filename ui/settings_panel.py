@@ -15,10 +15,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
                                QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
-from engine.config import BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS
-from engine.errors import Cancelled, UserError
-from engine.ingest.pipeline import CancelToken
-from engine.service import EnclaveService
+from engine import (BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS, Cancelled, CancelToken,
+                    EnclaveService, UserError)
 
 from .api_panel import ApiPanel
 from .backup_panel import BackupPanel
@@ -326,7 +324,7 @@ class SettingsPanel(Retranslating, QWidget):
             self.reembed_progress.setRange(0, max(total, 1))
             self.reembed_progress.setValue(done)
 
-        self.tasks.run(lambda report: service.reembed(model, lambda d, t: report((d, t)), cancel),
+        self.tasks.run(lambda report: service.library.reembed(model, lambda d, t: report((d, t)), cancel),
                        on_progress=progress, on_result=lambda _: self._reembedded(model),
                        on_error=self._reembed_failed, on_finished=self._reembed_finished)
 

@@ -14,8 +14,7 @@ from PySide6.QtGui import QColor, QDesktopServices, QPixmap, QTextCharFormat, QT
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QStackedWidget, QTextBrowser, QTextEdit, QVBoxLayout, QWidget)
 
-from engine.service import EnclaveService
-from engine.answers.sources import Passage, RenderedPage
+from engine import EnclaveService, Passage, RenderedPage
 
 from .i18n import Retranslating
 from .worker import Tasks
@@ -92,7 +91,7 @@ class SourceViewer(Retranslating, QDialog):
         self.highlight = source.get("text", "")
         document_id, start, end = source["document_id"], source["char_start"], source["char_end"]
         self.title.setText(source.get("document", ""))
-        self.tasks.run(lambda _: service.passage(document_id, start, end),
+        self.tasks.run(lambda _: service.answers.passage(document_id, start, end),
                        on_result=self._show_passage, on_error=self._failed)
         self.show()
         self.raise_()
@@ -138,7 +137,7 @@ class SourceViewer(Retranslating, QDialog):
         zoom, highlight = self.zoom * self.devicePixelRatioF(), self.highlight
         self.stack.setCurrentWidget(self.image_scroll)
         self._update_labels()
-        self.tasks.run(lambda _: service.render_page(passage.document_id, page, highlight, zoom),
+        self.tasks.run(lambda _: service.answers.render_page(passage.document_id, page, highlight, zoom),
                        on_result=self._show_image, on_error=self._failed)
 
     def _show_image(self, rendered: RenderedPage) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
-from engine.store.keys import MIN_PASSPHRASE_LENGTH
+from engine import MIN_PASSPHRASE_LENGTH
 
 from .i18n import Retranslating
 from .theme import ERROR_STYLE

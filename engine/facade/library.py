@@ -75,10 +75,13 @@ class LibraryService:
         """Queue files (folders expanded) for the worker; return them, and the paths refused
         with a reason. Subscribe first to see their progress."""
         files, refused = expand(paths)
+        self._queue(files, collection)
+        return files, refused
+
+    def _queue(self, files: list[Path], collection: str) -> None:
         collection_id = self._catalogue.collection_id(collection, create=True)
         self._catalogue.enqueue(files, collection_id)
         self._worker.resume()
-        return files, refused
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Hear every ingest event (`IngestProgress`, then `IngestReport` at the end of a run)
@@ -113,18 +116,28 @@ class LibraryService:
         Files left in the queue by an interrupted run are done (and reported) too."""
         report = IngestReport()
         done = threading.Event()
+        files, refused = expand(paths)
+        # the files this call waits for: a run that ends before they are even queued (one
+        # started by another caller) must not end this call
+        left, left_lock = {str(f) for f in files}, threading.Lock()
 
         def hear(event: IngestEvent) -> None:
             if isinstance(event, IngestReport):
                 _merge(report, event)
-                if self._catalogue.pending() == 0 or event.cancelled:
+                with left_lock:
+                    finished = not left
+                if finished or event.cancelled:
                     done.set()
-            elif progress:
-                progress(event)
+            else:
+                if event.final:
+                    with left_lock:
+                        left.discard(event.path)
+                if progress:
+                    progress(event)
 
         unsubscribe = self._worker.subscribe(hear)
         try:
-            _, refused = self.enqueue(paths, collection)
+            self._queue(files, collection)
             while not done.wait(0.2):
                 if cancel is not None and cancel.cancelled:
                     self._worker.cancel()

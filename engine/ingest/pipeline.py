@@ -143,7 +143,8 @@ class Ingestor:
                 self._save_index(timings)
                 last_save = time.monotonic()
             tell(done + 1, path, outcome, reason)
-        self._save_index(timings)
+        if queue:
+            self._save_index(timings)
         report.timings = dict(timings)
         return report
 

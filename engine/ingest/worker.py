@@ -2,7 +2,8 @@
 
 Front ends put files in the vault's `ingest_queue` (through the library facade) and wake
 the worker; it works through the queue with the pipeline, one run at a time, and tells
-every subscriber each step (`IngestProgress`) and the end of each run (`IngestReport`).
+every subscriber each step (`IngestProgress`) and the end of each run (`IngestReport`;
+every wake ends with one, even when the queue was empty).
 Nobody else runs the pipeline, so no two runs ever take the same queue rows.
 
 `cancel()` stops the current run at the next file or batch boundary and drops the files
@@ -100,7 +101,7 @@ class IngestWorker:
             self._wake.clear()
             if self._closing:
                 break
-            while self._vault.scalar("SELECT count(*) FROM ingest_queue") and not self._closing:
+            while not self._closing:  # one report per wake at least, then until empty
                 try:
                     report = self._ingestor.run(self._publish, self._cancel)
                 except Exception:  # a broken vault or index: tell, and wait for the next wake
@@ -109,6 +110,8 @@ class IngestWorker:
                 if self._drop_after_run:
                     self._drop_waiting()
                 self._publish(report)
+                if report.cancelled or not self._vault.scalar("SELECT count(*) FROM ingest_queue"):
+                    break
             with self._lock:
                 if not self._wake.is_set() or self._closing:
                     self._busy = False

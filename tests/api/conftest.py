@@ -33,8 +33,8 @@ def api(start_api):
 @pytest.fixture
 def keys(service):
     """A read-only and a read-write key: {"reader": ..., "writer": ...}."""
-    return {"reader": service.api_keys.create("reader", "read-only")[1],
-            "writer": service.api_keys.create("writer", "read-write")[1]}
+    return {"reader": service.access.create_key("reader", "read-only")[1],
+            "writer": service.access.create_key("writer", "read-write")[1]}
 
 
 def auth(key: str) -> dict:

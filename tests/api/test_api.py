@@ -22,7 +22,7 @@ def test_health_needs_no_key_and_everything_else_does(api, keys, service):
         assert missing.status_code == 401 and "Bearer" in missing.json()["error"]["message"]
         assert http.get("/v1/models", headers=auth("enc_00000000_" + "0" * 64)).status_code == 401
         assert http.get("/v1/models", headers=auth(keys["reader"])).status_code == 200
-        service.api_keys.revoke("reader")
+        service.access.revoke_key("reader")
         revoked = http.get("/v1/models", headers=auth(keys["reader"]))
         assert revoked.status_code == 401 and "revoked" in revoked.json()["error"]["message"]
 
@@ -102,7 +102,7 @@ def test_rate_limit_answers_429_with_retry_after(start_api, keys):
 def test_openai_client_models_chat_embeddings(api, keys, service, corpus):
     from openai import OpenAI
 
-    service.ingest([corpus])
+    service.library.ingest([corpus])
     client = OpenAI(base_url=f"{api.url}/v1", api_key=keys["reader"], max_retries=0)
     assert service.config.generation_model in [m.id for m in client.models.list().data]
     completion = client.chat.completions.create(
@@ -125,7 +125,7 @@ def test_openai_client_models_chat_embeddings(api, keys, service, corpus):
 
 
 def test_curl_streams_openai_chunks_ending_in_done(api, keys, service, corpus):
-    service.ingest([corpus])
+    service.library.ingest([corpus])
     body = json.dumps({"messages": [{"role": "user", "content": "How often is pump P-101 "
                                      "inspected?"}], "stream": True})
     out = subprocess.run(["curl", "-sN", "-H", f"Authorization: Bearer {keys['reader']}",
@@ -146,7 +146,7 @@ def test_curl_streams_openai_chunks_ending_in_done(api, keys, service, corpus):
 
 
 def test_a_client_that_disconnects_frees_the_model(api, keys, service, corpus):
-    service.ingest([corpus])
+    service.library.ingest([corpus])
     body = {"messages": [{"role": "user", "content": "Describe the cooling plant."}],
             "stream": True}
     with httpx.Client(base_url=api.url, headers=auth(keys["reader"]), timeout=60) as http:
@@ -157,7 +157,7 @@ def test_a_client_that_disconnects_frees_the_model(api, keys, service, corpus):
         assert answer.status_code == 200 and time.monotonic() - started < 30
         assert not service.answerer.generator._lock.locked()
     for _ in range(50):  # the broken-off stream is logged once the server has noticed
-        routes = sorted(e["route"] for e in service.audit.entries())
+        routes = sorted(e["route"] for e in service.access.audit_entries())
         if len(routes) == 2:
             break
         time.sleep(0.1)
@@ -165,7 +165,7 @@ def test_a_client_that_disconnects_frees_the_model(api, keys, service, corpus):
 
 
 def test_query_ready_metrics_and_offline_docs(api, keys, service, corpus):
-    service.ingest([corpus])
+    service.library.ingest([corpus])
     with httpx.Client(base_url=api.url, headers=auth(keys["reader"]), timeout=60) as http:
         answer = http.post("/v1/query", json={"question": "At what pressure does the relief "
                                               "valve open?"}).json()
@@ -192,28 +192,28 @@ def test_query_ready_metrics_and_offline_docs(api, keys, service, corpus):
 
 
 def test_the_audit_log_records_requests_and_detects_tampering(api, keys, service, corpus):
-    service.ingest([corpus])
+    service.library.ingest([corpus])
     with httpx.Client(base_url=api.url, timeout=60) as http:
         http.post("/v1/search", json={"query": "relief valve"}, headers=auth(keys["reader"]))
         http.get("/v1/models")
         http.get("/v1/collections", headers=auth(keys["writer"]))
     deadline = time.monotonic() + 15  # an entry is written once its response has been sent
-    while len(service.audit.entries()) < 3 and time.monotonic() < deadline:
+    while len(service.access.audit_entries()) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
-    entries = service.audit.entries()
+    entries = service.access.audit_entries()
     assert [(e["key_name"], e["route"], e["status"]) for e in entries] == [
         ("reader", "/v1/search", 200), (None, "/v1/models", 401), ("writer", "/v1/collections", 200)]
     assert json.loads(entries[0]["documents"])  # the documents the search drew on
     stored = json.dumps(entries)
     assert keys["reader"] not in stored and "relief" not in stored
-    assert service.audit.verify() == []
-    with service.vault.transaction() as conn:
+    assert service.access.verify_audit() == []
+    with service._vault.transaction() as conn:
         conn.execute("UPDATE audit_log SET status = 500 WHERE id = ?", (entries[1]["id"],))
-    assert any("changed" in p for p in service.audit.verify())
-    with service.vault.transaction() as conn:
+    assert any("changed" in p for p in service.access.verify_audit())
+    with service._vault.transaction() as conn:
         conn.execute("UPDATE audit_log SET status = 401 WHERE id = ?", (entries[1]["id"],))
         conn.execute("DELETE FROM audit_log WHERE id = ?", (entries[2]["id"],))
-    assert any("deleted" in p for p in service.audit.verify())
+    assert any("deleted" in p for p in service.access.verify_audit())
 
 
 def test_https_with_a_self_signed_certificate(service, tmp_path):

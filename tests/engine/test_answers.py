@@ -115,8 +115,8 @@ def test_prompt_fits_the_context_by_trimming_sources_never_the_question(small_co
 
 
 def test_real_model_answers_with_a_citation(service, corpus):
-    service.ingest([corpus])
-    stream = service.ask("At what pressure does the relief valve open?")
+    service.library.ingest([corpus])
+    stream = service.answers.ask("At what pressure does the relief valve open?")
     pieces = list(stream)
     answer = stream.answer
     assert pieces and "".join(pieces).strip() == answer.text
@@ -170,29 +170,29 @@ def test_a_supported_generation_is_the_answer(embedder):
 
 
 def test_unrelated_question_is_refused_with_the_closest_passages(service, corpus):
-    service.ingest([corpus])
-    answer = service.ask("Who won the football world cup in 1998?").collect()
+    service.library.ingest([corpus])
+    answer = service.answers.ask("Who won the football world cup in 1998?").collect()
     assert answer.kind == "refusal" and answer.text == DONT_KNOW
     assert answer.sources and not answer.cited_sources
-    chinese = service.ask("1998年世界杯足球赛谁赢了？").collect()
+    chinese = service.answers.ask("1998年世界杯足球赛谁赢了？").collect()
     assert chinese.kind == "refusal" and chinese.text == DONT_KNOW_ZH
 
 
 def test_off_topic_question_sharing_a_word_with_the_library_is_refused(service, corpus):
-    service.ingest([corpus])
-    answer = service.ask("How do I fix a flat tyre on my bicycle's relief valve?").collect()
+    service.library.ingest([corpus])
+    answer = service.answers.ask("How do I fix a flat tyre on my bicycle's relief valve?").collect()
     assert answer.refused, answer.text
 
 
 def test_empty_library_and_empty_question(service):
-    assert service.ask("What is the pump schedule?").collect().refused
+    assert service.answers.ask("What is the pump schedule?").collect().refused
     with pytest.raises(UserError):
-        service.ask("  ")
+        service.answers.ask("  ")
 
 
 def test_stop_ends_generation_early(service, corpus):
-    service.ingest([corpus])
-    stream = service.ask("At what pressure does the relief valve open?")
+    service.library.ingest([corpus])
+    stream = service.answers.ask("At what pressure does the relief valve open?")
     pieces = []
     for piece in stream:
         pieces.append(piece)
@@ -220,8 +220,8 @@ def test_stops_apply_once_the_answer_has_begun():
 def test_a_cancelled_stream_frees_the_model_at_once(service, corpus):
     """Regression: a cancelled generation held the model's lock until garbage collection,
     so the desktop app's next question waited forever."""
-    service.ingest([corpus])
-    stream = service.ask("How often is pump P-101 inspected?")
+    service.library.ingest([corpus])
+    stream = service.answers.ask("How often is pump P-101 inspected?")
     pieces = iter(stream)
     next(pieces)
     stream.cancel()

@@ -25,8 +25,8 @@ def digests(folder):
 def test_a_backup_during_ingest_verifies_and_restores_to_the_same_counts(
         open_service, config, corpus, tmp_path):
     service = open_service()
-    service.ingest([corpus])
-    ingest = threading.Thread(target=service.ingest, args=([R_INTRO],))
+    service.library.ingest([corpus])
+    ingest = threading.Thread(target=service.library.ingest, args=([R_INTRO],))
     ingest.start()
     time.sleep(1.0)
     folder = service.backup(tmp_path / "backups", "test")
@@ -40,14 +40,14 @@ def test_a_backup_during_ingest_verifies_and_restores_to_the_same_counts(
     key = backups.backup_key(folder, passphrase=PASSPHRASE)
     assert backups.restore_backup(folder, target, key) is None
     restored = open_service(dataclasses.replace(config, data_dir=target))
-    assert restored.status()["documents"] == manifest.counts["documents"]
-    assert restored.status()["chunks"] == manifest.counts["chunks"]
-    assert restored.search("relief valve pressure", k=1)[0].document == "pumps.pdf"
+    assert restored.health.status()["documents"] == manifest.counts["documents"]
+    assert restored.health.status()["chunks"] == manifest.counts["chunks"]
+    assert restored.answers.search("relief valve pressure", k=1)[0].document == "pumps.pdf"
 
 
 def test_a_damaged_backup_is_refused_and_the_current_library_is_untouched(
         service, corpus, tmp_path, config):
-    service.ingest([corpus])
+    service.library.ingest([corpus])
     folder = service.backup(tmp_path / "backups", "test")
     with pytest.raises(WrongKeyError):
         backups.verify_backup(folder, backups.backup_key(folder, passphrase="wrong passphrase"))
@@ -56,13 +56,13 @@ def test_a_damaged_backup_is_refused_and_the_current_library_is_untouched(
     (folder / "vault.db").write_bytes(bytes(blob))
     before = digests(config.data_dir)
     with pytest.raises(VaultCorruptError, match="checksum"):
-        backups.restore_backup(folder, config.data_dir, service.vault.key_for_backups())
+        backups.restore_backup(folder, config.data_dir, service._vault.key_for_backups())
     assert digests(config.data_dir) == before
 
 
 def test_an_interrupted_restore_puts_the_old_library_back(service, corpus, tmp_path, config,
                                                           monkeypatch):
-    service.ingest([corpus])
+    service.library.ingest([corpus])
     folder = service.backup(tmp_path / "backups", "test")
     service.close()
     before = digests(config.data_dir)
@@ -91,8 +91,8 @@ def test_a_keyring_library_restores_with_its_recovery_key_on_a_machine_without_k
     service = EnclaveService.open(config, lambda new: None, prefer_keyring=True,
                                   embedder=embedder, generator=generator)
     try:
-        service.ingest([corpus])
-        recovery = service.vault.recovery_key()
+        service.library.ingest([corpus])
+        recovery = service._vault.recovery_key()
         folder = service.backup(tmp_path / "backups", "test")
     finally:
         service.close()
@@ -109,8 +109,8 @@ def test_a_keyring_library_restores_with_its_recovery_key_on_a_machine_without_k
     assert backups.adopt_key(target, key, "new machine passphrase", kdf_log2_n=12) == "passphrase"
     restored = open_service(dataclasses.replace(config, data_dir=target),
                             passphrase="new machine passphrase")
-    assert restored.status()["documents"] == 6
-    assert restored.search("visitor badge colour", k=1)[0].document == "policy.docx"
+    assert restored.health.status()["documents"] == 6
+    assert restored.answers.search("visitor badge colour", k=1)[0].document == "policy.docx"
 
 
 def test_retention_keeps_exactly_the_newest_of_each_day_week_and_month(tmp_path):

@@ -9,31 +9,31 @@ from engine.retrieval.cache import TTLCache, normalize_question
 
 
 def test_a_repeated_question_is_a_hit_until_the_library_changes(service, corpus, tmp_path):
-    service.ingest([corpus])
-    first = service.ask("At what pressure does the relief valve open?").collect()
+    service.library.ingest([corpus])
+    first = service.answers.ask("At what pressure does the relief valve open?").collect()
     started = time.monotonic()
-    again = service.ask("  at what pressure does the RELIEF valve open ").collect()
+    again = service.answers.ask("  at what pressure does the RELIEF valve open ").collect()
     assert time.monotonic() - started < 0.5
     assert again.text == first.text and again.timings == {"cache": 1.0}
     assert [s.hit.document for s in again.sources] == [s.hit.document for s in first.sources]
-    assert service.cache_stats()["answers"]["hits"] == 1
+    assert service.answers.cache_stats()["answers"]["hits"] == 1
     (tmp_path / "new.txt").write_text("The relief valve was replaced in May.\n")
-    service.ingest([tmp_path / "new.txt"])
-    service.ask("At what pressure does the relief valve open?").collect()
-    stats = service.cache_stats()["answers"]
+    service.library.ingest([tmp_path / "new.txt"])
+    service.answers.ask("At what pressure does the relief valve open?").collect()
+    stats = service.answers.cache_stats()["answers"]
     assert stats["hits"] == 1 and stats["misses"] == 2
-    assert service.cache_stats()["query_embeddings"]["hits"] >= 1
+    assert service.answers.cache_stats()["query_embeddings"]["hits"] >= 1
 
 
 def test_a_stopped_answer_is_not_cached(service, corpus):
-    service.ingest([corpus])
-    stream = service.ask("How often is pump P-101 inspected?")
+    service.library.ingest([corpus])
+    stream = service.answers.ask("How often is pump P-101 inspected?")
     pieces = iter(stream)
     next(pieces)
     stream.cancel()
     list(pieces)
-    service.ask("How often is pump P-101 inspected?").collect()
-    assert service.cache_stats()["answers"]["hits"] == 0
+    service.answers.ask("How often is pump P-101 inspected?").collect()
+    assert service.answers.cache_stats()["answers"]["hits"] == 0
 
 
 def test_entries_expire_and_the_oldest_go_first():

@@ -28,42 +28,42 @@ FACTS = {  # question -> (document that answers it, page)
 
 def _consistent(service):
     """Vault rows, full-text rows and index vectors all agree."""
-    chunk_ids = {r[0] for r in service.vault.rows("SELECT id FROM chunks")}
-    fts_ids = {r[0] for r in service.vault.rows("SELECT rowid FROM chunks_fts")}
+    chunk_ids = {r[0] for r in service._vault.rows("SELECT id FROM chunks")}
+    fts_ids = {r[0] for r in service._vault.rows("SELECT rowid FROM chunks_fts")}
     assert chunk_ids == fts_ids
     assert len(service.index) == len(chunk_ids) and all(i in service.index for i in chunk_ids)
-    orphans = service.vault.scalar(
+    orphans = service._vault.scalar(
         "SELECT count(*) FROM documents d WHERE NOT EXISTS "
         "(SELECT 1 FROM chunks c WHERE c.document_id = d.id)")
     assert orphans == 0
 
 
 def test_every_kind_is_ingested_and_found(service, corpus):
-    report = service.ingest([corpus])
+    report = service.library.ingest([corpus])
     assert sorted(Path(p).name for p in report.ingested) == sorted(
         ["pumps.pdf", "policy.docx", "notes.txt", "guide.md", "page.html", "设备.txt"])
     assert report.failed == [] and report.pages == 3 and report.chunks >= 6
     assert set(report.timings) >= {"parse", "embed", "store", "index"}
     for question, (document, page) in FACTS.items():
-        top = service.search(question, k=1)[0]
+        top = service.answers.search(question, k=1)[0]
         assert (top.document, top.page) == (document, page), question
-        assert top.text in service.vault.scalar(
+        assert top.text in service._vault.scalar(
             "SELECT text FROM documents WHERE id = ?", (top.document_id,))
     _consistent(service)
 
 
 def test_unchanged_files_are_skipped_and_changed_files_replaced(service, corpus):
-    service.ingest([corpus])
-    again = service.ingest([corpus])
+    service.library.ingest([corpus])
+    again = service.library.ingest([corpus])
     assert again.ingested == [] and len(again.skipped) == 6
 
     (corpus / "notes.txt").write_text("Field notes.\n\nThe anemometer was replaced in May.\n")
-    changed = service.ingest([corpus])
+    changed = service.library.ingest([corpus])
     assert [Path(p).name for p in changed.ingested] == ["notes.txt"]
-    assert len(service.documents()) == 6
-    hit = service.search("When was the anemometer replaced?", k=1)[0]
+    assert len(service.library.documents()) == 6
+    hit = service.answers.search("When was the anemometer replaced?", k=1)[0]
     assert hit.document == "notes.txt" and "May" in hit.text
-    old = service.search("weather station uploads readings at midnight", k=10)
+    old = service.answers.search("weather station uploads readings at midnight", k=10)
     assert all("midnight" not in h.text for h in old)
     _consistent(service)
 
@@ -73,19 +73,19 @@ def test_a_changed_file_embeds_only_its_changed_chunks(service, tmp_path, monkey
                   f"and its pressure is logged in book {i}." * 4 for i in range(6)]
     path = tmp_path / "log.txt"
     path.write_text("\n\n".join(paragraphs))
-    first = service.ingest([path])
+    first = service.library.ingest([path])
     assert first.chunks >= 3
 
     encoded = []
-    real_encode = service.embedder.encode
-    monkeypatch.setattr(service.embedder, "encode",
+    real_encode = service._embedder.encode
+    monkeypatch.setattr(service._embedder, "encode",
                         lambda texts: encoded.extend(texts) or real_encode(texts))
     paragraphs[-1] = "Section 5. The last valve was removed in June."
     path.write_text("\n\n".join(paragraphs))
-    second = service.ingest([path])
+    second = service.library.ingest([path])
     assert second.ingested == [str(path)]
     assert 1 <= len(encoded) < second.chunks  # the unchanged chunks came from the cache
-    assert service.search("When was the last valve removed?", k=1)[0].text.endswith("June.")
+    assert service.answers.search("When was the last valve removed?", k=1)[0].text.endswith("June.")
 
 
 def test_bad_files_are_reported_and_the_batch_goes_on(service, corpus, tmp_path):
@@ -96,70 +96,70 @@ def test_bad_files_are_reported_and_the_batch_goes_on(service, corpus, tmp_path)
     (corpus / ".hidden.txt").write_text("hidden notes")
     stray = tmp_path / "archive.zip"
     stray.write_bytes(b"PK")
-    report = service.ingest([corpus, stray, tmp_path / "missing.pdf"])
+    report = service.library.ingest([corpus, stray, tmp_path / "missing.pdf"])
     assert len(report.ingested) == 6
     reasons = {Path(p).name: reason for p, reason in report.failed}
     assert reasons.keys() == {"empty.txt", "broken.pdf", "locked.docx", "archive.zip",
                               "missing.pdf"}
     assert "empty" in reasons["empty.txt"] and "password" in reasons["locked.docx"]
     assert "unsupported" in reasons["archive.zip"] and "no such" in reasons["missing.pdf"]
-    assert {Path(f.path).name for f in service.failures()} == {
+    assert {Path(f.path).name for f in service.library.failures()} == {
         "empty.txt", "broken.pdf", "locked.docx"}
     _consistent(service)
 
     (corpus / "empty.txt").write_text("The spare keys are in the red cabinet.")
-    retried = service.retry_failed()
+    retried = service.library.retry_failed()
     assert [Path(p).name for p in retried.ingested] == ["empty.txt"]
-    assert {Path(f.path).name for f in service.failures()} == {"broken.pdf", "locked.docx"}
-    assert service.search("where are the spare keys", k=1)[0].document == "empty.txt"
+    assert {Path(f.path).name for f in service.library.failures()} == {"broken.pdf", "locked.docx"}
+    assert service.answers.search("where are the spare keys", k=1)[0].document == "empty.txt"
 
 
 def test_delete_removes_chunks_vectors_and_full_text(service, corpus):
-    service.ingest([corpus])
-    before = service.vault.scalar("SELECT count(*) FROM chunks")
-    deleted = service.delete_documents("policy.docx")
+    service.library.ingest([corpus])
+    before = service._vault.scalar("SELECT count(*) FROM chunks")
+    deleted = service.library.delete_documents("policy.docx")
     assert [d.name for d in deleted] == ["policy.docx"]
-    assert service.vault.scalar("SELECT count(*) FROM chunks") < before
-    assert all(h.document != "policy.docx" for h in service.search("visitor blue badge", k=10))
+    assert service._vault.scalar("SELECT count(*) FROM chunks") < before
+    assert all(h.document != "policy.docx" for h in service.answers.search("visitor blue badge", k=10))
     _consistent(service)
     with pytest.raises(NotFoundError):
-        service.delete_documents("policy.docx")
+        service.library.delete_documents("policy.docx")
 
 
 def test_collections_scope_search(service, corpus, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "pumps2.txt").write_text("The backup cooling pump P-102 is inspected every 900 hours.")
-    service.ingest([corpus], collection="plant")
-    service.ingest([other], collection="spares")
-    assert {c.name: c.documents for c in service.collections()} == {"plant": 6, "spares": 1}
+    service.library.ingest([corpus], collection="plant")
+    service.library.ingest([other], collection="spares")
+    assert {c.name: c.documents for c in service.library.collections()} == {"plant": 6, "spares": 1}
     question = "How often is the cooling pump inspected?"
-    assert {h.document for h in service.search(question, k=10, collection="spares")} == {
+    assert {h.document for h in service.answers.search(question, k=10, collection="spares")} == {
         "pumps2.txt"}
-    assert "pumps2.txt" not in {h.document for h in service.search(question, collection="plant")}
+    assert "pumps2.txt" not in {h.document for h in service.answers.search(question, collection="plant")}
     with pytest.raises(NotFoundError):
-        service.search(question, collection="nope")
-    service.delete_collection("spares")
-    assert [c.name for c in service.collections()] == ["plant"]
+        service.answers.search(question, collection="nope")
+    service.library.delete_collection("spares")
+    assert [c.name for c in service.library.collections()] == ["plant"]
     _consistent(service)
 
 
 def test_linked_folder_sync_adds_updates_and_deletes(service, corpus):
-    service.link_collection("docs", corpus)
-    first = service.sync("docs")["docs"]
+    service.library.link_collection("docs", corpus)
+    first = service.library.sync("docs")["docs"]
     assert len(first.ingested) == 6
     (corpus / "guide.md").unlink()
     (corpus / "notes.txt").write_text("The generator is tested on the first Monday.")
     (corpus / "new.md").write_text("# New\n\nThe fire drill is in March.")
-    second = service.sync()["docs"]
+    second = service.library.sync()["docs"]
     assert sorted(Path(p).name for p in second.ingested) == ["new.md", "notes.txt"]
     assert [Path(p).name for p in second.deleted] == ["guide.md"]
-    assert sorted(d.name for d in service.documents("docs")) == sorted(
+    assert sorted(d.name for d in service.library.documents("docs")) == sorted(
         ["pumps.pdf", "policy.docx", "notes.txt", "page.html", "设备.txt", "new.md"])
     _consistent(service)
-    service.create_collection("plain")
+    service.library.create_collection("plain")
     with pytest.raises(UserError, match="not linked"):
-        service.sync("plain")
+        service.library.sync("plain")
 
 
 def test_cancel_stops_between_files_and_the_next_run_resumes(service, corpus):
@@ -169,13 +169,13 @@ def test_cancel_stops_between_files_and_the_next_run_resumes(service, corpus):
         if p.files_done == 2:
             token.cancel()
 
-    report = service.ingest([corpus], progress=progress, cancel=token)
+    report = service.library.ingest([corpus], progress=progress, cancel=token)
     assert report.cancelled and len(report.ingested) == 2
-    assert service.pending() == 4
+    assert service.library.pending() == 4
     _consistent(service)
-    resumed = service.ingest([])
-    assert len(resumed.ingested) == 4 and service.pending() == 0
-    assert len(service.documents()) == 6
+    resumed = service.library.ingest([])
+    assert len(resumed.ingested) == 4 and service.library.pending() == 0
+    assert len(service.library.documents()) == 6
 
 
 KILLER = textwrap.dedent("""
@@ -192,7 +192,7 @@ KILLER = textwrap.dedent("""
         if p.files_done == 2 and p.stage == "embedding":
             os.kill(os.getpid(), signal.SIGKILL)
 
-    service.ingest([Path(sys.argv[2])], progress=progress)
+    service.library.ingest([Path(sys.argv[2])], progress=progress)
 """)
 
 
@@ -203,25 +203,25 @@ def test_a_killed_ingest_resumes_where_it_stopped(open_service, config, corpus):
         env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode == -9, result.stderr
     service = open_service()
-    assert service.index_repair  # the index file was not saved before the kill
-    assert len(service.documents()) == 2 and service.pending() == 4
+    assert service.health.index_repair  # the index file was not saved before the kill
+    assert len(service.library.documents()) == 2 and service.library.pending() == 4
     _consistent(service)
-    resumed = service.ingest([])
-    assert len(resumed.ingested) == 4 and len(service.documents()) == 6
+    resumed = service.library.ingest([])
+    assert len(resumed.ingested) == 4 and len(service.library.documents()) == 6
     _consistent(service)
 
 
 def test_damaged_or_stale_index_is_rebuilt_not_served(open_service, corpus, config):
     service = open_service()
-    service.ingest([corpus])
+    service.library.ingest([corpus])
     stale = (config.data_dir / INDEX_FILE).read_bytes()
-    service.delete_documents("pumps.pdf")
+    service.library.delete_documents("pumps.pdf")
     service.close()
 
     (config.data_dir / INDEX_FILE).write_bytes(stale)  # an index older than the vault
     service = open_service()
-    assert "generation" in service.index_repair
-    assert all(h.document != "pumps.pdf" for h in service.search("cooling pump", k=10))
+    assert "generation" in service.health.index_repair
+    assert all(h.document != "pumps.pdf" for h in service.answers.search("cooling pump", k=10))
     _consistent(service)
     service.close()
 
@@ -230,19 +230,19 @@ def test_damaged_or_stale_index_is_rebuilt_not_served(open_service, corpus, conf
     data[40] ^= 0xFF
     path.write_bytes(bytes(data))
     service = open_service()
-    assert service.index_repair and "could not be decrypted" in service.index_repair
+    assert service.health.index_repair and "could not be decrypted" in service.health.index_repair
     _consistent(service)
     service.close()
 
     path.unlink()
     service = open_service()
-    assert service.index_repair == "no index file"
-    assert service.search("visitor badge", k=1)[0].document == "policy.docx"
+    assert service.health.index_repair == "no index file"
+    assert service.answers.search("visitor badge", k=1)[0].document == "policy.docx"
 
 
 def test_bad_queries_are_refused(service):
     with pytest.raises(UserError):
-        service.search("   ")
+        service.answers.search("   ")
     with pytest.raises(UserError):
-        service.search("pump", k=0)
-    assert service.search("pump") == []  # empty library: nothing, no error
+        service.answers.search("pump", k=0)
+    assert service.answers.search("pump") == []  # empty library: nothing, no error

@@ -23,10 +23,10 @@ def at(minutes_ago: float) -> float:
 
 def test_figures_survive_in_the_vault_and_give_percentiles(open_service, corpus):
     service = open_service()
-    service.ingest([corpus])
-    service.ask("At what pressure does the relief valve open?").collect()
-    service.ask("At what pressure does the relief valve open?").collect()  # a cache hit
-    sample_process(service.monitor, service.vault, service.config.data_dir)
+    service.library.ingest([corpus])
+    service.answers.ask("At what pressure does the relief valve open?").collect()
+    service.answers.ask("At what pressure does the relief valve open?").collect()  # a cache hit
+    sample_process(service._monitor_TODO, service._vault, service.config.data_dir)
     service.monitor.flush()
     service.close()
     service = open_service()
@@ -37,13 +37,13 @@ def test_figures_survive_in_the_vault_and_give_percentiles(open_service, corpus)
     answers = service.monitor.points("answers", minute - 5, minute)
     assert sum(p.count for p in answers) == 2
     chunks = service.monitor.points("chunks", minute - 5, minute)[-1]
-    assert chunks.last == service.status()["chunks"]
-    costs = service.vault.rows("SELECT cpu_s, prompt_tokens, completion_tokens FROM answer_costs")
+    assert chunks.last == service.health.status()["chunks"]
+    costs = service._vault.rows("SELECT cpu_s, prompt_tokens, completion_tokens FROM answer_costs")
     assert len(costs) == 1 and costs[0][0] > 0 and costs[0][1] > costs[0][2] > 0
 
 
 def test_flushes_add_up_and_percentiles_use_the_histogram(service):
-    monitor = service.monitor
+    monitor = service._monitor_TODO
     for seconds in (0.02, 0.02, 0.3, 4.0):
         monitor.observe("answer_seconds", seconds, at(0))
     monitor.flush()
@@ -56,7 +56,7 @@ def test_flushes_add_up_and_percentiles_use_the_histogram(service):
 
 
 def test_alert_rules_fire_on_synthetic_figures(service, tmp_path):
-    monitor = service.monitor
+    monitor = service._monitor_TODO
     assert alerts.evaluate(monitor, NOW, min_free_bytes=0) == []
     for minutes_ago in (1, 2):
         monitor.count("requests", 100, at(minutes_ago))
@@ -76,7 +76,7 @@ def test_alert_rules_fire_on_synthetic_figures(service, tmp_path):
     monitor.count("requests", 100, at(0))
     monitor.flush()
     assert "errors" not in {a.rule for a in alerts.evaluate(monitor, NOW + 60)}
-    backup_plan.record_result(service.vault, backup_plan.BackupResult(NOW, False, error="disk full"))
+    backup_plan.record_result(service._vault, backup_plan.BackupResult(NOW, False, error="disk full"))
     assert "disk full" in {a.rule: a.message for a in alerts.evaluate(monitor, NOW)}["backup"]
 
 
@@ -87,16 +87,16 @@ def test_cost_arithmetic_on_known_inputs(service):
     assert rates.compute(7200) == pytest.approx(0.03)
     assert rates.storage_per_day(10e9) == pytest.approx(10 * 0.06 / 30)
     assert rates.cloud(1_000_000, 500_000) == pytest.approx(0.15 + 0.30)
-    cost.record(service.vault, 7200, 1_000_000, 500_000, "plant", at=NOW)
-    cost.record(service.vault, 3600, 0, 0, "plant", at=NOW)
-    cost.record(service.vault, 10, 0, 0, None, at=NOW - 86400)
-    days = cost.daily(service.vault, rates, stored_bytes=10e9, days=3, now=NOW)
+    cost.record(service._vault, 7200, 1_000_000, 500_000, "plant", at=NOW)
+    cost.record(service._vault, 3600, 0, 0, "plant", at=NOW)
+    cost.record(service._vault, 10, 0, 0, None, at=NOW - 86400)
+    days = cost.daily(service._vault, rates, stored_bytes=10e9, days=3, now=NOW)
     today = days[0]
     assert today.queries == 2 and today.compute == pytest.approx(0.045)
     assert today.total == pytest.approx(0.045 + 0.02) and today.per_query == pytest.approx(0.0325)
     assert today.cloud_equivalent == pytest.approx(0.45)
     assert days[1].queries == 1 and days[2].queries == 0
-    assert cost.by_collection(service.vault, rates, now=NOW)[0][:2] == ("plant", 2)
+    assert cost.by_collection(service._vault, rates, now=NOW)[0][:2] == ("plant", 2)
     out = io.StringIO()
     cost.export_csv(days, out)
     lines = out.getvalue().splitlines()
@@ -108,12 +108,12 @@ def test_cost_arithmetic_on_known_inputs(service):
 def test_cost_rates_are_kept_in_the_vault(service):
     rates = cost.CostRates(watts=45, cloud_prices={**cost.CLOUD_PRICES, "local-llm": (0.0, 0.0)},
                            cloud_model="local-llm")
-    cost.save_rates(service.vault, rates)
-    loaded = cost.load_rates(service.vault)
+    cost.save_rates(service._vault, rates)
+    loaded = cost.load_rates(service._vault)
     assert loaded.watts == 45 and loaded.cloud_model == "local-llm"
     assert loaded.cloud_prices["gpt-4o"] == (2.50, 10.00)
     with pytest.raises(UserError):
-        cost.save_rates(service.vault, cost.CostRates(watts=0))
+        cost.save_rates(service._vault, cost.CostRates(watts=0))
 
 
 def test_figures_older_than_five_weeks_are_forgotten(service):

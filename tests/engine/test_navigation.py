@@ -70,38 +70,38 @@ def manual(tmp_path):
 
 
 def _navigation_pages(service) -> set[int]:
-    return {r[0] for r in service.vault.rows("SELECT page_start FROM chunks WHERE navigation")}
+    return {r[0] for r in service._vault.rows("SELECT page_start FROM chunks WHERE navigation")}
 
 
 def test_ingest_marks_navigation_chunks_and_older_libraries_are_classified_at_open(
         open_service, service, manual, config):
-    service.ingest([manual])
+    service.library.ingest([manual])
     assert _navigation_pages(service) == {1, 5}
     # a library made before the column existed
-    with service.vault.transaction() as conn:
+    with service._vault.transaction() as conn:
         conn.execute("UPDATE chunks SET navigation = NULL")
-    assert classify_unmarked(service.vault) == service.vault.scalar("SELECT count(*) FROM chunks")
+    assert classify_unmarked(service._vault) == service._vault.scalar("SELECT count(*) FROM chunks")
     assert _navigation_pages(service) == {1, 5}
-    with service.vault.transaction() as conn:
+    with service._vault.transaction() as conn:
         conn.execute("UPDATE chunks SET navigation = NULL")
     service.close()
     reopened = open_service(config)
-    assert reopened.vault.scalar("SELECT count(*) FROM chunks WHERE navigation IS NULL") == 0
+    assert reopened._vault.scalar("SELECT count(*) FROM chunks WHERE navigation IS NULL") == 0
     assert _navigation_pages(reopened) == {1, 5}
-    assert classify_unmarked(reopened.vault) == 0
+    assert classify_unmarked(reopened._vault) == 0
 
 
 def test_navigation_chunks_come_after_content_and_only_fill_in(service, manual, tmp_path):
-    service.ingest([manual])
+    service.library.ingest([manual])
     # the contents page repeats the question's words; the answer is on page 2
-    hits = service.search("Reading data files from the controller", k=3)
+    hits = service.answers.search("Reading data files from the controller", k=3)
     assert hits[0].page == 2 and not any(h.navigation for h in hits)
     assert {h.page for h in hits} == {2, 3, 4}  # every content chunk
-    everything = service.search("Reading data files from the controller", k=20)
+    everything = service.answers.search("Reading data files from the controller", k=20)
     assert [h.navigation for h in everything] == [False] * 3 + [True] * 2  # then they fill in
     # when nothing but navigation is there to find, it is found
     make_pdf(tmp_path / "index-only.pdf", [INDEX])
-    service.ingest([tmp_path / "index-only.pdf"])
-    document = next(d for d in service.documents() if d.name == "index-only.pdf")
-    only = service.search("grease bearings", k=2, document_ids=[document.id])
+    service.library.ingest([tmp_path / "index-only.pdf"])
+    document = next(d for d in service.library.documents() if d.name == "index-only.pdf")
+    only = service.answers.search("grease bearings", k=2, document_ids=[document.id])
     assert only and all(h.navigation for h in only)

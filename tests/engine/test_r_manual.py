@@ -24,7 +24,7 @@ def manual_service(tmp_path_factory, embedder, generator):
     config = EngineConfig(data_dir=tmp_path_factory.mktemp("r-manual"), kdf_log2_n=12)
     service = EnclaveService.open(config, lambda new: PASSPHRASE, prefer_keyring=False,
                                   embedder=embedder, generator=generator)
-    report = service.ingest([R_INTRO])
+    report = service.library.ingest([R_INTRO])
     assert report.pages == 113 and report.failed == []
     yield service
     service.close()

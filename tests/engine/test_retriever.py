@@ -9,14 +9,14 @@ def test_common_terms_are_left_out_of_the_full_text_query(service, tmp_path):
     for n, fact in enumerate(["the pump hums", "the pump leaks oil", "the pump is blue",
                               "the valve is red", "the pump stops at night"]):
         (folder / f"note{n}.txt").write_text(f"Station note {n}: {fact}.\n")
-    service.ingest([folder])
+    service.library.ingest([folder])
     retriever = service.retriever
     # "station" and "note" are in every chunk, "pump" in 4 of 5: all over 20%
     assert retriever._selective(["station", "pump", "valve"]) == ["valve"]
     assert retriever._selective(["station", "pump"]) == ["pump"]  # the rarest stays
     hits = retriever.bm25("Which station note is about the valve?", 5, ("", ()))
     assert len(hits) == 1
-    assert service.search("Which station note is about the valve?", k=1)[0].text.endswith("red.")
+    assert service.answers.search("Which station note is about the valve?", k=1)[0].text.endswith("red.")
 
 
 def test_an_exact_rare_token_finds_its_document_first(service, tmp_path):
@@ -38,10 +38,10 @@ def test_an_exact_rare_token_finds_its_document_first(service, tmp_path):
     (folder / "report-marked.txt").write_text(
         "Tapes for the finance share were labelled on Friday. Batch ZQX-4471 was "
         "shipped to the archive.\n")
-    service.ingest([folder])
-    hits = service.search("ZQX-4471 cooling pump maintenance schedule", k=3)
+    service.library.ingest([folder])
+    hits = service.answers.search("ZQX-4471 cooling pump maintenance schedule", k=3)
     assert hits[0].document == "report-marked.txt", [(h.document, h.score) for h in hits]
-    assert service.search("zqx 4471", k=1)[0].document == "report-marked.txt"
+    assert service.answers.search("zqx 4471", k=1)[0].document == "report-marked.txt"
 
 
 def test_exact_phrases_are_quotes_and_identifiers_matched_as_the_index_would():

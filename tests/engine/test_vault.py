@@ -103,10 +103,10 @@ def test_keyring_key_needs_no_passphrase(tmp_path):
 
 def test_no_plaintext_in_any_file_of_the_data_directory(service, corpus, config):
     distinctive = "inspected every 450 operating hours by a certified technician"
-    report = service.ingest([corpus])
+    report = service.library.ingest([corpus])
     assert len(report.ingested) == 6
-    assert service.search(distinctive, k=1)[0].document == "pumps.pdf"
-    service.vault.rows("SELECT count(*) FROM chunks")  # WAL files still open: check them too
+    assert service.answers.search(distinctive, k=1)[0].document == "pumps.pdf"
+    service._vault.rows("SELECT count(*) FROM chunks")  # WAL files still open: check them too
     needles = [distinctive, "certified technician", "pumps.pdf", "blue badge", "Harlow",
                "冷却塔的风机"]
     files = [p for p in config.data_dir.rglob("*") if p.is_file()]

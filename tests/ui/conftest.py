@@ -70,7 +70,7 @@ def set_up_library(qtbot, window, passphrase: str = PASSPHRASE) -> None:
 
 def ingest(qtbot, window, paths: list[Path]) -> None:
     """Put documents in the library directly (the drop test covers the window's way)."""
-    window.service.ingest(paths)
+    window.service.library.ingest(paths)
     window.documents.reload()
     window.chat.library_changed()
     qtbot.waitUntil(lambda: bool(window.chat.documents_count), timeout=10_000)

@@ -146,7 +146,7 @@ def test_an_empty_library_offers_to_add_documents_and_asks_nothing(qtbot, open_w
     # dropping on the zone imports as the Documents tab does
     drop(chat.library_empty.drop_zone, [corpus / "notes.txt"])
     qtbot.waitUntil(lambda: not chat.library_empty.isVisible(), timeout=60_000)
-    assert [d.name for d in window.service.documents()] == ["notes.txt"]
+    assert [d.name for d in window.service.library.documents()] == ["notes.txt"]
     assert window.documents.row_state("notes.txt") == "indexed"
     assert chat.scroll.isVisible() and chat.question.isEnabled() and chat.send_button.isEnabled()
     assert "135M" in window.settings.model_note.text()
@@ -159,7 +159,7 @@ def test_history_restores_each_answers_kind(qtbot, open_window, corpus):
     set_up_library(qtbot, window)
     ingest(qtbot, window, [corpus])
     service = window.service
-    hits = service.search("relief valve pressure", k=3)
+    hits = service.answers.search("relief valve pressure", k=3)
     sources = [Source(i + 1, hit).to_json() for i, hit in enumerate(hits)]
     chat = service.chats.create()
     service.chats.add_message(chat.id, "user", "At what pressure does the relief valve open?")

@@ -86,7 +86,7 @@ def test_a_text_source_opens_at_the_highlighted_passage(qtbot, open_window, corp
     window = open_window()
     set_up_library(qtbot, window)
     ingest(qtbot, window, [corpus])
-    hit = window.service.search("vegetarian lasagne", k=1)[0]
+    hit = window.service.answers.search("vegetarian lasagne", k=1)[0]
     window.open_source({"n": 1, "document": hit.document, "document_id": hit.document_id,
                         "char_start": hit.char_start, "char_end": hit.char_end, "text": hit.text})
     viewer = window.viewer
@@ -171,7 +171,7 @@ def test_with_a_system_keyring_later_starts_open_without_a_prompt(
     dialog._submit()
     qtbot.waitUntil(lambda: window.state == "ready", timeout=30_000)
     box = window.settings.backups.recovery_box  # shown once, to be written down
-    assert box.isVisible() and window.service.vault.recovery_key() in box.text()
+    assert box.isVisible() and window.service._vault.recovery_key() in box.text()
     box.accept()
     window.close()
     window = open_window(backend_factory())
@@ -222,9 +222,9 @@ def test_cancel_leaves_no_half_document(qtbot, open_window, tmp_path):
     qtbot.mouseClick(window.documents.cancel_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not window.documents.running, timeout=60_000)
     assert window.documents.row_state("R-intro.pdf") == "cancelled"
-    assert window.service.documents() == []
-    assert window.service.vault.scalar("SELECT count(*) FROM chunks") == 0
-    assert window.service.pending() == 0  # the next start does not resume it
+    assert window.service.library.documents() == []
+    assert window.service._vault.scalar("SELECT count(*) FROM chunks") == 0
+    assert window.service.library.pending() == 0  # the next start does not resume it
 
 
 def test_a_linked_folder_is_watched_and_kept_in_sync(qtbot, open_window, tmp_path,
@@ -236,14 +236,14 @@ def test_a_linked_folder_is_watched_and_kept_in_sync(qtbot, open_window, tmp_pat
     (folder / "first.txt").write_text("The cafeteria opens at seven.\n")
     window.documents.collection_box.setCurrentText("handbook")
     window.documents.link_folder(folder)
-    qtbot.waitUntil(lambda: {d.name for d in window.service.documents()} == {"first.txt"},
+    qtbot.waitUntil(lambda: {d.name for d in window.service.library.documents()} == {"first.txt"},
                     timeout=30_000)
     qtbot.waitUntil(lambda: not window.documents.running)
     (folder / "second.md").write_text("# Parking\n\nVisitors park behind building C.\n")
     (folder / "first.txt").unlink()
-    qtbot.waitUntil(lambda: {d.name for d in window.service.documents()} == {"second.md"},
+    qtbot.waitUntil(lambda: {d.name for d in window.service.library.documents()} == {"second.md"},
                     timeout=30_000)
-    assert window.service.documents()[0].collection == "handbook"
+    assert window.service.library.documents()[0].collection == "handbook"
     qtbot.waitUntil(lambda: not window.documents.running)
     window.close()
     (folder / "third.txt").write_text("Added while Enclave was closed.\n")
@@ -251,7 +251,7 @@ def test_a_linked_folder_is_watched_and_kept_in_sync(qtbot, open_window, tmp_pat
     window.passphrase_dialog.passphrase.setText(PASSPHRASE)
     window.passphrase_dialog._submit()
     qtbot.waitUntil(lambda: window.service is not None and {
-        d.name for d in window.service.documents()} == {"second.md", "third.txt"}, timeout=30_000)
+        d.name for d in window.service.library.documents()} == {"second.md", "third.txt"}, timeout=30_000)
 
 
 def test_failed_files_are_listed_with_their_reason_and_retried(qtbot, open_window, tmp_path):
@@ -269,9 +269,9 @@ def test_failed_files_are_listed_with_their_reason_and_retried(qtbot, open_windo
     make_pdf(bad, ["Now a real report about the annual budget."])
     window.documents.retry_button.click()
     qtbot.waitUntil(lambda: not window.documents.running, timeout=30_000)
-    assert window.service.failures() == []
+    assert window.service.library.failures() == []
     qtbot.waitUntil(lambda: window.documents.failed_box.isHidden(), timeout=30_000)
-    assert [d.name for d in window.service.documents()] == ["report.pdf"]
+    assert [d.name for d in window.service.library.documents()] == ["report.pdf"]
 
 
 def test_an_unreadable_settings_file_is_reported_in_the_window(qtbot, open_window, backend_factory,
@@ -326,7 +326,7 @@ def test_the_lan_api_is_served_from_the_app_with_keys_made_there(qtbot, open_win
     assert httpx.get(f"{url}/v1/collections", headers=headers).status_code == 401
     # the server writes an audit entry once the response is sent: the dialog shows the log
     # as it is when opened, so open it once both requests are in
-    qtbot.waitUntil(lambda: len(window.service.audit.entries(limit=10)) == 2, timeout=15_000)
+    qtbot.waitUntil(lambda: len(window.service.access.audit_entries(limit=10)) == 2, timeout=15_000)
     panel.show_audit()
     dialog = panel.audit_dialog
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=15_000)
@@ -411,8 +411,8 @@ def test_restore_from_the_app_brings_back_the_backed_up_library(qtbot, open_wind
     set_up_library(qtbot, window)
     ingest(qtbot, window, [corpus])
     folder = window.service.backup(tmp_path / "usb", "test")
-    window.service.delete_documents("pumps.pdf")
-    assert len(window.service.documents()) == 5
+    window.service.library.delete_documents("pumps.pdf")
+    assert len(window.service.library.documents()) == 5
     window.restore(folder)
     qtbot.waitUntil(lambda: window.passphrase_dialog is not None
                     and window.passphrase_dialog.isVisible(), timeout=30_000)
@@ -420,7 +420,7 @@ def test_restore_from_the_app_brings_back_the_backed_up_library(qtbot, open_wind
     window.passphrase_dialog.passphrase.setText(PASSPHRASE)
     window.passphrase_dialog._submit()
     qtbot.waitUntil(lambda: window.service is not None, timeout=30_000)
-    assert len(window.service.documents()) == 6
+    assert len(window.service.library.documents()) == 6
     # a damaged backup is refused before anything is closed: the library stays open
     other = tmp_path / "other"
     folder.rename(other)
@@ -428,4 +428,4 @@ def test_restore_from_the_app_brings_back_the_backed_up_library(qtbot, open_wind
     window.restore(other)
     qtbot.waitUntil(lambda: window.banner.isVisible() and "manifest" in window.banner.label.text(),
                     timeout=30_000)
-    assert window.service is not None and len(window.service.documents()) == 6
+    assert window.service is not None and len(window.service.library.documents()) == 6

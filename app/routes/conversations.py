@@ -1,0 +1,77 @@
+"""/v1/conversations: the conversations kept in the library (the desktop's chat list),
+for clients that want what a desktop user has: start one, ask in it, read it back.
+
+Questions can also be asked in a conversation through /v1/chat/completions with
+`conversation_id`; a conversation's answers come from the documents.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from engine import ApiKey, Chat, Message
+
+from . import ApiContext
+
+
+class NewConversation(BaseModel):
+    title: str = Field("", max_length=200, description="Empty: the first question names it.")
+    collection: str | None = Field(None, description="Answer from this collection only.")
+
+
+class Question(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+
+
+def _conversation(chat: Chat) -> dict:
+    return dataclasses.asdict(chat)
+
+
+def _message(message: Message) -> dict:
+    return dataclasses.asdict(message)
+
+
+def router(ctx: ApiContext) -> APIRouter:
+    routes = APIRouter(tags=["conversations"])
+    service, queue, reader, writer = ctx.service, ctx.queue, ctx.reader, ctx.writer
+
+    @routes.get("/v1/conversations")
+    def conversations(search: str = "", _key: ApiKey = reader):
+        return {"conversations": [_conversation(c)
+                                  for c in service.conversations.list(search)]}
+
+    @routes.post("/v1/conversations", status_code=201)
+    def create(body: NewConversation, _key: ApiKey = writer):
+        return _conversation(service.conversations.create(body.collection, body.title))
+
+    @routes.get("/v1/conversations/{conversation_id}")
+    def conversation(conversation_id: int, _key: ApiKey = reader):
+        messages = service.conversations.messages(conversation_id)
+        return {**_conversation(service.conversations.get(conversation_id)),
+                "messages": [_message(m) for m in messages]}
+
+    @routes.delete("/v1/conversations/{conversation_id}")
+    def delete(conversation_id: int, _key: ApiKey = writer):
+        service.conversations.get(conversation_id)  # 404 for one that is not there
+        service.conversations.delete(conversation_id)
+        return {"deleted": conversation_id}
+
+    @routes.post("/v1/conversations/{conversation_id}/messages")
+    def ask(conversation_id: int, body: Question, request: Request, key: ApiKey = writer):
+        """Ask in the conversation; the answer (as /v1/query gives it) and the stored message."""
+        service.conversations.get(conversation_id)  # 404 before waiting for the model
+        ticket = ctx.take_turn(key)
+        started = queue.wait_turn(ticket)
+        try:
+            turn = service.conversations.ask(body.question, conversation_id)
+            answer = turn.stream.collect()
+        finally:
+            queue.leave(key.name, ticket, started)
+        ctx.observe_answer(request, answer)
+        return {**answer.to_json(), "conversation_id": conversation_id,
+                "message": _message(turn.message)}
+
+    return routes

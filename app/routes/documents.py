@@ -1,0 +1,80 @@
+"""/v1/documents, /v1/jobs and /v1/collections: uploads (ingested by the library's one
+worker, followed as jobs), the documents and the collections."""
+
+from __future__ import annotations
+
+import shutil
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from engine import ApiKey
+
+from ..api_guard import ApiError
+from . import ApiContext
+
+
+class CollectionRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+def router(ctx: ApiContext) -> APIRouter:
+    routes = APIRouter(tags=["rag"])
+    service, jobs, limits = ctx.service, ctx.jobs, ctx.limits
+    reader, writer = ctx.reader, ctx.writer
+
+    @routes.post("/v1/documents", status_code=202)
+    def upload(files: list[UploadFile] = File(...), collection: str = Form("default"),
+               _key: ApiKey = writer):
+        folder = jobs.staging_dir()
+        names, total = [], 0
+        try:
+            for upload in files:
+                name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+                if not name or name.startswith("."):
+                    raise ApiError(422, "Every uploaded file needs a name.")
+                with (folder / name).open("wb") as out:
+                    for block in iter(lambda: upload.file.read(1 << 20), b""):
+                        total += len(block)
+                        if total > limits.max_upload_bytes:
+                            raise ApiError(413, f"The upload is over the "
+                                           f"{limits.max_upload_bytes // 2**20} MiB limit.")
+                        out.write(block)
+                names.append(name)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return jobs.submit(folder, names, collection)
+
+    @routes.get("/v1/jobs/{job_id}")
+    def job(job_id: str, _key: ApiKey = reader):
+        found = jobs.get(job_id)
+        if found is None:
+            raise ApiError(404, f"There is no job {job_id}.", "not_found")
+        return found
+
+    @routes.get("/v1/documents")
+    def documents(collection: str | None = None, _key: ApiKey = reader):
+        return {"documents": [d.__dict__ for d in service.library.documents(collection)]}
+
+    @routes.delete("/v1/documents/{document_id}")
+    def delete_document(document_id: int, request: Request, _key: ApiKey = writer):
+        service.library.delete_document(document_id)
+        request.state.documents = [document_id]
+        return {"deleted": document_id}
+
+    @routes.get("/v1/collections")
+    def collections(_key: ApiKey = reader):
+        return {"collections": [c.__dict__ for c in service.library.collections()]}
+
+    @routes.post("/v1/collections", status_code=201)
+    def create_collection(body: CollectionRequest, _key: ApiKey = writer):
+        service.library.create_collection(body.name)
+        return {"created": body.name}
+
+    @routes.delete("/v1/collections/{name}")
+    def delete_collection(name: str, _key: ApiKey = writer):
+        service.library.delete_collection(name)
+        return {"deleted": name}
+
+    return routes

@@ -1,0 +1,168 @@
+"""The OpenAI-compatible routes: /v1/models, /v1/embeddings and /v1/chat/completions.
+
+A chat completion answers the last user message from the documents (with sources), or,
+with `rag: false`, chats with the model plainly. With `conversation_id` it is asked in a
+kept conversation (`"new"` starts one): the desktop's conversation list shows it too.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Literal
+
+import anyio
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from engine import ApiKey, UserError
+
+from . import ApiContext
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatRequest(BaseModel):
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1, le=4096)
+    temperature: float | None = Field(None, ge=0, le=2, description="Ignored: set in Enclave.")
+    rag: bool = Field(True, description="Answer from the documents (with sources); false: plain chat.")
+    collection: str | None = Field(None, description="Answer from this collection only.")
+    conversation_id: int | Literal["new"] | None = Field(
+        None, description="Keep the question and answer in this conversation (\"new\": start "
+                          "one); the response gives its id. Documents only (rag).")
+
+
+class EmbeddingRequest(BaseModel):
+    input: str | list[str]
+    model: str | None = None
+    encoding_format: Literal["float", "base64"] = "float"
+
+
+class ClosingStreamingResponse(StreamingResponse):
+    """Closes its body iterator however the response ends. Starlette stops reading it when
+    the client goes away but leaves it suspended, and ours holds the model's turn until
+    its `finally` runs."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.body_iterator.aclose()
+
+
+def router(ctx: ApiContext) -> APIRouter:
+    routes = APIRouter(tags=["openai"])
+    service, queue, reader = ctx.service, ctx.queue, ctx.reader
+
+    @routes.get("/v1/models")
+    def list_models(_key: ApiKey = reader):
+        created = int(service.health.status()["created_at"])
+        return {"object": "list", "data": [
+            {"id": name, "object": "model", "created": created, "owned_by": "enclave"}
+            for name in (service.config.generation_model, service.config.embedding_model)]}
+
+    @routes.post("/v1/embeddings")
+    def embeddings(body: EmbeddingRequest, _key: ApiKey = reader):
+        texts = [body.input] if isinstance(body.input, str) else body.input
+        vectors = service.answers.embed(texts)
+        data = []
+        for i, vector in enumerate(vectors):
+            value = (base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()
+                     if body.encoding_format == "base64" else vector)
+            data.append({"object": "embedding", "index": i, "embedding": value})
+        tokens = sum(len(t.split()) for t in texts)
+        return {"object": "list", "data": data, "model": service.config.embedding_model,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+    def start_answer(body: ChatRequest) -> tuple:
+        """(the answer stream, the conversation it is kept in or None)."""
+        if not body.rag:
+            if body.conversation_id is not None:
+                raise UserError("Conversations keep answers from the documents: "
+                                "leave out conversation_id with rag: false.")
+            return service.answers.chat([m.model_dump() for m in body.messages],
+                                        body.max_tokens), None
+        question = next((m.content for m in reversed(body.messages) if m.role == "user"), "")
+        if body.conversation_id is None:
+            return service.answers.ask(question, body.collection), None
+        turn = service.conversations.ask(
+            question, None if body.conversation_id == "new" else body.conversation_id,
+            body.collection)
+        return turn.stream, turn.conversation_id
+
+    def extras(request: Request, stream, conversation_id: int | None) -> dict:
+        answer = stream.answer
+        ctx.observe_answer(request, answer)
+        prompt = answer.usage.get("prompt_tokens", 0)
+        completion = answer.usage.get("completion_tokens", 0)
+        found = {"sources": [s.to_json() for s in answer.sources], "kind": answer.kind,
+                 "refused": answer.refused,
+                 "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                           "total_tokens": prompt + completion}}
+        return found if conversation_id is None else {**found, "conversation_id": conversation_id}
+
+    @routes.post("/v1/chat/completions")
+    async def chat_completions(body: ChatRequest, request: Request, key: ApiKey = reader):
+        ticket = ctx.take_turn(key)
+        model = body.model or service.config.generation_model
+        completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        if not body.stream:
+            def run() -> dict:
+                started = queue.wait_turn(ticket)
+                try:
+                    stream, conversation_id = start_answer(body)
+                    stream.collect()
+                    more = extras(request, stream, conversation_id)
+                finally:
+                    queue.leave(key.name, ticket, started)
+                return {"id": completion_id, "object": "chat.completion", "created": created,
+                        "model": model, "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                            "role": "assistant", "content": stream.answer.text}}], **more}
+            return await anyio.to_thread.run_sync(run)
+
+        def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+            payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                       "model": model, "choices": [{"index": 0, "delta": delta,
+                                                    "finish_reason": finish}], **extra}
+            return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+        async def events():
+            started, stream, pieces = False, None, None
+            try:
+                started = await anyio.to_thread.run_sync(queue.wait_turn, ticket)
+                stream, conversation_id = await anyio.to_thread.run_sync(start_answer, body)
+                pieces = iter(stream)
+                yield chunk({"role": "assistant", "content": ""})
+                while True:
+                    if await request.is_disconnected():
+                        stream.cancel()
+                        break
+                    piece = await anyio.to_thread.run_sync(next, pieces, None)
+                    if piece is None:
+                        break
+                    yield chunk({"content": piece})
+                if stream.answer is not None:
+                    yield chunk({}, "stop", **extras(request, stream, conversation_id))
+                yield "data: [DONE]\n\n"
+            finally:
+                with anyio.CancelScope(shield=True):
+                    if stream is not None:
+                        stream.cancel()
+                        await anyio.to_thread.run_sync(lambda: [None for _ in pieces or ()])
+                    queue.leave(key.name, ticket, started)
+
+        return ClosingStreamingResponse(events(), media_type="text/event-stream",
+                                        headers={"Cache-Control": "no-cache"})
+
+    return routes

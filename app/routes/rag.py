@@ -1,0 +1,48 @@
+"""/v1/search and /v1/query: passages for a query, and an answer with its sources."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from engine import ApiKey
+
+from . import ApiContext
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=4000)
+    k: int = Field(5, ge=1, le=100)
+    collection: str | None = None
+    document_ids: list[int] | None = None
+
+
+class QueryRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    collection: str | None = None
+    document_ids: list[int] | None = None
+
+
+def router(ctx: ApiContext) -> APIRouter:
+    routes = APIRouter(tags=["rag"])
+    service, queue, reader = ctx.service, ctx.queue, ctx.reader
+
+    @routes.post("/v1/search")
+    def search(body: SearchRequest, request: Request, _key: ApiKey = reader):
+        hits = service.answers.search(body.query, body.k, body.collection, body.document_ids)
+        request.state.documents = [h.document_id for h in hits]
+        return {"query": body.query, "hits": [h.to_json() for h in hits]}
+
+    @routes.post("/v1/query")
+    def query(body: QueryRequest, request: Request, key: ApiKey = reader):
+        ticket = ctx.take_turn(key)
+        started = queue.wait_turn(ticket)
+        try:
+            answer = service.answers.ask(body.question, body.collection,
+                                         body.document_ids).collect()
+        finally:
+            queue.leave(key.name, ticket, started)
+        ctx.observe_answer(request, answer)
+        return answer.to_json()
+
+    return routes
