@@ -219,8 +219,8 @@ def _run(args: argparse.Namespace, service) -> int:
             for f in failures:
                 print(f"{f.path} ({f.collection}): {f.reason}", file=out)
         elif args.action == "retry":
-            service.library.retry_failed()
-            report = service.library.ingest([])  # what retry_failed queued
+            service.library.retry_failed(start=False)
+            report = service.library.run_queue()
             _print_report(report, out)
         return 0
 
@@ -242,11 +242,11 @@ def _run(args: argparse.Namespace, service) -> int:
         return 0
 
     if args.command == "sync":
-        deleted = service.library.sync(args.collection)
+        deleted = service.library.sync(args.collection, start=False)
         if not deleted:
             print("No collection is linked to a folder.", file=out)
             return 0
-        report = service.library.ingest([])  # what sync queued
+        report = service.library.run_queue()
         report.deleted = [path for paths in deleted.values() for path in paths]
         print(f"{', '.join(deleted)}: ", end="", file=out)
         _print_report(report, out)

@@ -48,12 +48,16 @@ class BackupService:
         """Write a verified backup into `destination` (default: the plan's folder), then
         delete the older backups the plan does not keep."""
         plan = self.plan()
-        folder = destination or (Path(plan.destination) if plan.destination else None)
-        if folder is None:
-            raise UserError("No backup folder is set.")
-        folder = folder.expanduser()
-        if not folder.is_dir():
-            raise UserError(f"The backup folder {folder} is not there (is the drive connected?).")
+        if destination is not None:  # chosen now: made if need be
+            folder = destination.expanduser()
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not plan.destination:
+            raise UserError("No backup folder is set: choose one for the backup plan.")
+        else:  # the plan's, often a removable drive: never created in its place
+            folder = Path(plan.destination).expanduser()
+            if not folder.is_dir():
+                raise UserError(f"The backup folder {folder} is not there "
+                                "(is the drive connected?).")
         made = backups.create_backup(self._vault, self._data_dir, folder, app_version,
                                      extra_files)
         manifest = self.verify(made)

@@ -44,6 +44,7 @@ class ConversationService:
 
     def set_collection(self, conversation_id: int, collection: str | None) -> None:
         """Answer the conversation's next questions from this collection (None: all)."""
+        self._chats.chat(conversation_id)  # NotFoundError for a conversation that is not there
         self._chats.set_collection(conversation_id, collection)
 
     def delete(self, conversation_id: int) -> None:
@@ -59,16 +60,18 @@ class ConversationService:
         `collection`); `again` answers its last question anew, replacing the last answer.
 
         A stopped answer keeps the text written so far (as an answer, unchecked)."""
+        if conversation_id is not None:
+            collection = self._chats.chat(conversation_id).collection
+        # first, as it refuses an empty question or an unknown collection: nothing is written
+        # (no new conversation, no answer replaced) for a question that is not asked
+        stream = self._answers.ask(question, collection)
         if conversation_id is None:
             conversation_id = self._chats.create(collection=collection).id
-        else:
-            collection = self._chats.chat(conversation_id).collection
         messages = self._chats.messages(conversation_id)
         if again:
             if messages and messages[-1].role == "assistant":
                 self._chats.delete_message(messages[-1].id)
-        stream = self._answers.ask(question, collection)
-        if not again:
+        else:
             self._chats.add_message(conversation_id, "user", question)
         turn = ConversationTurn(conversation_id, stream)
 

@@ -2,8 +2,9 @@
 
 Every way in (dropped files, a linked folder, a retry, a re-index, an upload over the
 API) puts files in the vault's queue and wakes the library's one ingest worker; front
-ends subscribe to its events to show progress. `ingest` is the blocking form the command
-line uses: queue, wait, and report what happened to the files it was given.
+ends subscribe to its events to show progress. `ingest` and `run_queue` are the blocking
+forms the command line uses: queue (with `start=False`), then wake the worker, wait and
+report.
 """
 
 from __future__ import annotations
@@ -70,18 +71,17 @@ class LibraryService:
 
     # --- the queue and its worker ------------------------------------------------------------
 
-    def enqueue(self, paths: list[Path], collection: str = DEFAULT_COLLECTION
-                ) -> tuple[list[Path], list[tuple[Path, str]]]:
-        """Queue files (folders expanded) for the worker; return them, and the paths refused
-        with a reason. Subscribe first to see their progress."""
+    def enqueue(self, paths: list[Path], collection: str = DEFAULT_COLLECTION,
+                start: bool = True) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """Queue files (folders expanded) and wake the worker (unless `start` is False:
+        `run_queue` starts it then); return the files, and the paths refused with a reason.
+        Subscribe first to see their progress."""
         files, refused = expand(paths)
-        self._queue(files, collection)
-        return files, refused
-
-    def _queue(self, files: list[Path], collection: str) -> None:
         collection_id = self._catalogue.collection_id(collection, create=True)
         self._catalogue.enqueue(files, collection_id)
-        self._worker.resume()
+        if start:
+            self._worker.resume()
+        return files, refused
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Hear every ingest event (`IngestProgress`, then `IngestReport` at the end of a run)
@@ -111,57 +111,60 @@ class LibraryService:
     def ingest(self, paths: list[Path], collection: str = DEFAULT_COLLECTION,
                progress: ProgressCallback | None = None,
                cancel: CancelToken | None = None) -> IngestReport:
-        """Queue files and folders, wait until the worker has done them, and report.
+        """Queue files and folders, wait until the worker has done them, and report
+        (the command line's way; files left by an interrupted run are done too)."""
+        _, refused = self.enqueue(paths, collection, start=False)
+        report = self.run_queue(progress, cancel)
+        report.failed[:0] = [(str(path), reason) for path, reason in refused]
+        return report
 
-        Files left in the queue by an interrupted run are done (and reported) too."""
+    def run_queue(self, progress: ProgressCallback | None = None,
+                  cancel: CancelToken | None = None) -> IngestReport:
+        """Wake the worker and wait until the queue is empty; report what it did meanwhile.
+        Setting `cancel` stops at the next boundary, leaving the rest queued (as an
+        interruption does: the next run resumes it)."""
         report = IngestReport()
         done = threading.Event()
-        files, refused = expand(paths)
-        # the files this call waits for: a run that ends before they are even queued (one
-        # started by another caller) must not end this call
-        left, left_lock = {str(f) for f in files}, threading.Lock()
 
         def hear(event: IngestEvent) -> None:
             if isinstance(event, IngestReport):
                 _merge(report, event)
-                with left_lock:
-                    finished = not left
-                if finished or event.cancelled:
+                if event.cancelled or not self._catalogue.pending():
                     done.set()
-            else:
-                if event.final:
-                    with left_lock:
-                        left.discard(event.path)
-                if progress:
-                    progress(event)
+                return
+            if progress:
+                progress(event)
+            if cancel is not None and cancel.cancelled:  # at once, not at the next poll
+                self._worker.cancel(drop_waiting=False)
 
         unsubscribe = self._worker.subscribe(hear)
         try:
-            self._queue(files, collection)
+            self._worker.resume()
             while not done.wait(0.2):
                 if cancel is not None and cancel.cancelled:
-                    self._worker.cancel()
+                    self._worker.cancel(drop_waiting=False)
                 if not self._worker.running and not self._catalogue.pending():
-                    break
+                    break  # worked through before we listened
         finally:
             unsubscribe()
-        report.failed[:0] = [(str(path), reason) for path, reason in refused]
         return report
 
-    def reindex(self, document_ids: list[int]) -> list[Path]:
+    def reindex(self, document_ids: list[int], start: bool = True) -> list[Path]:
         """Read documents again from their files, changed or not; the old version stays until
         the new one is stored (a missing file fails, keeping it)."""
         queued = self._catalogue.queue_reindex(document_ids)
-        self._worker.resume()
+        if start:
+            self._worker.resume()
         return queued
 
-    def retry_failed(self) -> int:
+    def retry_failed(self, start: bool = True) -> int:
         """Queue the files that failed, to try them again; returns how many."""
         count = self._catalogue.queue_failures()
-        self._worker.resume()
+        if start:
+            self._worker.resume()
         return count
 
-    def sync(self, collection: str | None = None) -> dict[str, list[str]]:
+    def sync(self, collection: str | None = None, start: bool = True) -> dict[str, list[str]]:
         """Bring linked collections in line with their folders: documents whose file is gone
         are deleted now (returned by collection), new and changed files are queued."""
         linked = self._catalogue.linked_collections()
@@ -183,7 +186,8 @@ class LibraryService:
                     self._drop(self._catalogue.delete_document(document_id))
                     deleted[name].append(path)
             self._catalogue.enqueue(files, collection_id)
-        self._worker.resume()
+        if start:
+            self._worker.resume()
         return deleted
 
     def reembed(self, model: str, progress: Callable[[int, int], None] | None = None,

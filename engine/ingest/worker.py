@@ -7,8 +7,8 @@ every wake ends with one, even when the queue was empty).
 Nobody else runs the pipeline, so no two runs ever take the same queue rows.
 
 `cancel()` stops the current run at the next file or batch boundary and drops the files
-still waiting (each gets a "cancelled" event); `stop()` (when the library closes) stops
-the run but keeps the queue, which the next `resume()` takes up.
+still waiting (each gets a "cancelled" event), or keeps them queued; `stop()` (when the
+library closes) stops the run and keeps the queue, which the next `resume()` takes up.
 """
 
 from __future__ import annotations
@@ -66,11 +66,12 @@ class IngestWorker:
                 self._thread.start()
             self._wake.set()  # under the lock: the thread decides "idle" under it too
 
-    def cancel(self) -> None:
-        """Stop the run at the next boundary and forget the files still waiting."""
+    def cancel(self, drop_waiting: bool = True) -> None:
+        """Stop the run at the next boundary; the files still waiting are forgotten, or,
+        with `drop_waiting` False, stay queued for the next `resume`."""
         with self._lock:
             if self._busy:
-                self._drop_after_run = True
+                self._drop_after_run = self._drop_after_run or drop_waiting
                 self._cancel.cancel()
 
     @property

@@ -227,4 +227,4 @@ def test_a_cancelled_stream_frees_the_model_at_once(service, corpus):
     stream.cancel()
     list(pieces)  # the stream object stays referenced, as it does in the app
     assert stream.answer is not None
-    assert not service.answerer.generator._lock.locked()
+    assert not service._load_answerer().generator._lock.locked()

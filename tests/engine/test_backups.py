@@ -29,7 +29,7 @@ def test_a_backup_during_ingest_verifies_and_restores_to_the_same_counts(
     ingest = threading.Thread(target=service.library.ingest, args=([R_INTRO],))
     ingest.start()
     time.sleep(1.0)
-    folder = service.backup(tmp_path / "backups", "test")
+    folder = service.backups.backup(tmp_path / "backups", "test").folder
     ingest.join()
     manifest = backups.read_manifest(folder)
     assert manifest.key_method == "passphrase" and manifest.counts["documents"] >= 6
@@ -48,7 +48,7 @@ def test_a_backup_during_ingest_verifies_and_restores_to_the_same_counts(
 def test_a_damaged_backup_is_refused_and_the_current_library_is_untouched(
         service, corpus, tmp_path, config):
     service.library.ingest([corpus])
-    folder = service.backup(tmp_path / "backups", "test")
+    folder = service.backups.backup(tmp_path / "backups", "test").folder
     with pytest.raises(WrongKeyError):
         backups.verify_backup(folder, backups.backup_key(folder, passphrase="wrong passphrase"))
     blob = bytearray((folder / "vault.db").read_bytes())
@@ -63,7 +63,7 @@ def test_a_damaged_backup_is_refused_and_the_current_library_is_untouched(
 def test_an_interrupted_restore_puts_the_old_library_back(service, corpus, tmp_path, config,
                                                           monkeypatch):
     service.library.ingest([corpus])
-    folder = service.backup(tmp_path / "backups", "test")
+    folder = service.backups.backup(tmp_path / "backups", "test").folder
     service.close()
     before = digests(config.data_dir)
 
@@ -93,7 +93,7 @@ def test_a_keyring_library_restores_with_its_recovery_key_on_a_machine_without_k
     try:
         service.library.ingest([corpus])
         recovery = service._vault.recovery_key()
-        folder = service.backup(tmp_path / "backups", "test")
+        folder = service.backups.backup(tmp_path / "backups", "test").folder
     finally:
         service.close()
         keyring.set_keyring(previous)  # the replacement machine has no keyring

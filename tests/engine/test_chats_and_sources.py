@@ -6,35 +6,38 @@ import dataclasses
 
 import pytest
 
+from engine.answers.chats import ChatStore
 from engine.errors import NotFoundError, UserError
+from engine.records import IngestProgress
 from engine.models import embedding_model_dir
 
 
 def test_chats_survive_a_restart_and_can_be_searched_renamed_and_deleted(open_service, config):
     service = open_service()
-    chat = service.chats.create()
+    chats = ChatStore(service._vault)  # the store itself (the facade has no add_message)
+    chat = chats.create()
     assert chat.title == ""
-    service.chats.add_message(chat.id, "user", "When is the relief valve tested?")
-    service.chats.add_message(chat.id, "assistant", "Annually [1].", sources=[
+    chats.add_message(chat.id, "user", "When is the relief valve tested?")
+    chats.add_message(chat.id, "assistant", "Annually [1].", sources=[
         {"n": 1, "document_id": 7, "page": 2, "char_start": 10, "char_end": 90}])
-    other = service.chats.create("Badges")
+    other = chats.create("Badges")
     service.close()
 
     service = open_service()
-    chats = service.chats.chats()
-    assert [c.title for c in chats] == ["Badges", "When is the relief valve tested?"]
-    messages = service.chats.messages(chat.id)
+    chats = ChatStore(service._vault)
+    assert [c.title for c in chats.chats()] == ["Badges", "When is the relief valve tested?"]
+    messages = chats.messages(chat.id)
     assert [m.role for m in messages] == ["user", "assistant"]
     assert messages[1].sources[0]["page"] == 2
-    assert [c.id for c in service.chats.chats("annually")] == [chat.id]
-    assert service.chats.chats("100%_") == []  # LIKE wildcards are taken literally
-    assert service.chats.rename(other.id, "  Visitor   badges ").title == "Visitor badges"
+    assert [c.id for c in chats.chats("annually")] == [chat.id]
+    assert chats.chats("100%_") == []  # LIKE wildcards are taken literally
+    assert chats.rename(other.id, "  Visitor   badges ").title == "Visitor badges"
     with pytest.raises(UserError):
-        service.chats.rename(other.id, "   ")
-    service.chats.delete(chat.id)
+        chats.rename(other.id, "   ")
+    chats.delete(chat.id)
     assert service._vault.scalar("SELECT count(*) FROM messages") == 0
     with pytest.raises(NotFoundError):
-        service.chats.add_message(chat.id, "user", "still there?")
+        chats.add_message(chat.id, "user", "still there?")
 
 
 def test_a_cited_pdf_passage_opens_at_its_page_with_its_words_highlighted(service, corpus):
@@ -71,9 +74,9 @@ def test_a_text_passage_and_a_missing_file(service, corpus):
 def test_reindex_reads_an_unchanged_file_again_and_keeps_it_if_the_file_is_gone(service, corpus):
     service.library.ingest([corpus])
     docs = {d.name: d for d in service.library.documents()}
-    service.library.reindex([docs["notes.txt"].id, docs["guide.md"].id])
+    service.library.reindex([docs["notes.txt"].id, docs["guide.md"].id], start=False)
     (corpus / "guide.md").unlink()
-    report = service.run_queue()
+    report = service.library.run_queue()
     assert [p.endswith("notes.txt") for p in report.ingested] == [True]
     assert report.failed and report.failed[0][0].endswith("guide.md")
     assert {d.name for d in service.library.documents()} == set(docs)  # the old guide.md stays
@@ -84,9 +87,11 @@ def test_progress_reports_each_files_outcome(service, corpus, tmp_path):
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"not a pdf at all")
     events = []
+    service.library.subscribe(events.append)
     files, refused = service.library.enqueue([corpus, bad])
     assert len(files) == 7 and not refused
-    service.run_queue(events.append)
+    assert service.library.wait_idle(300)
+    events = [e for e in events if isinstance(e, IngestProgress)]
     outcomes = {e.current_file: e.stage for e in events if e.stage in ("indexed", "failed")}
     assert outcomes["bad.pdf"] == "failed" and outcomes["pumps.pdf"] == "indexed"
     assert any(e.stage == "embedding" and e.file_chunks_total for e in events)

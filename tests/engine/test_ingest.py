@@ -31,7 +31,7 @@ def _consistent(service):
     chunk_ids = {r[0] for r in service._vault.rows("SELECT id FROM chunks")}
     fts_ids = {r[0] for r in service._vault.rows("SELECT rowid FROM chunks_fts")}
     assert chunk_ids == fts_ids
-    assert len(service.index) == len(chunk_ids) and all(i in service.index for i in chunk_ids)
+    assert len(service._index) == len(chunk_ids) and all(i in service._index for i in chunk_ids)
     orphans = service._vault.scalar(
         "SELECT count(*) FROM documents d WHERE NOT EXISTS "
         "(SELECT 1 FROM chunks c WHERE c.document_id = d.id)")
@@ -108,7 +108,8 @@ def test_bad_files_are_reported_and_the_batch_goes_on(service, corpus, tmp_path)
     _consistent(service)
 
     (corpus / "empty.txt").write_text("The spare keys are in the red cabinet.")
-    retried = service.library.retry_failed()
+    service.library.retry_failed(start=False)
+    retried = service.library.run_queue()
     assert [Path(p).name for p in retried.ingested] == ["empty.txt"]
     assert {Path(f.path).name for f in service.library.failures()} == {"broken.pdf", "locked.docx"}
     assert service.answers.search("where are the spare keys", k=1)[0].document == "empty.txt"
@@ -146,14 +147,16 @@ def test_collections_scope_search(service, corpus, tmp_path):
 
 def test_linked_folder_sync_adds_updates_and_deletes(service, corpus):
     service.library.link_collection("docs", corpus)
-    first = service.library.sync("docs")["docs"]
+    assert service.library.sync("docs", start=False) == {"docs": []}
+    first = service.library.run_queue()
     assert len(first.ingested) == 6
     (corpus / "guide.md").unlink()
     (corpus / "notes.txt").write_text("The generator is tested on the first Monday.")
     (corpus / "new.md").write_text("# New\n\nThe fire drill is in March.")
-    second = service.library.sync()["docs"]
+    deleted = service.library.sync(start=False)["docs"]
+    second = service.library.run_queue()
     assert sorted(Path(p).name for p in second.ingested) == ["new.md", "notes.txt"]
-    assert [Path(p).name for p in second.deleted] == ["guide.md"]
+    assert [Path(p).name for p in deleted] == ["guide.md"]
     assert sorted(d.name for d in service.library.documents("docs")) == sorted(
         ["pumps.pdf", "policy.docx", "notes.txt", "page.html", "设备.txt", "new.md"])
     _consistent(service)

@@ -281,12 +281,25 @@ def test_enqueue_from_two_threads_at_once_ingests_each_file_exactly_once(service
     assert library.failures() == []
 
 
-def test_two_threads_enqueue_into_a_collection_that_does_not_exist_yet(service, tmp_path):
-    """Both create it on the fly: neither may be refused because the other was first."""
+def test_two_threads_enqueue_into_a_collection_that_does_not_exist_yet(
+        service, tmp_path, monkeypatch):
+    """Both create it on the fly: neither may be refused because the other was first.
+
+    Creating a collection is made slow (engine internals) to widen the window between
+    looking the name up and inserting it; without that the race shows in some runs only."""
     library = service.library
     files = _notes(tmp_path / "docs", 4)
-    for round_ in range(10):
-        barrier = threading.Barrier(4)
+    catalogue = library._catalogue
+    real_create = catalogue.create_collection
+
+    def slow_create(name, folder=None):
+        time.sleep(0.05)
+        return real_create(name, folder)
+
+    monkeypatch.setattr(catalogue, "create_collection", slow_create)
+    rounds = 3
+    for round_ in range(rounds):
+        barrier = threading.Barrier(len(files))
         errors: list[BaseException] = []
 
         def enqueue(path, name=f"new-{round_}"):
@@ -304,7 +317,7 @@ def test_two_threads_enqueue_into_a_collection_that_does_not_exist_yet(service, 
         assert errors == [], f"round {round_}: {errors!r}"
     assert library.wait_idle(WAIT)
     assert {c.name: c.documents for c in library.collections()} == {
-        f"new-{n}": 4 for n in range(10)}
+        f"new-{n}": 4 for n in range(rounds)}
 
 
 def test_two_blocking_ingests_at_once_each_return_once_their_files_are_done(

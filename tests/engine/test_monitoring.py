@@ -12,7 +12,7 @@ from engine.ops import alerts, cost
 
 from engine.store import backup_plan
 from engine.errors import UserError
-from engine.ops.monitoring import minute_of, percentile, sample_process
+from engine.ops.monitoring import Monitor, minute_of, percentile
 
 NOW = 1_800_000_000.0  # a fixed moment, at the start of a minute
 
@@ -26,24 +26,24 @@ def test_figures_survive_in_the_vault_and_give_percentiles(open_service, corpus)
     service.library.ingest([corpus])
     service.answers.ask("At what pressure does the relief valve open?").collect()
     service.answers.ask("At what pressure does the relief valve open?").collect()  # a cache hit
-    sample_process(service._monitor_TODO, service._vault, service.config.data_dir)
-    service.monitor.flush()
+    service.health.sample()
     service.close()
     service = open_service()
-    names = set(service.monitor.series_names())
+    monitor = Monitor(service._vault)
+    names = set(monitor.series_names())
     assert {"answers", "answer_seconds", "first_token_seconds", "cache_hit", "cache_miss",
             "embed_query_seconds", "retrieve_seconds", "cpu_percent", "chunks"} <= names
     minute = minute_of()
-    answers = service.monitor.points("answers", minute - 5, minute)
+    answers = monitor.points("answers", minute - 5, minute)
     assert sum(p.count for p in answers) == 2
-    chunks = service.monitor.points("chunks", minute - 5, minute)[-1]
+    chunks = monitor.points("chunks", minute - 5, minute)[-1]
     assert chunks.last == service.health.status()["chunks"]
     costs = service._vault.rows("SELECT cpu_s, prompt_tokens, completion_tokens FROM answer_costs")
     assert len(costs) == 1 and costs[0][0] > 0 and costs[0][1] > costs[0][2] > 0
 
 
 def test_flushes_add_up_and_percentiles_use_the_histogram(service):
-    monitor = service._monitor_TODO
+    monitor = Monitor(service._vault)
     for seconds in (0.02, 0.02, 0.3, 4.0):
         monitor.observe("answer_seconds", seconds, at(0))
     monitor.flush()
@@ -56,7 +56,7 @@ def test_flushes_add_up_and_percentiles_use_the_histogram(service):
 
 
 def test_alert_rules_fire_on_synthetic_figures(service, tmp_path):
-    monitor = service._monitor_TODO
+    monitor = Monitor(service._vault)
     assert alerts.evaluate(monitor, NOW, min_free_bytes=0) == []
     for minutes_ago in (1, 2):
         monitor.count("requests", 100, at(minutes_ago))
@@ -118,9 +118,10 @@ def test_cost_rates_are_kept_in_the_vault(service):
 
 def test_figures_older_than_five_weeks_are_forgotten(service):
     now = time.time()
-    service.monitor.count("answers", 1, now - 40 * 86400)
-    service.monitor.count("answers", 1, now)
-    service.monitor.flush()
-    service.monitor.prune(keep_days=35)
-    points = service.monitor.points("answers", minute_of(now) - 50 * 1440, minute_of(now))
+    monitor = Monitor(service._vault)
+    monitor.count("answers", 1, now - 40 * 86400)
+    monitor.count("answers", 1, now)
+    monitor.flush()
+    monitor.prune(keep_days=35)
+    points = monitor.points("answers", minute_of(now) - 50 * 1440, minute_of(now))
     assert [p.minute for p in points] == [minute_of(now)]

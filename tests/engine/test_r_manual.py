@@ -41,17 +41,17 @@ def _pages_with(phrase):
 def test_the_page_that_answers_is_in_the_top_five(manual_service, question, phrase):
     expected = _pages_with(phrase)
     assert expected
-    hits = manual_service.search(question, k=5)
+    hits = manual_service.answers.search(question, k=5)
     assert expected & {h.page for h in hits}, [(h.page, h.text[:60]) for h in hits]
 
 
 def test_an_answer_cites_the_page_that_holds_it(manual_service):
-    answer = manual_service.ask("Which operator is used for matrix multiplication?").collect()
+    answer = manual_service.answers.ask("Which operator is used for matrix multiplication?").collect()
     assert "%*%" in answer.text and not answer.refused
     cited = [s for s in answer.sources if f"[{s.n}]" in answer.text]
     assert cited and cited[0].hit.page in _pages_with("is used for matrix multiplication")
     hit = cited[0].hit
-    text = manual_service.vault.scalar("SELECT text FROM documents WHERE id = ?",
+    text = manual_service._vault.scalar("SELECT text FROM documents WHERE id = ?",
                                        (hit.document_id,))
     assert text[hit.char_start:hit.char_end] == hit.text  # offsets a viewer can highlight
 
@@ -60,7 +60,7 @@ def test_an_answer_cites_the_page_that_holds_it(manual_service):
                                       "How do I train a neural network with TensorFlow?",
                                       "What factor of safety is used in bridge design?"])
 def test_off_topic_questions_sharing_words_with_the_manual_are_refused(manual_service, question):
-    answer = manual_service.ask(question).collect()
+    answer = manual_service.answers.ask(question).collect()
     assert answer.kind == "refusal", answer.text
     assert answer.sources and not answer.cited_sources  # the closest passages, to read
 
@@ -68,7 +68,7 @@ def test_off_topic_questions_sharing_words_with_the_manual_are_refused(manual_se
 def test_sources_are_one_per_page_and_never_the_index(manual_service):
     for question in ("What does tapply do?", "How do I attach a data frame?",
                      "How do I read a CSV file into R?"):
-        answer = manual_service.ask(question).collect()
+        answer = manual_service.answers.ask(question).collect()
         pages = [(s.hit.document_id, s.hit.page) for s in answer.sources]
         assert len(pages) == len(set(pages)), pages
         assert not any(s.hit.navigation for s in answer.sources), pages
