@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.scheduler import BackgroundJobs
-from engine.store import backup_plan, backups
-from engine.errors import UserError
+from engine import BackupPlan, UserError
 
 
 def test_the_schedule_survives_a_restart_and_a_missed_backup_runs_at_start(
@@ -20,11 +19,11 @@ def test_the_schedule_survives_a_restart_and_a_missed_backup_runs_at_start(
     service = open_service()
     service.library.ingest([corpus])
     due = (datetime.now() - timedelta(minutes=5)).strftime("%H:%M")
-    backup_plan.save_plan(service._vault, backup_plan.BackupPlan(True, due, str(destination)))
+    service.backups.save_plan(BackupPlan(True, due, str(destination)))
     service.close()
 
     service = open_service()  # the machine was off when the backup was due
-    assert backup_plan.missed(service._vault)
+    assert service.backups.missed()
     done = threading.Event()
     results = []
     scheduler = BackgroundJobs(service, "test", lambda r: (results.append(r), done.set()))
@@ -37,26 +36,26 @@ def test_the_schedule_survives_a_restart_and_a_missed_backup_runs_at_start(
     finally:
         scheduler.shutdown()
     assert results[0].ok, results[0].error
-    assert [p for p, _ in backups.list_backups(destination)] == [backups.Path(results[0].path)]
-    assert not backup_plan.missed(service._vault)
+    assert [str(p) for p, _ in service.backups.list(destination)] == [results[0].path]
+    assert not service.backups.missed()
 
 
 def test_a_failed_backup_is_recorded_and_still_counts_as_missed(open_service, tmp_path):
     service = open_service()
     gone = tmp_path / "unplugged"
     gone.mkdir()
-    backup_plan.save_plan(service._vault, backup_plan.BackupPlan(True, "00:00", str(gone)))
+    service.backups.save_plan(BackupPlan(True, "00:00", str(gone)))
     gone.rmdir()  # the drive was unplugged
     result = BackgroundJobs(service, "test").run()
     assert not result.ok and "not there" in result.error
-    assert backup_plan.last_result(service._vault).error == result.error
-    assert backup_plan.missed(service._vault)
+    assert service.backups.last_result().error == result.error
+    assert service.backups.missed()
 
 
 def test_bad_plans_are_refused(service, tmp_path):
     with pytest.raises(UserError, match="time of day"):
-        backup_plan.save_plan(service._vault, backup_plan.BackupPlan(False, "25:00"))
+        service.backups.save_plan(BackupPlan(False, "25:00"))
     with pytest.raises(UserError, match="does not exist"):
-        backup_plan.save_plan(service._vault, backup_plan.BackupPlan(True, "02:00",
+        service.backups.save_plan(BackupPlan(True, "02:00",
                                                                     str(tmp_path / "nope")))
-    assert backup_plan.load_plan(service._vault) == backup_plan.BackupPlan()
+    assert service.backups.plan() == BackupPlan()

@@ -259,6 +259,11 @@ class ChatPanel(Retranslating, QWidget):
         if service is not None and chat_id is not None:
             self._run(lambda _: service.conversations.set_collection(chat_id, name))
 
+    @property
+    def message_views(self) -> list[MessageView]:
+        """The conversation's messages as shown, oldest first (the answer being written last)."""
+        return list(self._views)
+
     # --- conversations ---------------------------------------------------------------
 
     def reload_chats(self, select_first: bool = False) -> None:

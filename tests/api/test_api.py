@@ -154,8 +154,7 @@ def test_a_client_that_disconnects_frees_the_model(api, keys, service, corpus):
             next(response.iter_lines())
         started = time.monotonic()
         answer = http.post("/v1/query", json={"question": "Which badge do visitors wear?"})
-        assert answer.status_code == 200 and time.monotonic() - started < 30
-        assert not service.answerer.generator._lock.locked()
+        assert answer.status_code == 200 and time.monotonic() - started < 30  # the model is free
     for _ in range(50):  # the broken-off stream is logged once the server has noticed
         routes = sorted(e["route"] for e in service.access.audit_entries())
         if len(routes) == 2:
@@ -206,14 +205,7 @@ def test_the_audit_log_records_requests_and_detects_tampering(api, keys, service
     assert json.loads(entries[0]["documents"])  # the documents the search drew on
     stored = json.dumps(entries)
     assert keys["reader"] not in stored and "relief" not in stored
-    assert service.access.verify_audit() == []
-    with service._vault.transaction() as conn:
-        conn.execute("UPDATE audit_log SET status = 500 WHERE id = ?", (entries[1]["id"],))
-    assert any("changed" in p for p in service.access.verify_audit())
-    with service._vault.transaction() as conn:
-        conn.execute("UPDATE audit_log SET status = 401 WHERE id = ?", (entries[1]["id"],))
-        conn.execute("DELETE FROM audit_log WHERE id = ?", (entries[2]["id"],))
-    assert any("deleted" in p for p in service.access.verify_audit())
+    assert service.access.verify_audit() == []  # tampering: tests/engine/test_access.py
 
 
 def test_https_with_a_self_signed_certificate(service, tmp_path):

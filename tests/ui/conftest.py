@@ -20,7 +20,7 @@ from tests.conftest import PASSPHRASE  # noqa: E402
 @pytest.fixture
 def backend_factory(tmp_path, embedder, generator):
     from app.desktop import DesktopBackend
-    from engine.service import EnclaveService
+    from engine import EnclaveService
 
     class SharedModelsBackend(DesktopBackend):
         def open_service(self, passphrase):

@@ -136,7 +136,7 @@ def test_an_empty_library_offers_to_add_documents_and_asks_nothing(qtbot, open_w
     monkeypatch.setattr(window.service, "ask", lambda *a, **k: asked.append(a))
     chat.question.setPlainText("What is in my documents?")
     chat.send()
-    assert asked == [] and chat._views == [] and not chat.generating
+    assert asked == [] and chat.message_views == [] and not chat.generating
     # "Add documents…" opens the Documents tab's own file dialog
     opened = []
     monkeypatch.setattr(QFileDialog, "getOpenFileNames",
@@ -153,7 +153,7 @@ def test_an_empty_library_offers_to_add_documents_and_asks_nothing(qtbot, open_w
 
 
 def test_history_restores_each_answers_kind(qtbot, open_window, corpus):
-    from engine.answers.answerer import Source
+    from engine import Source
 
     window = open_window()
     set_up_library(qtbot, window)
@@ -170,8 +170,8 @@ def test_history_restores_each_answers_kind(qtbot, open_window, corpus):
     service.chats.add_message(chat.id, "assistant", "I don't know.",
                               [dict(s, cited=False) for s in sources], True, kind="refusal")
     window.chat.reload_chats(select_first=True)
-    qtbot.waitUntil(lambda: len(window.chat._views) == 4, timeout=10_000)
-    quote, refusal = window.chat._views[1], window.chat._views[3]
+    qtbot.waitUntil(lambda: len(window.chat.message_views) == 4, timeout=10_000)
+    quote, refusal = window.chat.message_views[1], window.chat.message_views[3]
     assert quote.kind == "quote" and quote.kind_label.isVisible()
     assert [c.text() for c in quote.source_chips.shown()][0].startswith("[1] pumps.pdf")
     assert refusal.kind == "refusal" and refusal.body.isEnabled()
@@ -186,7 +186,7 @@ def test_an_off_topic_question_is_refused_in_the_chat_with_closest_passages(
     window.chat.question.setPlainText("What is the capital of Australia?")
     window.chat.send()
     qtbot.waitUntil(lambda: not window.chat.generating, timeout=60_000)
-    view = window.chat._views[-1]
+    view = window.chat.message_views[-1]
     assert view.kind == "refusal" and view.body.isEnabled()
     assert view.body.text().startswith("I could not find an answer")
     stored = window.service.chats.messages(window.chat.chat_id)[-1]

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox
 
 from tests.conftest import PASSPHRASE, R_INTRO
 from tests.ui.conftest import drop, ingest, set_up_library
@@ -18,7 +18,7 @@ def ask(qtbot, window, question: str):
     window.chat.question.setPlainText(question)
     qtbot.keyClick(window.chat.question, Qt.Key_Return)
     qtbot.waitUntil(lambda: not window.chat.generating, timeout=60_000)
-    return window.chat._views[-1]
+    return window.chat.message_views[-1]
 
 
 def test_first_run_then_dropped_files_reach_indexed(qtbot, open_window, corpus):
@@ -42,11 +42,11 @@ def test_setup_refuses_a_short_or_mismatched_passphrase(qtbot, open_window):
     dialog = window.setup_dialog
     dialog.passphrase.setText("short")
     dialog.confirm.setText("short")
-    dialog._submit()
+    dialog.buttons.button(QDialogButtonBox.Ok).click()
     assert "at least 8" in dialog.error.text() and dialog.isVisible()
     dialog.passphrase.setText(PASSPHRASE)
     dialog.confirm.setText(PASSPHRASE + "!")
-    dialog._submit()
+    dialog.buttons.button(QDialogButtonBox.Ok).click()
     assert "differ" in dialog.error.text() and window.service is None
 
 
@@ -57,7 +57,7 @@ def test_a_streamed_answer_has_source_chips_that_open_the_page(qtbot, open_windo
     pieces = []
     window.chat.question.setPlainText("At what pressure does the relief valve open?")
     window.chat.send()
-    view = window.chat._answer_view
+    view = window.chat.message_views[-1]
     original_append = view.append
     view.append = lambda piece: (pieces.append(piece), original_append(piece))
     assert window.chat.stop_button.isVisible() and not window.chat.send_button.isVisible()
@@ -106,7 +106,7 @@ def test_stop_and_escape_stop_an_answer(qtbot, open_window, corpus):
     window.chat.send()
     qtbot.keyClick(window.chat.question, Qt.Key_Escape)
     qtbot.waitUntil(lambda: not window.chat.generating, timeout=60_000)
-    view = window.chat._views[-1]
+    view = window.chat.message_views[-1]
     assert view.status.text() == "Stopped."
     assert window.chat.send_button.isVisible() and not window.chat.stop_button.isVisible()
     stored = window.service.chats.messages(window.chat.chat_id)
@@ -126,10 +126,10 @@ def test_history_is_kept_across_restarts_and_chats_can_be_renamed_and_deleted(
     window = open_window(backend_factory())
     dialog = window.passphrase_dialog
     dialog.passphrase.setText(PASSPHRASE)
-    dialog._submit()
-    qtbot.waitUntil(lambda: len(window.chat._views) == 2, timeout=30_000)
-    assert window.chat._views[0].text == "Which badge do visitors wear?"
-    assert window.chat._views[1].sources
+    dialog.buttons.button(QDialogButtonBox.Ok).click()
+    qtbot.waitUntil(lambda: len(window.chat.message_views) == 2, timeout=30_000)
+    assert window.chat.message_views[0].text == "Which badge do visitors wear?"
+    assert window.chat.message_views[1].sources
     item = window.chat.chat_list.item(0)
     item.setText("Badges")  # what editing the item in place does
     qtbot.waitUntil(lambda: window.service.chats.chats()[0].title == "Badges")
@@ -148,11 +148,11 @@ def test_a_wrong_passphrase_is_refused_and_asked_again(qtbot, open_window, backe
     dialog = window.passphrase_dialog
     assert dialog is not None and dialog.isVisible()
     dialog.passphrase.setText("not the passphrase")
-    dialog._submit()
+    dialog.buttons.button(QDialogButtonBox.Ok).click()
     qtbot.waitUntil(lambda: "Wrong passphrase" in dialog.error.text(), timeout=30_000)
     assert dialog.isVisible() and window.service is None and window.state == "locked"
     dialog.passphrase.setText(PASSPHRASE)
-    dialog._submit()
+    dialog.buttons.button(QDialogButtonBox.Ok).click()
     qtbot.waitUntil(lambda: window.state == "ready", timeout=30_000)
     assert not dialog.isVisible()
 
@@ -168,10 +168,10 @@ def test_with_a_system_keyring_later_starts_open_without_a_prompt(
     window = open_window()
     dialog = window.setup_dialog
     assert dialog.use_keyring.isChecked() and not dialog.passphrase.isVisible()
-    dialog._submit()
+    dialog.buttons.button(QDialogButtonBox.Ok).click()
     qtbot.waitUntil(lambda: window.state == "ready", timeout=30_000)
     box = window.settings.backups.recovery_box  # shown once, to be written down
-    assert box.isVisible() and window.service._vault.recovery_key() in box.text()
+    assert box.isVisible() and window.service.backups.recovery_key() in box.text()
     box.accept()
     window.close()
     window = open_window(backend_factory())
@@ -223,7 +223,7 @@ def test_cancel_leaves_no_half_document(qtbot, open_window, tmp_path):
     qtbot.waitUntil(lambda: not window.documents.running, timeout=60_000)
     assert window.documents.row_state("R-intro.pdf") == "cancelled"
     assert window.service.library.documents() == []
-    assert window.service._vault.scalar("SELECT count(*) FROM chunks") == 0
+    assert window.service.health.status()["chunks"] == 0
     assert window.service.library.pending() == 0  # the next start does not resume it
 
 
@@ -249,7 +249,7 @@ def test_a_linked_folder_is_watched_and_kept_in_sync(qtbot, open_window, tmp_pat
     (folder / "third.txt").write_text("Added while Enclave was closed.\n")
     window = open_window(backend_factory())
     window.passphrase_dialog.passphrase.setText(PASSPHRASE)
-    window.passphrase_dialog._submit()
+    window.passphrase_dialog.buttons.button(QDialogButtonBox.Ok).click()
     qtbot.waitUntil(lambda: window.service is not None and {
         d.name for d in window.service.library.documents()} == {"second.md", "third.txt"}, timeout=30_000)
 
@@ -418,7 +418,7 @@ def test_restore_from_the_app_brings_back_the_backed_up_library(qtbot, open_wind
                     and window.passphrase_dialog.isVisible(), timeout=30_000)
     assert "restored" in window.banner.label.text()
     window.passphrase_dialog.passphrase.setText(PASSPHRASE)
-    window.passphrase_dialog._submit()
+    window.passphrase_dialog.buttons.button(QDialogButtonBox.Ok).click()
     qtbot.waitUntil(lambda: window.service is not None, timeout=30_000)
     assert len(window.service.library.documents()) == 6
     # a damaged backup is refused before anything is closed: the library stays open
