@@ -45,8 +45,7 @@ class LibraryService:
 
     def link_collection(self, name: str, folder: Path) -> None:
         """Keep a collection in line with a folder (`sync` adds, updates and deletes)."""
-        with self._vault.lock:  # it may create the collection: one step, as in `enqueue`
-            self._catalogue.link_collection(name, folder.expanduser())
+        self._catalogue.link_collection(name, folder.expanduser())
 
     def documents(self, collection: str | None = None) -> list[Document]:
         return self._catalogue.documents(collection)
@@ -78,8 +77,7 @@ class LibraryService:
         `run_queue` starts it then); return the files, and the paths refused with a reason.
         Subscribe first to see their progress."""
         files, refused = expand(paths)
-        with self._vault.lock:  # look up and create as one step: two callers may name it at once
-            collection_id = self._catalogue.collection_id(collection, create=True)
+        collection_id = self._catalogue.collection_id(collection, create=True)
         self._catalogue.enqueue(files, collection_id)
         if start:
             self._worker.resume()

@@ -33,12 +33,13 @@ class Catalogue:
     # --- collections -------------------------------------------------------------------
 
     def collection_id(self, name: str, create: bool = False) -> int:
-        found = self.vault.scalar("SELECT id FROM collections WHERE name = ?", (name,))
-        if found is not None:
-            return found
-        if not create:
-            raise NotFoundError(f"There is no collection named '{name}'.")
-        return self.create_collection(name)
+        with self.vault.lock:  # look up and create as one step: two callers may name it at once
+            found = self.vault.scalar("SELECT id FROM collections WHERE name = ?", (name.strip(),))
+            if found is not None:
+                return found
+            if not create:
+                raise NotFoundError(f"There is no collection named '{name}'.")
+            return self.create_collection(name)
 
     def create_collection(self, name: str, folder: Path | None = None) -> int:
         name = name.strip()

@@ -133,7 +133,7 @@ def test_an_empty_library_offers_to_add_documents_and_asks_nothing(qtbot, open_w
     assert chat.library_empty.title.text() == "Your library is empty"
     assert not chat.scroll.isVisible() and not chat.question.isEnabled()
     asked = []
-    monkeypatch.setattr(window.service, "ask", lambda *a, **k: asked.append(a))
+    monkeypatch.setattr(window.service.conversations, "ask", lambda *a, **k: asked.append(a))
     chat.question.setPlainText("What is in my documents?")
     chat.send()
     assert asked == [] and chat.message_views == [] and not chat.generating
@@ -154,6 +154,7 @@ def test_an_empty_library_offers_to_add_documents_and_asks_nothing(qtbot, open_w
 
 def test_history_restores_each_answers_kind(qtbot, open_window, corpus):
     from engine import Source
+    from engine.answers.chats import ChatStore
 
     window = open_window()
     set_up_library(qtbot, window)
@@ -161,14 +162,17 @@ def test_history_restores_each_answers_kind(qtbot, open_window, corpus):
     service = window.service
     hits = service.answers.search("relief valve pressure", k=3)
     sources = [Source(i + 1, hit).to_json() for i, hit in enumerate(hits)]
-    chat = service.chats.create()
-    service.chats.add_message(chat.id, "user", "At what pressure does the relief valve open?")
-    service.chats.add_message(
+    # a history as the engine stores it (a quote comes only when a model's text fails its
+    # check, so it is written here directly, below the facade)
+    chats = ChatStore(service._vault)
+    chat = chats.create()
+    chats.add_message(chat.id, "user", "At what pressure does the relief valve open?")
+    chats.add_message(
         chat.id, "assistant", "> The relief valve on line 7 opens at a pressure of 12.5 bar. [1]",
         [dict(s, cited=s["n"] == 1) for s in sources], False, kind="quote")
-    service.chats.add_message(chat.id, "user", "What is the capital of Australia?")
-    service.chats.add_message(chat.id, "assistant", "I don't know.",
-                              [dict(s, cited=False) for s in sources], True, kind="refusal")
+    chats.add_message(chat.id, "user", "What is the capital of Australia?")
+    chats.add_message(chat.id, "assistant", "I don't know.",
+                      [dict(s, cited=False) for s in sources], True, kind="refusal")
     window.chat.reload_chats(select_first=True)
     qtbot.waitUntil(lambda: len(window.chat.message_views) == 4, timeout=10_000)
     quote, refusal = window.chat.message_views[1], window.chat.message_views[3]
@@ -189,7 +193,7 @@ def test_an_off_topic_question_is_refused_in_the_chat_with_closest_passages(
     view = window.chat.message_views[-1]
     assert view.kind == "refusal" and view.body.isEnabled()
     assert view.body.text().startswith("I could not find an answer")
-    stored = window.service.chats.messages(window.chat.chat_id)[-1]
+    stored = window.service.conversations.messages(window.chat.chat_id)[-1]
     assert stored.kind == "refusal" and stored.refused
     assert all(not s["cited"] for s in stored.sources)
     if stored.sources:

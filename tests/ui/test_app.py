@@ -109,7 +109,7 @@ def test_stop_and_escape_stop_an_answer(qtbot, open_window, corpus):
     view = window.chat.message_views[-1]
     assert view.status.text() == "Stopped."
     assert window.chat.send_button.isVisible() and not window.chat.stop_button.isVisible()
-    stored = window.service.chats.messages(window.chat.chat_id)
+    stored = window.service.conversations.messages(window.chat.chat_id)
     assert [m.role for m in stored] == ["user", "assistant"]
 
 
@@ -132,12 +132,12 @@ def test_history_is_kept_across_restarts_and_chats_can_be_renamed_and_deleted(
     assert window.chat.message_views[1].sources
     item = window.chat.chat_list.item(0)
     item.setText("Badges")  # what editing the item in place does
-    qtbot.waitUntil(lambda: window.service.chats.chats()[0].title == "Badges")
+    qtbot.waitUntil(lambda: window.service.conversations.list()[0].title == "Badges")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     window.chat.chat_list.setCurrentRow(0)
     window.chat.delete_current()
     qtbot.waitUntil(lambda: window.chat.chat_list.count() == 0)
-    assert window.service.chats.chats() == []
+    assert window.service.conversations.list() == []
 
 
 def test_a_wrong_passphrase_is_refused_and_asked_again(qtbot, open_window, backend_factory):
@@ -410,7 +410,7 @@ def test_restore_from_the_app_brings_back_the_backed_up_library(qtbot, open_wind
     window = open_window()
     set_up_library(qtbot, window)
     ingest(qtbot, window, [corpus])
-    folder = window.service.backup(tmp_path / "usb", "test")
+    folder = window.service.backups.backup(tmp_path / "usb", "test").folder
     window.service.library.delete_documents("pumps.pdf")
     assert len(window.service.library.documents()) == 5
     window.restore(folder)
