@@ -268,9 +268,9 @@ def test_failed_files_are_listed_with_their_reason_and_retried(qtbot, open_windo
     from tests.conftest import make_pdf
     make_pdf(bad, ["Now a real report about the annual budget."])
     window.documents.retry_button.click()
-    qtbot.waitUntil(lambda: not window.documents.running, timeout=30_000)
-    assert window.service.library.failures() == []
     qtbot.waitUntil(lambda: window.documents.failed_box.isHidden(), timeout=30_000)
+    assert window.service.library.failures() == []
+    assert window.documents.row_state("report.pdf") == "indexed"
     assert [d.name for d in window.service.library.documents()] == ["report.pdf"]
 
 
@@ -394,7 +394,7 @@ def test_health_and_cost_panels_show_real_figures(qtbot, open_window, corpus, tm
     window.cost.data = None
     window.cost.refresh()
     qtbot.waitUntil(lambda: window.cost.data is not None
-                    and window.cost.data["days"][0].queries == 1, timeout=15_000)
+                    and window.cost.data.days[0].queries == 1, timeout=15_000)
     assert window.cost.days.item(0, 1).text() == "1"
     assert "gpt-4o-mini" in window.cost.summary.text()
     window.cost.watts.setValue(5000)  # absurd figures, so that one small answer is over budget
