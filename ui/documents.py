@@ -1,10 +1,10 @@
 """The documents tab: importing files (drop, Add…), the library table, failed files, and
-collections linked to folders that are kept in sync while the app runs.
+collections linked to folders that are kept in sync while the app runs (the import list
+itself is ui/import_view.py).
 
 Imports are the engine's: files are put in the library's queue and its one ingest worker
 does them, whoever queued them (this window, or an upload over the LAN API, which shows
-here too). The panel follows the worker's events: each file's row shows its state and
-progress; Cancel stops at the next batch boundary (a document is stored whole or not at
+here too). Cancel stops at the next batch boundary (a document is stored whole or not at
 all) and drops the files still waiting.
 """
 
@@ -18,13 +18,13 @@ from PySide6.QtCore import (QFileSystemWatcher, QSortFilterProxyModel, Qt, QTime
 from PySide6.QtGui import QDesktopServices, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
-                               QProgressBar, QPushButton, QSplitter, QTableView, QTableWidget,
+                               QPushButton, QSplitter, QTableView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from engine import (DEFAULT_COLLECTION, Document, EnclaveService, Failure, IngestProgress,
-                    IngestReport)
+from engine import DEFAULT_COLLECTION, Document, EnclaveService, Failure
 
 from .i18n import Retranslating
+from .import_view import ImportView
 from .worker import Tasks
 
 
@@ -51,18 +51,11 @@ class DocumentsPanel(Retranslating, QWidget):
     libraryChanged = Signal()
     importProgress = Signal(int, int, bool)  # files done, files total, running
     errorRaised = Signal(object)
-    _ingestEvent = Signal(object)  # from the engine's worker thread, delivered on the GUI's
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None):
         super().__init__(parent)
         self.tasks = tasks
         self.service: EnclaveService | None = None
-        self.running = False
-        self._cancelling = False
-        self._eta: float | None = None
-        self._unsubscribe = lambda: None
-        self._ingestEvent.connect(self._on_event)
-        self._rows: dict[str, int] = {}
         self._opening = False
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _: self._sync_timer.start())
@@ -80,7 +73,6 @@ class DocumentsPanel(Retranslating, QWidget):
         self.collection_box.setMinimumWidth(160)
         self.link_button = QPushButton()
         self.link_button.clicked.connect(self.choose_linked_folder)
-        self.drop_hint = QLabel()
         top = QHBoxLayout()
         for widget in (self.add_files_button, self.add_folder_button, self.into_label,
                        self.collection_box, self.link_button):
@@ -88,29 +80,11 @@ class DocumentsPanel(Retranslating, QWidget):
         top.addStretch(1)
 
         # the import in progress
-        self.import_box = QGroupBox()
-        self.jobs = QTableWidget(0, 3)
-        self.jobs.verticalHeader().hide()
-        self.jobs.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.jobs.setSelectionMode(QAbstractItemView.NoSelection)
-        self.jobs.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self.jobs.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeToContents)
-        self.jobs.setColumnWidth(2, 160)
-        self.overall = QProgressBar()
-        self.overall_label = QLabel()
-        self.cancel_button = QPushButton()
-        self.cancel_button.clicked.connect(self.cancel_import)
-        self.clear_button = QPushButton()
-        self.clear_button.clicked.connect(self.clear_finished)
-        overall_row = QHBoxLayout()
-        overall_row.addWidget(self.overall, 1)
-        overall_row.addWidget(self.overall_label)
-        overall_row.addWidget(self.cancel_button)
-        overall_row.addWidget(self.clear_button)
-        import_layout = QVBoxLayout(self.import_box)
-        import_layout.addWidget(self.drop_hint)
-        import_layout.addWidget(self.jobs)
-        import_layout.addLayout(overall_row)
+        self.imports = ImportView()
+        self.imports.importProgress.connect(self.importProgress)
+        self.imports.importProgress.connect(lambda *_: self._set_enabled())
+        self.imports.runEnded.connect(lambda: (self.reload(), self.libraryChanged.emit()))
+        self.cancel_button = self.imports.cancel_button
 
         # the library
         self.library_box = QGroupBox()
@@ -162,7 +136,7 @@ class DocumentsPanel(Retranslating, QWidget):
         self.failed_box.hide()
 
         splitter = QSplitter(Qt.Vertical)
-        splitter.addWidget(self.import_box)
+        splitter.addWidget(self.imports)
         splitter.addWidget(self.library_box)
         splitter.addWidget(self.failed_box)
         splitter.setSizes([220, 420, 140])
@@ -183,12 +157,6 @@ class DocumentsPanel(Retranslating, QWidget):
         self.link_button.setToolTip(self.tr(
             "Keep this collection in step with a folder: new, changed and removed files are "
             "picked up while Enclave runs"))
-        self.drop_hint.setText(self.tr(
-            "Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML."))
-        self.import_box.setTitle(self.tr("Import"))
-        self.jobs.setHorizontalHeaderLabels([self.tr("File"), self.tr("State"), self.tr("Progress")])
-        self.cancel_button.setText(self.tr("Cancel"))
-        self.clear_button.setText(self.tr("Clear list"))
         self.library_box.setTitle(self.tr("Library"))
         self.filter.setPlaceholderText(self.tr("Filter by name, collection or date"))
         self.model.setHorizontalHeaderLabels([
@@ -200,32 +168,15 @@ class DocumentsPanel(Retranslating, QWidget):
         self.failed_box.setTitle(self.tr("Files that could not be imported"))
         self.failed.setHorizontalHeaderLabels([self.tr("File"), self.tr("Reason")])
         self.retry_button.setText(self.tr("Retry all"))
-        for path, row in self._rows.items():
-            item = self.jobs.item(row, 1)
-            item.setText(self._state_text(item.data(Qt.UserRole), item.data(Qt.UserRole + 1)))
-        self._update_overall_label()
-
-    def _state_text(self, state: str, reason: str | None = None) -> str:
-        texts = {
-            "queued": self.tr("Queued"), "parsing": self.tr("Reading"),
-            "embedding": self.tr("Embedding"), "storing": self.tr("Saving"),
-            "indexed": self.tr("Indexed"), "skipped": self.tr("Unchanged, skipped"),
-            "failed": self.tr("Failed"), "cancelled": self.tr("Cancelled"),
-        }
-        text = texts.get(state, state)
-        return f"{text}: {reason}" if reason else text
 
     # --- service ---------------------------------------------------------------------
 
     def set_service(self, service: EnclaveService | None) -> None:
-        self._unsubscribe()
-        self._unsubscribe = lambda: None
         self.service = service
-        self.running = False
+        self.imports.set_service(service)
         self._set_enabled()
         if service is None:
             return
-        self._unsubscribe = service.library.subscribe(self._ingestEvent.emit)
         self._opening = True  # the first listing syncs linked folders (changed while closed)
         self.reload()
         self._run(lambda _: service.library.resume())  # what an interrupted import left
@@ -241,8 +192,6 @@ class DocumentsPanel(Retranslating, QWidget):
             widget.setEnabled(ready)
         for widget in (self.reindex_button, self.delete_button, self.reveal_button):
             widget.setEnabled(ready and selected)
-        self.cancel_button.setEnabled(self.running)
-        self.clear_button.setEnabled(not self.running and bool(self._rows))
 
     def reload(self) -> None:
         service = self.service
@@ -330,17 +279,9 @@ class DocumentsPanel(Retranslating, QWidget):
 
     def _queued(self, result) -> None:
         files, refused = result
-        self._show_queued(files)
+        self.imports.show_queued(files)
         for path, reason in refused:
-            self._set_row(str(path), "failed", 0, reason)
-
-    def _show_queued(self, files: list[Path]) -> None:
-        """Rows for files just queued; the worker's events may have come first (they win)."""
-        for path in files:
-            if str(path) not in self._rows:
-                self._set_row(str(path), "queued", 0)
-        if files and self.service is not None:
-            self._set_running(self.service.library.importing)
+            self.imports.show_refused(path, reason)
 
     def choose_linked_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Folder to keep in sync"))
@@ -375,97 +316,17 @@ class DocumentsPanel(Retranslating, QWidget):
             self.reload()
             self.libraryChanged.emit()
 
-    # --- following the engine's worker ------------------------------------------------
-
-    def _on_event(self, event: IngestProgress | IngestReport) -> None:
-        if self.service is None:
-            return
-        if isinstance(event, IngestReport):  # a run ended: the next one tells it started
-            self._set_running(False)
-            self.reload()
-            self.libraryChanged.emit()
-            return
-        if event.path:
-            fraction = 100 if event.final else (
-                int(90 * event.file_chunks_done / event.file_chunks_total)
-                if event.file_chunks_total else 5)
-            self._set_row(event.path, event.stage, fraction, event.reason)
-        if event.files_total:  # not for the files a cancel dropped
-            self._set_running(True)
-            self.overall.setRange(0, event.files_total)
-            self.overall.setValue(event.files_done)
-            self._eta = event.eta_s
-            self._update_overall_label(event.files_done, event.files_total)
-            self.importProgress.emit(event.files_done, event.files_total, True)
-
-    def _set_running(self, running: bool) -> None:
-        if running == self.running:
-            return
-        self.running = running
-        self._cancelling = False
-        self._eta = None
-        if running:
-            self.overall.setRange(0, 0)
-        else:
-            self.overall.setRange(0, 1)
-            self.overall.setValue(1)
-        self._update_overall_label()
-        self._set_enabled()
-        self.importProgress.emit(0, 0, running)
-
-    def _update_overall_label(self, done: int = 0, total: int = 0) -> None:
-        if not self.running:
-            self.overall_label.setText(self.tr("Idle") if not self._rows else self.tr("Done"))
-            return
-        if self._cancelling:
-            self.overall_label.setText(self.tr("Cancelling…"))
-            return
-        text = self.tr("{0} of {1} files").format(done, total) if total else self.tr("Starting…")
-        if self._eta:
-            minutes = int(self._eta // 60)
-            text += " · " + (self.tr("about {0} min left").format(minutes) if minutes
-                             else self.tr("less than a minute left"))
-        self.overall_label.setText(text)
-
-    def _set_row(self, path: str, state: str, percent: int, reason: str | None = None) -> None:
-        row = self._rows.get(path)
-        if row is None:
-            row = self.jobs.rowCount()
-            self.jobs.insertRow(row)
-            name = QTableWidgetItem(Path(path).name)
-            name.setToolTip(path)
-            self.jobs.setItem(row, 0, name)
-            self.jobs.setItem(row, 1, QTableWidgetItem())
-            self.jobs.setCellWidget(row, 2, QProgressBar())
-            self._rows[path] = row
-        item = self.jobs.item(row, 1)
-        item.setData(Qt.UserRole, state)
-        item.setData(Qt.UserRole + 1, reason)
-        item.setText(self._state_text(state, reason))
-        item.setToolTip(reason or "")
-        self.jobs.cellWidget(row, 2).setValue(percent)
-        self.jobs.scrollToItem(item)
-        self._set_enabled()
+    @property
+    def running(self) -> bool:
+        """Whether an import is going on (whoever started it)."""
+        return self.imports.running
 
     def row_state(self, name: str) -> str | None:
-        """The state shown for a file (by name): for tests and screenshots."""
-        for path, row in self._rows.items():
-            if Path(path).name == name:
-                return self.jobs.item(row, 1).data(Qt.UserRole)
-        return None
+        """The state shown in the import list for a file (by name)."""
+        return self.imports.row_state(name)
 
     def cancel_import(self) -> None:
-        """Stop the import at the next boundary; the files still waiting are dropped."""
-        if self.service is not None and self.running:
-            self.service.library.cancel()
-            self._cancelling = True
-            self._update_overall_label()
-
-    def clear_finished(self) -> None:
-        self._rows.clear()
-        self.jobs.setRowCount(0)
-        self._update_overall_label()
-        self._set_enabled()
+        self.imports.cancel_import()
 
     # --- the library -----------------------------------------------------------------
 
@@ -499,7 +360,7 @@ class DocumentsPanel(Retranslating, QWidget):
         selected, service = self._selected(), self.service
         if selected and service is not None:
             ids = [document_id for document_id, _, _ in selected]
-            self._run(lambda _: service.library.reindex(ids), self._show_queued)
+            self._run(lambda _: service.library.reindex(ids), self.imports.show_queued)
 
 
     def reveal_selected(self) -> None:
@@ -510,4 +371,4 @@ class DocumentsPanel(Retranslating, QWidget):
         service = self.service
         if service is not None:
             self._run(lambda _: service.library.retry_failed(),
-                      lambda count: count and self._set_running(service.library.importing))
+                      lambda count: count and self.imports.refresh_running())

@@ -534,32 +534,8 @@
         <translation>让此文集与一个文件夹保持同步：Enclave 运行期间会自动处理新增、修改和删除的文件</translation>
     </message>
     <message>
-        <source>Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML.</source>
-        <translation>将文件或文件夹拖放到窗口任意位置：PDF、Word (.docx)、文本、Markdown、HTML。</translation>
-    </message>
-    <message>
-        <source>Import</source>
-        <translation>导入</translation>
-    </message>
-    <message>
         <source>File</source>
         <translation>文件</translation>
-    </message>
-    <message>
-        <source>State</source>
-        <translation>状态</translation>
-    </message>
-    <message>
-        <source>Progress</source>
-        <translation>进度</translation>
-    </message>
-    <message>
-        <source>Cancel</source>
-        <translation>取消</translation>
-    </message>
-    <message>
-        <source>Clear list</source>
-        <translation>清空列表</translation>
     </message>
     <message>
         <source>Library</source>
@@ -618,38 +594,6 @@
         <translation>全部重试</translation>
     </message>
     <message>
-        <source>Queued</source>
-        <translation>排队中</translation>
-    </message>
-    <message>
-        <source>Reading</source>
-        <translation>读取中</translation>
-    </message>
-    <message>
-        <source>Embedding</source>
-        <translation>向量化中</translation>
-    </message>
-    <message>
-        <source>Saving</source>
-        <translation>保存中</translation>
-    </message>
-    <message>
-        <source>Indexed</source>
-        <translation>已索引</translation>
-    </message>
-    <message>
-        <source>Unchanged, skipped</source>
-        <translation>未更改，已跳过</translation>
-    </message>
-    <message>
-        <source>Failed</source>
-        <translation>失败</translation>
-    </message>
-    <message>
-        <source>Cancelled</source>
-        <translation>已取消</translation>
-    </message>
-    <message>
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
@@ -664,34 +608,6 @@
     <message>
         <source>Folder to keep in sync</source>
         <translation>要保持同步的文件夹</translation>
-    </message>
-    <message>
-        <source>Idle</source>
-        <translation>空闲</translation>
-    </message>
-    <message>
-        <source>Done</source>
-        <translation>完成</translation>
-    </message>
-    <message>
-        <source>{0} of {1} files</source>
-        <translation>第 {0} / {1} 个文件</translation>
-    </message>
-    <message>
-        <source>Starting…</source>
-        <translation>正在开始…</translation>
-    </message>
-    <message>
-        <source>about {0} min left</source>
-        <translation>大约还剩 {0} 分钟</translation>
-    </message>
-    <message>
-        <source>less than a minute left</source>
-        <translation>不到一分钟</translation>
-    </message>
-    <message>
-        <source>Cancelling…</source>
-        <translation>正在取消…</translation>
     </message>
     <message>
         <source>Delete documents</source>
@@ -790,6 +706,97 @@
     <message>
         <source>Library: {0} documents, {1} chunks · vault {2}, index {3} · generation {4} tokens/s · updated {5}</source>
         <translation>资料库：{0} 个文档，{1} 个片段 · 保险库 {2}，索引 {3} · 生成速度 {4} 词元/秒 · 更新于 {5}</translation>
+    </message>
+</context>
+<context>
+    <name>ImportView</name>
+    <message>
+        <source>Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML.</source>
+        <translation>将文件或文件夹拖放到窗口任意位置：PDF、Word (.docx)、文本、Markdown、HTML。</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Clear list</source>
+        <translation>清空列表</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>Reading</source>
+        <translation>读取中</translation>
+    </message>
+    <message>
+        <source>Embedding</source>
+        <translation>向量化中</translation>
+    </message>
+    <message>
+        <source>Saving</source>
+        <translation>保存中</translation>
+    </message>
+    <message>
+        <source>Indexed</source>
+        <translation>已索引</translation>
+    </message>
+    <message>
+        <source>Unchanged, skipped</source>
+        <translation>未更改，已跳过</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>{0} of {1} files</source>
+        <translation>第 {0} / {1} 个文件</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>about {0} min left</source>
+        <translation>大约还剩 {0} 分钟</translation>
+    </message>
+    <message>
+        <source>less than a minute left</source>
+        <translation>不到一分钟</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
     </message>
 </context>
 <context>

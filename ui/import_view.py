@@ -1,0 +1,207 @@
+"""The Documents tab's import list: every file the library's ingest worker takes, with its
+state and progress, the overall bar with the time left, Cancel and Clear list.
+
+It follows the engine's events, whoever queued the files (this window, a linked folder, or
+an upload over the LAN API); events come on the worker's thread and are handed to the GUI
+thread through a queued signal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from engine import EnclaveService, IngestProgress, IngestReport
+
+from .i18n import Retranslating
+
+
+class ImportView(Retranslating, QGroupBox):
+    importProgress = Signal(int, int, bool)  # files done, files total, running
+    runEnded = Signal()
+    """A run of the worker ended: the library has changed."""
+    _ingestEvent = Signal(object)  # from the engine's worker thread, delivered on the GUI's
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.service: EnclaveService | None = None
+        self.running = False
+        self._cancelling = False
+        self._eta: float | None = None
+        self._rows: dict[str, int] = {}
+        self._unsubscribe = lambda: None
+        self._ingestEvent.connect(self._on_event)
+
+        self.drop_hint = QLabel()
+        self.jobs = QTableWidget(0, 3)
+        self.jobs.verticalHeader().hide()
+        self.jobs.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.jobs.setSelectionMode(QAbstractItemView.NoSelection)
+        self.jobs.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.jobs.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        self.jobs.setColumnWidth(2, 160)
+        self.overall = QProgressBar()
+        self.overall_label = QLabel()
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self.cancel_import)
+        self.clear_button = QPushButton()
+        self.clear_button.clicked.connect(self.clear_finished)
+        overall_row = QHBoxLayout()
+        overall_row.addWidget(self.overall, 1)
+        overall_row.addWidget(self.overall_label)
+        overall_row.addWidget(self.cancel_button)
+        overall_row.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.drop_hint)
+        layout.addWidget(self.jobs)
+        layout.addLayout(overall_row)
+        self.retranslate()
+        self._set_enabled()
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("Import"))
+        self.drop_hint.setText(self.tr(
+            "Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML."))
+        self.jobs.setHorizontalHeaderLabels([self.tr("File"), self.tr("State"), self.tr("Progress")])
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.clear_button.setText(self.tr("Clear list"))
+        for row in self._rows.values():
+            item = self.jobs.item(row, 1)
+            item.setText(self._state_text(item.data(Qt.UserRole), item.data(Qt.UserRole + 1)))
+        self._update_overall_label()
+
+    def _state_text(self, state: str, reason: str | None = None) -> str:
+        texts = {
+            "queued": self.tr("Queued"), "parsing": self.tr("Reading"),
+            "embedding": self.tr("Embedding"), "storing": self.tr("Saving"),
+            "indexed": self.tr("Indexed"), "skipped": self.tr("Unchanged, skipped"),
+            "failed": self.tr("Failed"), "cancelled": self.tr("Cancelled"),
+        }
+        text = texts.get(state, state)
+        return f"{text}: {reason}" if reason else text
+
+    def set_service(self, service: EnclaveService | None) -> None:
+        """Follow this library's ingest worker (None: none)."""
+        self._unsubscribe()
+        self._unsubscribe = lambda: None
+        self.service = service
+        self._set_running(False)
+        if service is not None:
+            self._unsubscribe = service.library.subscribe(self._ingestEvent.emit)
+
+    # --- what the panel tells -----------------------------------------------------------
+
+    def show_queued(self, files: list[Path]) -> None:
+        """Rows for files just queued; the worker's events may have come first (they win)."""
+        for path in files:
+            if str(path) not in self._rows:
+                self._set_row(str(path), "queued", 0)
+        if files:
+            self.refresh_running()
+
+    def refresh_running(self) -> None:
+        """Show whether the worker is at work now (after queueing; its events follow)."""
+        if self.service is not None:
+            self._set_running(self.service.library.importing)
+
+    def show_refused(self, path: Path, reason: str) -> None:
+        self._set_row(str(path), "failed", 0, reason)
+
+    def row_state(self, name: str) -> str | None:
+        """The state shown for a file (by name): for tests and screenshots."""
+        for path, row in self._rows.items():
+            if Path(path).name == name:
+                return self.jobs.item(row, 1).data(Qt.UserRole)
+        return None
+
+    def cancel_import(self) -> None:
+        """Stop the import at the next boundary; the files still waiting are dropped."""
+        if self.service is not None and self.running:
+            self.service.library.cancel()
+            self._cancelling = True
+            self._update_overall_label()
+
+    def clear_finished(self) -> None:
+        self._rows.clear()
+        self.jobs.setRowCount(0)
+        self._update_overall_label()
+        self._set_enabled()
+
+    # --- following the engine's worker ------------------------------------------------
+
+    def _on_event(self, event: IngestProgress | IngestReport) -> None:
+        if self.service is None:
+            return
+        if isinstance(event, IngestReport):  # a run ended: the next one tells it started
+            self._set_running(False)
+            self.runEnded.emit()
+            return
+        if event.path:
+            fraction = 100 if event.final else (
+                int(90 * event.file_chunks_done / event.file_chunks_total)
+                if event.file_chunks_total else 5)
+            self._set_row(event.path, event.stage, fraction, event.reason)
+        if event.files_total:  # not for the files a cancel dropped
+            self._set_running(True)
+            self.overall.setRange(0, event.files_total)
+            self.overall.setValue(event.files_done)
+            self._eta = event.eta_s
+            self._update_overall_label(event.files_done, event.files_total)
+            self.importProgress.emit(event.files_done, event.files_total, True)
+
+    def _set_running(self, running: bool) -> None:
+        if running == self.running:
+            return
+        self.running = running
+        self._cancelling = False
+        self._eta = None
+        if running:
+            self.overall.setRange(0, 0)
+        else:
+            self.overall.setRange(0, 1)
+            self.overall.setValue(1)
+        self._update_overall_label()
+        self._set_enabled()
+        self.importProgress.emit(0, 0, running)
+
+    def _set_enabled(self) -> None:
+        self.cancel_button.setEnabled(self.running)
+        self.clear_button.setEnabled(not self.running and bool(self._rows))
+
+    def _update_overall_label(self, done: int = 0, total: int = 0) -> None:
+        if not self.running:
+            self.overall_label.setText(self.tr("Idle") if not self._rows else self.tr("Done"))
+            return
+        if self._cancelling:
+            self.overall_label.setText(self.tr("Cancelling…"))
+            return
+        text = self.tr("{0} of {1} files").format(done, total) if total else self.tr("Starting…")
+        if self._eta:
+            minutes = int(self._eta // 60)
+            text += " · " + (self.tr("about {0} min left").format(minutes) if minutes
+                             else self.tr("less than a minute left"))
+        self.overall_label.setText(text)
+
+    def _set_row(self, path: str, state: str, percent: int, reason: str | None = None) -> None:
+        row = self._rows.get(path)
+        if row is None:
+            row = self.jobs.rowCount()
+            self.jobs.insertRow(row)
+            name = QTableWidgetItem(Path(path).name)
+            name.setToolTip(path)
+            self.jobs.setItem(row, 0, name)
+            self.jobs.setItem(row, 1, QTableWidgetItem())
+            self.jobs.setCellWidget(row, 2, QProgressBar())
+            self._rows[path] = row
+        item = self.jobs.item(row, 1)
+        item.setData(Qt.UserRole, state)
+        item.setData(Qt.UserRole + 1, reason)
+        item.setText(self._state_text(state, reason))
+        item.setToolTip(reason or "")
+        self.jobs.cellWidget(row, 2).setValue(percent)
+        self.jobs.scrollToItem(item)
+        self._set_enabled()
