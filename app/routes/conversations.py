@@ -2,7 +2,8 @@
 for clients that want what a desktop user has: start one, ask in it, read it back.
 
 Questions can also be asked in a conversation through /v1/chat/completions with
-`conversation_id`; a conversation's answers come from the documents.
+`conversation_id`; a conversation's answers come from the documents. Any key may keep
+conversations (as any key may ask); deleting one needs a read-write key.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def router(ctx: ApiContext) -> APIRouter:
                                   for c in service.conversations.list(search)]}
 
     @routes.post("/v1/conversations", status_code=201)
-    def create(body: NewConversation, _key: ApiKey = writer):
+    def create(body: NewConversation, _key: ApiKey = reader):
         return _conversation(service.conversations.create(body.collection, body.title))
 
     @routes.get("/v1/conversations/{conversation_id}")
@@ -60,7 +61,7 @@ def router(ctx: ApiContext) -> APIRouter:
         return {"deleted": conversation_id}
 
     @routes.post("/v1/conversations/{conversation_id}/messages")
-    def ask(conversation_id: int, body: Question, request: Request, key: ApiKey = writer):
+    def ask(conversation_id: int, body: Question, request: Request, key: ApiKey = reader):
         """Ask in the conversation; the answer (as /v1/query gives it) and the stored message."""
         service.conversations.get(conversation_id)  # 404 before waiting for the model
         ticket = ctx.take_turn(key)
