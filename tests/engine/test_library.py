@@ -34,6 +34,26 @@ def _notes(folder: Path, count: int, prefix: str = "note") -> list[Path]:
                   f"checked by crew {n}.") for n in range(count)]
 
 
+def _at_once(calls) -> list[BaseException]:
+    """Run the calls on threads released together; the errors they raised."""
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call):
+        barrier.wait()
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    return errors
+
+
 def _consistent(service) -> int:
     """Vault rows, full-text rows and index vectors agree (engine internals); returns the
     number of chunks."""
@@ -254,22 +274,11 @@ def test_enqueue_from_two_threads_at_once_ingests_each_file_exactly_once(service
     heard = Recorder()
     library.subscribe(heard)
     library.create_collection("shared")
-    barrier = threading.Barrier(len(parts))
-    errors: list[BaseException] = []
-
     def enqueue(part):
-        barrier.wait()
-        try:
-            for path in part:  # one file at a time, interleaving with the other thread
-                library.enqueue([path], "shared")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for path in part:  # one file at a time, interleaving with the other thread
+            library.enqueue([path], "shared")
 
-    threads = [threading.Thread(target=enqueue, args=(part,)) for part in parts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(WAIT)
+    errors = _at_once([lambda part=part: enqueue(part) for part in parts])
     assert errors == []
     assert library.wait_idle(WAIT) and library.pending() == 0
 
@@ -299,21 +308,8 @@ def test_two_threads_enqueue_into_a_collection_that_does_not_exist_yet(
     monkeypatch.setattr(catalogue, "create_collection", slow_create)
     rounds = 3
     for round_ in range(rounds):
-        barrier = threading.Barrier(len(files))
-        errors: list[BaseException] = []
-
-        def enqueue(path, name=f"new-{round_}"):
-            barrier.wait()
-            try:
-                library.enqueue([path], name)
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=enqueue, args=(f,)) for f in files]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(WAIT)
+        errors = _at_once([lambda path=path, name=f"new-{round_}": library.enqueue([path], name)
+                           for path in files])
         assert errors == [], f"round {round_}: {errors!r}"
     assert library.wait_idle(WAIT)
     assert {c.name: c.documents for c in library.collections()} == {
