@@ -77,9 +77,11 @@ class Jobs:
         if isinstance(event, IngestReport) or event.path is None:
             return
         with self._lock:
-            jobs = self._waiting.get(event.path, [])
+            jobs = self._waiting.get(event.path)
+            if not jobs:
+                return  # a file queued by someone else (the desktop, a linked folder): not ours
             if event.final:
-                self._waiting.pop(event.path, None)
+                del self._waiting[event.path]
             finished = []
             for job in jobs:
                 entry = job["files"][Path(event.path).name]
@@ -92,7 +94,7 @@ class Jobs:
                     job["files_done"] += 1
                     if job["files_done"] == job["files_total"]:
                         finished.append(job)
-        if event.final:
+        if event.final:  # an uploaded copy, in our own folder: the vault has its text now
             Path(event.path).unlink(missing_ok=True)
         for job in finished:
             self._finish(job)

@@ -68,6 +68,8 @@ def test_an_upload_during_a_desktop_import_is_ingested_once_and_shown_in_the_win
         assert stored and max(stored.values()) == 1  # and ingested once, by one worker
     for name in uploads:  # the window lists the API's files with its own
         assert window.documents.row_state(name) == "indexed"
+    # the API removes its own uploaded copies once stored, never the files a person added
+    assert R_INTRO.exists() and all(p.exists() for p in corpus.iterdir())
     assert not (window.service.config.data_dir / "uploads" / "in").exists() or not any(
         p.is_file() for p in (window.service.config.data_dir / "uploads" / "in").rglob("*"))
 
