@@ -139,6 +139,9 @@ def _print_report(report, out) -> None:
           + (f", {len(report.deleted)} deleted" if report.deleted else "") + ".", file=out)
     for path, reason in report.failed:
         print(f"  failed: {path}: {reason}", file=out)
+    if report.error:
+        print(f"The import stopped: {report.error}. The files left stay queued: run "
+              "`enclave ingest` again once this is mended.", file=out)
 
 
 def _run(args: argparse.Namespace, service) -> int:
@@ -153,7 +156,8 @@ def _run(args: argparse.Namespace, service) -> int:
         finally:
             close()
         _print_report(report, out)
-        return 1 if report.failed and not report.ingested and not report.skipped else 0
+        return 1 if report.error or (report.failed and not report.ingested
+                                     and not report.skipped) else 0
 
     if args.command == "search":
         for query in _inputs(args.query, args.queries, "query"):

@@ -52,10 +52,13 @@ def add_backup_commands(commands) -> None:
                    "(else ENCLAVE_PASSPHRASE or a prompt gives the passphrase)")
 
 
-def _backup_dir(given: Path | None, settings) -> Path:
-    folder = given or settings.backup_dir
+def _backup_dir(given: Path | None, settings, service) -> Path:
+    """--to/--in, else ENCLAVE_BACKUP_DIR (the backup_dir setting), else the plan's folder."""
+    plan_folder = service.backups.plan().destination
+    folder = given or settings.backup_dir or (Path(plan_folder) if plan_folder else None)
     if folder is None:
-        raise UserError("Choose where backups go: --to/--in DIR, or set ENCLAVE_BACKUP_DIR.")
+        raise UserError("Choose where backups go: --to/--in DIR, ENCLAVE_BACKUP_DIR, or the "
+                        "folder of the backup plan (Settings → Backups).")
     return folder.expanduser()
 
 
@@ -76,6 +79,7 @@ def _backups(args, service, out) -> int:
 
     settings = args.settings
     if args.command == "backup":
+        # a folder given is made if need be; the plan's (often a drive) must be there
         made = service.backups.backup(args.to or settings.backup_dir, __version__,
                                       {"settings.json": settings_file()})
         counts = made.manifest.counts
@@ -83,7 +87,7 @@ def _backups(args, service, out) -> int:
               f"{counts['chunks']} chunks); {len(made.pruned)} old backup(s) pruned.", file=out)
         return 0
     if args.action == "list":
-        for path, manifest in service.backups.list(_backup_dir(args.folder, settings)):
+        for path, manifest in service.backups.list(_backup_dir(args.folder, settings, service)):
             if manifest is None:
                 print(f"{path.name}\tDAMAGED (unreadable manifest)", file=out)
             else:
@@ -93,7 +97,7 @@ def _backups(args, service, out) -> int:
         return 0
     path = args.path
     if path is None:
-        found = service.backups.list(_backup_dir(None, settings))
+        found = service.backups.list(_backup_dir(None, settings, service))
         if not found:
             raise UserError("There is no backup to verify.")
         path = found[0][0]

@@ -67,6 +67,8 @@ class IngestReport:
     chunks: int = 0
     pages: int = 0
     cancelled: bool = False
+    error: str | None = None
+    """Why the run broke off (the vault or the index failed), when it did."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent in parse, embed, store and index."""
 
@@ -79,7 +81,9 @@ class IngestProgress:
     files_total: int
     chunks_done: int
     current_file: str | None
-    stage: str  # "parsing" | "embedding" | "storing" | "indexed" | "skipped" | "failed" | "cancelled"
+    stage: str
+    """"parsing", "embedding", "storing", then the outcome: "indexed", "skipped", "failed" or
+    "cancelled" (dropped from the queue); "interrupted": stopped, still queued."""
     elapsed_s: float
     path: str | None = None
     """The file this event is about (its full path)."""

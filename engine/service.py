@@ -119,12 +119,13 @@ class EnclaveService:
         """
         if config.data_dir != self.config.data_dir:
             raise UserError("The data directory changes only when Enclave starts again.")
+        same_embedder = config.embedding_model == self.config.embedding_model
+        new = EnclaveService(config, self._vault, self._embedder if same_embedder else None,
+                             self._generator)  # if this fails, this service goes on as it was
         self._worker.stop()
         if self._answerer is not None and self._generator is None:
             self._answerer.generator.close()
-        same_embedder = config.embedding_model == self.config.embedding_model
-        return EnclaveService(config, self._vault, self._embedder if same_embedder else None,
-                              self._generator)
+        return new
 
     def warm_up(self) -> None:
         """Load both models now, so that the first question does not wait for them."""

@@ -84,6 +84,7 @@ class DocumentsPanel(Retranslating, QWidget):
         self.imports.importProgress.connect(self.importProgress)
         self.imports.importProgress.connect(lambda *_: self._set_enabled())
         self.imports.runEnded.connect(lambda: (self.reload(), self.libraryChanged.emit()))
+        self.imports.errorRaised.connect(self.errorRaised)
         self.cancel_button = self.imports.cancel_button
 
         # the library

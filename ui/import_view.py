@@ -24,6 +24,7 @@ class ImportView(Retranslating, QGroupBox):
     importProgress = Signal(int, int, bool)  # files done, files total, running
     runEnded = Signal()
     """A run of the worker ended: the library has changed."""
+    errorRaised = Signal(object)
     _ingestEvent = Signal(object)  # from the engine's worker thread, delivered on the GUI's
 
     def __init__(self, parent: QWidget | None = None):
@@ -80,6 +81,7 @@ class ImportView(Retranslating, QGroupBox):
             "embedding": self.tr("Embedding"), "storing": self.tr("Saving"),
             "indexed": self.tr("Indexed"), "skipped": self.tr("Unchanged, skipped"),
             "failed": self.tr("Failed"), "cancelled": self.tr("Cancelled"),
+            "interrupted": self.tr("Queued"),  # stopped in the middle: still in the queue
         }
         text = texts.get(state, state)
         return f"{text}: {reason}" if reason else text
@@ -139,11 +141,17 @@ class ImportView(Retranslating, QGroupBox):
         if isinstance(event, IngestReport):  # a run ended: the next one tells it started
             self._set_running(False)
             self.runEnded.emit()
+            if event.error:  # the vault or the index failed: the files stay queued
+                self.errorRaised.emit(RuntimeError(event.error))
             return
         if event.path:
-            fraction = 100 if event.final else (
-                int(90 * event.file_chunks_done / event.file_chunks_total)
-                if event.file_chunks_total else 5)
+            if event.stage in ("cancelled", "interrupted"):
+                fraction = 0
+            elif event.final:
+                fraction = 100
+            else:
+                fraction = (int(90 * event.file_chunks_done / event.file_chunks_total)
+                            if event.file_chunks_total else 5)
             self._set_row(event.path, event.stage, fraction, event.reason)
         if event.files_total:  # not for the files a cancel dropped
             self._set_running(True)

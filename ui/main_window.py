@@ -334,8 +334,7 @@ class MainWindow(Retranslating, QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.chat.stop()
-        self.documents.cancel_import()
-        self.tasks.wait()
+        self.tasks.wait()  # an import going on stops when the service closes; its queue stays
         self.backend.stop_api()
         self.backend.stop_scheduler()
         if self.service is not None:

@@ -33,6 +33,9 @@ def router(ctx: ApiContext) -> APIRouter:
                 name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
                 if not name or name.startswith("."):
                     raise ApiError(422, "Every uploaded file needs a name.")
+                if name in names:
+                    raise ApiError(422, f"Two uploaded files are named {name}: one would "
+                                        "replace the other. Rename one, or send them apart.")
                 with (folder / name).open("wb") as out:
                     for block in iter(lambda: upload.file.read(1 << 20), b""):
                         total += len(block)

@@ -88,15 +88,12 @@ def router(ctx: ApiContext) -> APIRouter:
     def start_answer(body: ChatRequest) -> tuple:
         """(the answer stream, the conversation it is kept in or None)."""
         if not body.rag:
-            if body.conversation_id is not None:
-                raise UserError("Conversations keep answers from the documents: "
-                                "leave out conversation_id with rag: false.")
             return service.answers.chat([m.model_dump() for m in body.messages],
                                         body.max_tokens), None
         question = next((m.content for m in reversed(body.messages) if m.role == "user"), "")
         if body.conversation_id is None:
             return service.answers.ask(question, body.collection), None
-        turn = service.conversations.ask(
+        turn = service.conversations.ask(  # a kept conversation answers from its own collection
             question, None if body.conversation_id == "new" else body.conversation_id,
             body.collection)
         return turn.stream, turn.conversation_id
@@ -114,6 +111,12 @@ def router(ctx: ApiContext) -> APIRouter:
 
     @routes.post("/v1/chat/completions")
     async def chat_completions(body: ChatRequest, request: Request, key: ApiKey = reader):
+        if body.conversation_id is not None:  # answered now, not in the middle of a stream
+            if not body.rag:
+                raise UserError("Conversations keep answers from the documents: "
+                                "leave out conversation_id with rag: false.")
+            if body.conversation_id != "new":
+                service.conversations.get(body.conversation_id)  # 404 if it is not there
         ticket = ctx.take_turn(key)
         model = body.model or service.config.generation_model
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())

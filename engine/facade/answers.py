@@ -38,7 +38,8 @@ class AnswerService:
         self._answerer = answerer  # the model loads on first use
         self._cache = TTLCache(config.answer_cache_entries, config.answer_cache_ttl_s)
 
-    def _scope(self, collection: str | None) -> list[int] | None:
+    def search_scope(self, collection: str | None) -> list[int] | None:
+        """The collection ids a search in `collection` covers (NotFoundError if unknown)."""
         return None if collection is None else [self._catalogue.collection_id(collection)]
 
     def search(self, query: str, k: int = 5, collection: str | None = None,
@@ -51,7 +52,8 @@ class AnswerService:
         if not 1 <= k <= 100:
             raise UserError("k must be between 1 and 100.")
         started, timings = time.perf_counter(), {} if timings is None else timings
-        hits = self._retriever.search(query, k, self._scope(collection), document_ids, timings)
+        hits = self._retriever.search(query, k, self.search_scope(collection), document_ids,
+                                      timings)
         self._monitor.observe("embed_query_seconds", timings["embed_query"])
         self._monitor.observe("retrieve_seconds", time.perf_counter() - started)
         return hits
@@ -94,7 +96,7 @@ class AnswerService:
                                           collection, document_ids))
         hits = sources.whole_sentences(self._vault, hits[: config.sources_per_answer])
         density = self._retriever.density(question, config.density_neighbours,
-                                          self._scope(collection), document_ids)
+                                          self.search_scope(collection), document_ids)
         return hits, density
 
     def relevance(self, question: str, collection: str | None = None) -> Relevance | None:

@@ -52,7 +52,8 @@ class BackupService:
             folder = destination.expanduser()
             folder.mkdir(parents=True, exist_ok=True)
         elif not plan.destination:
-            raise UserError("No backup folder is set: choose one for the backup plan.")
+            raise UserError("No backup folder is set: give one, or choose the backup plan's "
+                            "folder (Settings → Backups).")
         else:  # the plan's, often a removable drive: never created in its place
             folder = Path(plan.destination).expanduser()
             if not folder.is_dir():

@@ -37,6 +37,9 @@ class ConversationService:
         return self._chats.chat(conversation_id)
 
     def create(self, collection: str | None = None, title: str = "") -> Chat:
+        """A new conversation answering from `collection` (None: all the documents)."""
+        if collection is not None:
+            self._answers.search_scope(collection)  # NotFoundError for one that is not there
         return self._chats.create(title, collection)
 
     def rename(self, conversation_id: int, title: str) -> Chat:

@@ -92,6 +92,10 @@ class LibraryService:
         """Files waiting in the queue (added, or left by an interrupted run)."""
         return self._catalogue.pending()
 
+    def queued(self) -> list[Path]:
+        """The files waiting in the queue, in the order they will be done."""
+        return self._catalogue.queued()
+
     def resume(self) -> None:
         """Take up what an interrupted run left in the queue."""
         self._worker.resume()
@@ -129,7 +133,7 @@ class LibraryService:
         def hear(event: IngestEvent) -> None:
             if isinstance(event, IngestReport):
                 _merge(report, event)
-                if event.cancelled or not self._catalogue.pending():
+                if event.cancelled or event.error or not self._catalogue.pending():
                     done.set()
                 return
             if progress:
@@ -225,6 +229,7 @@ class LibraryService:
 
 
 def _merge(into: IngestReport, run: IngestReport) -> None:
+    into.error = into.error or run.error
     into.ingested += run.ingested
     into.skipped += run.skipped
     into.failed += run.failed

@@ -115,9 +115,9 @@ class Ingestor:
                     queue_id, path, collection_id, timings,
                     lambda stage, chunks=(0, 0): tell(done, path, stage, file_chunks=chunks),
                     cancel)
-            except Cancelled:
+            except Cancelled:  # the file stays queued: dropped, or taken up again, later
                 report.cancelled = True
-                tell(done, path, "cancelled")
+                tell(done, path, "interrupted")
                 break
             except DocumentError as exc:
                 reason = exc.reason

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from ..errors import UserError
 from ..records import IngestProgress, IngestReport
 from ..store.vault import Vault
 from .pipeline import CancelToken, Ingestor
@@ -37,6 +38,7 @@ class IngestWorker:
         self._wake = threading.Event()
         self._idle = threading.Condition(self._lock)
         self._busy = False
+        self._finishing = False  # the last report is going out: no longer "running"
         self._closing = False
         self._cancel = CancelToken()
         self._drop_after_run = False
@@ -59,9 +61,9 @@ class IngestWorker:
         """Work through whatever is queued (files just added, or left by an earlier run)."""
         with self._lock:
             if self._closing:
-                return
-            self._busy = True  # from now until the queue is found empty
-            if self._thread is None:
+                raise UserError("This library is closed: open it again to import.")
+            self._busy, self._finishing = True, False  # busy until the queue is found empty
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="ingest", daemon=True)
                 self._thread.start()
             self._wake.set()  # under the lock: the thread decides "idle" under it too
@@ -76,11 +78,13 @@ class IngestWorker:
 
     @property
     def running(self) -> bool:
+        """Whether the worker is at work (false from the moment it reports its last run)."""
         with self._lock:
-            return self._busy
+            return self._busy and not self._finishing
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until the queue is worked through (or `timeout`); True if it is."""
+        """Block until the queue is worked through and the last report delivered (or the
+        worker stopped, or `timeout`); True unless the time ran out."""
         with self._idle:
             return self._idle.wait_for(lambda: not self._busy, timeout)
 
@@ -97,33 +101,42 @@ class IngestWorker:
     # --- the thread ----------------------------------------------------------------------
 
     def _loop(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._closing:
-                break
-            while not self._closing:  # one report per wake at least, then until empty
-                try:
-                    report = self._ingestor.run(self._publish, self._cancel)
-                except Exception:  # a broken vault or index: tell, and wait for the next wake
-                    log.exception("ingest run failed")
-                    report = IngestReport(cancelled=True)
-                if self._drop_after_run:
-                    self._drop_waiting()
-                self._publish(report)
-                if report.cancelled or not self._vault.scalar("SELECT count(*) FROM ingest_queue"):
-                    break
+        try:
+            while not self._closing:
+                self._wake.wait()
+                self._wake.clear()
+                while not self._closing and self._run_once():
+                    pass  # one report per wake at least, then until the queue is empty
+        finally:  # whatever happens, nobody waits forever on a worker that is gone
             with self._lock:
-                if not self._wake.is_set() or self._closing:
-                    self._busy = False
-                    self._cancel = CancelToken()
-                    self._drop_after_run = False
-                    self._idle.notify_all()
-            if self._closing:
-                break
+                self._busy = self._finishing = False
+                self._idle.notify_all()
+
+    def _run_once(self) -> bool:
+        """One run over the queue and its report; whether to run again at once."""
+        try:
+            report = self._ingestor.run(self._publish, self._cancel)
+        except Exception as exc:  # a broken vault or index: told to the front ends
+            log.exception("ingest run failed")
+            report = IngestReport(error=f"{type(exc).__name__}: {exc}")
+        if self._drop_after_run:
+            self._drop_waiting()
+        stopped = report.cancelled or report.error is not None
+        more = not stopped and bool(self._vault.scalar("SELECT count(*) FROM ingest_queue"))
         with self._lock:
-            self._busy = False
-            self._idle.notify_all()
+            if stopped:  # a cancel is for the run it stopped, not for the next one
+                self._cancel = CancelToken()
+                self._drop_after_run = False
+            going_idle = not more and not self._wake.is_set()
+            self._finishing = going_idle  # `running` says false as the report goes out
+        self._publish(report)
+        with self._lock:
+            if going_idle and not self._wake.is_set():
+                self._busy = self._finishing = False
+                self._idle.notify_all()
+            else:
+                self._finishing = False
+        return more
 
     def _drop_waiting(self) -> None:
         with self._vault.transaction() as conn:

@@ -137,6 +137,9 @@ class Catalogue:
     def pending(self) -> int:
         return self.vault.scalar("SELECT count(*) FROM ingest_queue")
 
+    def queued(self) -> list[Path]:
+        return [Path(row[0]) for row in self.vault.rows("SELECT path FROM ingest_queue ORDER BY id")]
+
     def queue_reindex(self, document_ids: list[int]) -> list[Path]:
         """Queue documents to be read again, whether their file changed or not."""
         queued = []

@@ -48,6 +48,13 @@ def test_bad_conversation_requests_get_clear_errors_and_change_nothing(api, keys
         unknown = http.post("/v1/chat/completions", headers=auth(keys["reader"]), json={
             "conversation_id": 12345, "messages": [{"role": "user", "content": "Hello"}]})
         assert unknown.status_code == 404
+        streamed = http.post("/v1/chat/completions", headers=auth(keys["reader"]), json={
+            "conversation_id": 12345, "stream": True,
+            "messages": [{"role": "user", "content": "Hello"}]})
+        assert streamed.status_code == 404  # said before the stream starts, not inside it
+        nowhere = http.post("/v1/conversations", json={"collection": "no such collection"},
+                            headers=auth(keys["reader"]))
+        assert nowhere.status_code == 404
         wrong = http.post("/v1/chat/completions", headers=auth(keys["reader"]), json={
             "conversation_id": "old", "messages": [{"role": "user", "content": "Hello"}]})
         assert wrong.status_code == 422

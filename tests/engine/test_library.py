@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import AlreadyExistsError, NotFoundError, UserError
+from engine.ingest.pipeline import CancelToken
 from engine.records import IngestProgress, IngestReport
 from tests.conftest import make_pdf
 
@@ -516,3 +517,59 @@ def test_bad_input_is_refused_clearly_and_loses_nothing(service, tmp_path):
     assert {d.path for d in library.documents()} == {d.path for d in documents} | {str(fresh)}
     assert all(d in library.documents() for d in documents)
     _consistent(service)
+
+
+# --- the worker when things go wrong (found in review) -------------------------------------
+
+def test_a_resume_during_a_run_stopped_but_kept_queued_is_not_lost(service, tmp_path):
+    """A run stopped with its files kept (an interruption) must not leave its cancel to the
+    next run: a resume asked meanwhile works through the whole queue."""
+    library = service.library
+    files = _notes(tmp_path / "docs", 6)
+    hold = Hold()
+    library.subscribe(hold)
+    library.enqueue(files, start=False)
+    token = CancelToken()
+    token.cancel()
+    stopped = threading.Thread(target=library.run_queue, kwargs={"cancel": token})
+    stopped.start()
+    assert hold.started.wait(WAIT)
+    library.resume()  # asked while the stopped run is still going
+    hold.go.set()
+    stopped.join(WAIT)
+    assert library.wait_idle(WAIT)
+    assert library.pending() == 0 and len(library.documents()) == 6
+
+
+def test_a_failing_run_is_reported_as_an_error_and_the_worker_lives_on(service, tmp_path,
+                                                                       monkeypatch):
+    library = service.library
+    ingestor = service._worker._ingestor  # engine internals: make the pipeline break once
+    real_run = ingestor.run
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ingestor, "run", broken)
+    report = library.ingest(_notes(tmp_path / "docs", 2))
+    assert report.error and "No space left" in report.error and not report.cancelled
+    assert library.pending() == 2 and not library.importing  # kept for the next run
+    monkeypatch.setattr(ingestor, "run", real_run)
+    assert len(library.run_queue().ingested) == 2
+
+
+def test_a_reconfiguration_that_fails_leaves_the_library_importing(service, tmp_path):
+    import dataclasses
+
+    with pytest.raises(UserError):
+        service.reconfigured(dataclasses.replace(service.config,
+                                                 embedding_model="no-such-model"))
+    assert len(service.library.ingest(_notes(tmp_path / "docs", 2)).ingested) == 2
+
+
+def test_a_closed_library_refuses_to_import(open_service, tmp_path):
+    service = open_service()
+    library = service.library
+    service.close()
+    with pytest.raises(UserError, match="closed"):
+        library.resume()

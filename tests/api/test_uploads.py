@@ -1,0 +1,84 @@
+"""Upload jobs follow the library's one ingest worker: what they refuse, what they keep,
+and what they leave on disk."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+
+from tests.api.conftest import auth
+
+
+def _wait_done(http: httpx.Client, job: dict, seconds: float = 120) -> dict:
+    deadline = time.monotonic() + seconds
+    while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = http.get(f"/v1/jobs/{job['id']}").json()
+    return job
+
+
+def _uploaded_copies(service) -> list:
+    return [p for p in (service.config.data_dir / "uploads").rglob("*") if p.is_file()]
+
+
+def test_refused_files_and_name_clashes_get_clear_answers_and_leave_nothing(api, keys,
+                                                                            service):
+    with httpx.Client(base_url=api.url, headers=auth(keys["writer"]), timeout=60) as http:
+        twice = http.post("/v1/documents", files=[
+            ("files", ("a/readme.md", b"# One\n\nFirst.", "text/markdown")),
+            ("files", ("b/readme.md", b"# Two\n\nSecond.", "text/markdown"))])
+        assert twice.status_code == 422 and "readme.md" in twice.json()["error"]["message"]
+
+        job = http.post("/v1/documents", files=[
+            ("files", ("notes.xyz", b"not a type Enclave reads", "text/plain")),
+            ("files", ("fine.txt", b"The generator is tested every Monday.", "text/plain"))])
+        assert job.status_code == 202
+        job = _wait_done(http, job.json())
+        states = {f["name"]: f for f in job["files"]}
+        assert job["state"] == "done" and states["fine.txt"]["state"] == "indexed"
+        assert states["notes.xyz"]["state"] == "failed" and "unsupported" in states[
+            "notes.xyz"]["reason"]
+    assert _uploaded_copies(service) == []  # the vault keeps the text; no copy stays
+
+
+def test_a_second_upload_of_a_name_still_waiting_is_refused_not_merged(api, keys, service,
+                                                                       tmp_path):
+    library = service.library
+    started, go = threading.Event(), threading.Event()
+
+    def hold(event):  # keep the worker at its first step while the second upload comes
+        if not started.is_set():
+            started.set()
+            go.wait(60)
+
+    library.subscribe(hold)
+    with httpx.Client(base_url=api.url, headers=auth(keys["writer"]), timeout=60) as http:
+        first = http.post("/v1/documents", files=[
+            ("files", ("busy.txt", b"Held: the first version.", "text/plain")),
+            ("files", ("report.txt", b"The relief valve opens at 12.5 bar.", "text/plain"))])
+        assert started.wait(60)
+        again = http.post("/v1/documents", files=[
+            ("files", ("report.txt", b"A different report.", "text/plain"))])
+        go.set()
+        assert again.status_code == 409 and "report.txt" in again.json()["error"]["message"]
+        assert _wait_done(http, first.json())["state"] == "done"
+    texts = [h.text for h in service.answers.search("relief valve", k=1)]
+    assert "12.5 bar" in texts[0]  # the first upload was not replaced underneath its job
+
+
+def test_a_new_server_removes_copies_left_by_an_old_one_and_keeps_queued_ones(
+        start_api, service):
+    uploads = service.config.data_dir / "uploads"
+    (uploads / "in" / "abc").mkdir(parents=True)
+    (uploads / "0123").mkdir()
+    (uploads / "0123" / "half-received.pdf").write_bytes(b"%PDF")
+    orphan = uploads / "in" / "abc" / "orphan.txt"
+    orphan.write_text("Its job went with the old server.")
+    queued = uploads / "in" / "abc" / "queued.txt"
+    queued.write_text("Still in the queue: the next run stores it.")
+    service.library.enqueue([queued], start=False)
+    start_api()
+    assert not orphan.exists() and not (uploads / "0123").exists()
+    assert queued.exists() and service.library.queued() == [queued.resolve()]
