@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QToolTip
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QToolTip
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +57,7 @@ class Tour:
         chat.question.setPlainText(question)
         chat.send()
         self.wait(lambda: not chat.generating, 120, "an answer")
-        print(f"{question!r}: {chat._views[-1].kind}")
+        print(f"{question!r}: {chat.message_views[-1].kind}")
 
     def shot(self, name: str, widget=None) -> None:
         self.settle()
@@ -80,7 +80,7 @@ class Tour:
         dialog.confirm.setText(PASSPHRASE)
         dialog.move(w.geometry().center() - dialog.rect().center())
         self.shot("01-first-run", dialog)
-        dialog._submit()
+        dialog.buttons.button(QDialogButtonBox.Ok).click()
         self.wait(lambda: w.state == "ready", 120, "the library and models")
         self.wait(lambda: w.chat.library_empty.isVisible(), 30, "the empty library's offer")
         self.shot("12-empty-library")
@@ -101,12 +101,13 @@ class Tour:
                          "How do I attach a data frame?"):
             self.ask(question)
         self.shot("04-chat")
-        chip = next(v for v in w.chat._views if v.role == "assistant").source_chips.shown()[0]
+        answer = next(v for v in w.chat.message_views if v.role == "assistant")
+        chip = answer.source_chips.shown()[0]
         QToolTip.showText(chip.mapToGlobal(chip.rect().bottomLeft()), chip.toolTip(), chip)
         self.shot("04-chat-preview")
         QToolTip.hideText()
 
-        view = next(v for v in w.chat._views if v.role == "assistant" and v.sources)
+        view = next(v for v in w.chat.message_views if v.role == "assistant" and v.sources)
         view.sourceClicked.emit(view.sources[0])
         viewer = w.viewer
         self.wait(lambda: getattr(viewer, "rendered", None) is not None, 30, "the source page")

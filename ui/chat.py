@@ -1,4 +1,5 @@
-"""The chat tab: the conversation list on the left, the conversation on the right.
+"""The chat tab: the conversation list on the left (ui/conversation_list.py), the
+conversation on the right.
 
 Questions are answered on a worker thread; the answer streams into the view piece by
 piece, Stop (or Esc) cancels it, and both question and answer (with its kind: answer,
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton,
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from engine import Chat, EnclaveService, Message
+from engine import EnclaveService, Message
 
+from .conversation_list import ConversationList
 from .empty_library import EmptyLibrary
 from .i18n import Retranslating
 from .messages import MessageView
@@ -59,32 +60,12 @@ class ChatPanel(Retranslating, QWidget):
         self._counts_asked = 0
 
         # left: conversations
-        self.search = QLineEdit()
-        self.search.setClearButtonEnabled(True)
-        self._search_timer = QTimer(self, singleShot=True, interval=250)
-        self._search_timer.timeout.connect(self.reload_chats)
-        self.search.textChanged.connect(lambda _: self._search_timer.start())
-        self.chat_list = QListWidget()
-        self.chat_list.setTextElideMode(Qt.ElideRight)
-        self.chat_list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.chat_list.currentItemChanged.connect(self._chat_selected)
-        self.chat_list.itemChanged.connect(self._chat_renamed)
-        self.new_button = QPushButton()
-        self.new_button.clicked.connect(self.new_chat)
-        self.rename_button = QPushButton()
-        self.rename_button.clicked.connect(self._rename_current)
-        self.delete_button = QPushButton()
-        self.delete_button.clicked.connect(self.delete_current)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.new_button)
-        left_layout.addWidget(self.search)
-        left_layout.addWidget(self.chat_list, 1)
-        row = QHBoxLayout()
-        row.addWidget(self.rename_button)
-        row.addWidget(self.delete_button)
-        left_layout.addLayout(row)
+        self.conversations = ConversationList(tasks)
+        self.conversations.chosen.connect(self._chat_chosen)
+        self.conversations.newRequested.connect(self.new_chat)
+        self.conversations.deleted.connect(lambda _: self._open_chat(None, []))
+        self.conversations.errorRaised.connect(self.errorRaised)
+        self.chat_list = self.conversations.chat_list
 
         # right: the conversation
         self.scope_label = QLabel()
@@ -136,7 +117,7 @@ class ChatPanel(Retranslating, QWidget):
         right_layout.addLayout(ask_row)
 
         splitter = QSplitter()
-        splitter.addWidget(left)
+        splitter.addWidget(self.conversations)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([240, 760])
@@ -148,11 +129,6 @@ class ChatPanel(Retranslating, QWidget):
     # --- texts -------------------------------------------------------------------------
 
     def retranslate(self) -> None:
-        self.search.setPlaceholderText(self.tr("Search conversations"))
-        self.new_button.setText(self.tr("New chat"))
-        self.new_button.setToolTip(self.tr("Start a new conversation (Ctrl+N)"))
-        self.rename_button.setText(self.tr("Rename"))
-        self.delete_button.setText(self.tr("Delete"))
         self.scope_label.setText(self.tr("Ask in:"))
         self.question.setPlaceholderText(
             self.tr("Ask a question about your documents (Enter to send, Shift+Enter for a new line)"))
@@ -164,17 +140,12 @@ class ChatPanel(Retranslating, QWidget):
             "click a number to open the passage."))
         if self.collection_box.count():
             self.collection_box.setItemText(0, self.tr("All documents"))
-        for row in range(self.chat_list.count()):
-            item = self.chat_list.item(row)
-            if not item.data(Qt.UserRole + 1):
-                self.chat_list.blockSignals(True)
-                item.setText(self.tr("New chat"))
-                self.chat_list.blockSignals(False)
 
     # --- service -------------------------------------------------------------------------
 
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
+        self.conversations.service = service
         self.documents_count = None
         self._show_empty_library()
         self._set_enabled()
@@ -185,14 +156,12 @@ class ChatPanel(Retranslating, QWidget):
 
     def _set_enabled(self) -> None:
         ready = self.service is not None
-        for widget in (self.new_button, self.chat_list, self.search, self.collection_box):
-            widget.setEnabled(ready)
+        self.collection_box.setEnabled(ready)
         can_ask = ready and self.documents_count != 0
         self.question.setEnabled(can_ask)
         self.send_button.setEnabled(can_ask and not self.generating)
-        has_chat = ready and self.chat_id is not None and not self.generating
-        self.rename_button.setEnabled(has_chat)
-        self.delete_button.setEnabled(has_chat)
+        self.conversations.set_enabled(
+            ready, ready and self.chat_id is not None and not self.generating)
 
     def _run(self, fn, on_result=None, **kwargs) -> None:
         self.tasks.run(fn, on_result=on_result, on_error=self.errorRaised.emit, **kwargs)
@@ -267,53 +236,25 @@ class ChatPanel(Retranslating, QWidget):
     # --- conversations ---------------------------------------------------------------
 
     def reload_chats(self, select_first: bool = False) -> None:
-        service, search = self.service, self.search.text()
-        if service is not None:
-            self._run(lambda _: service.conversations.list(search),
-                      lambda chats: self._show_chats(chats, select_first))
-
-    def _show_chats(self, chats: list[Chat], select_first: bool) -> None:
-        self.chat_list.blockSignals(True)
-        self.chat_list.clear()
-        selected = None
-        for chat in chats:
-            item = QListWidgetItem(chat.title or self.tr("New chat"))
-            item.setToolTip(chat.title)
-            item.setData(Qt.UserRole, chat.id)
-            item.setData(Qt.UserRole + 1, chat.title)
-            item.setData(Qt.UserRole + 2, chat.collection)
-            item.setFlags(item.flags() | Qt.ItemIsEditable)
-            self.chat_list.addItem(item)
-            if chat.id == self.chat_id:
-                selected = item
-        self.chat_list.blockSignals(False)
-        if selected is not None:
-            self.chat_list.blockSignals(True)
-            self.chat_list.setCurrentItem(selected)
-            self.chat_list.blockSignals(False)
-        elif select_first and self.chat_list.count():
-            self.chat_list.setCurrentRow(0)
+        self.conversations.reload(select_first)
 
     def new_chat(self) -> None:
         if self.generating:
             return
-        self.chat_list.blockSignals(True)
-        self.chat_list.clearSelection()
-        self.chat_list.setCurrentItem(None)
-        self.chat_list.blockSignals(False)
+        self.conversations.clear_selection()
         self._open_chat(None, [])
         self.question.setFocus()
 
-    def _chat_selected(self, item: QListWidgetItem | None, _previous=None) -> None:
-        if item is None or self.service is None or self.generating:
+    def _chat_chosen(self, chat_id: int, collection: str | None) -> None:
+        service = self.service
+        if service is None or self.generating:
             return
-        chat_id, service = item.data(Qt.UserRole), self.service
-        self._select_collection(item.data(Qt.UserRole + 2))
+        self._select_collection(collection)
         self._run(lambda _: service.conversations.messages(chat_id),
                   lambda messages: self._open_chat(chat_id, messages))
 
     def _open_chat(self, chat_id: int | None, messages: list[Message]) -> None:
-        self.chat_id = chat_id
+        self.chat_id = self.conversations.current_id = chat_id
         for view in self._views:
             self._remove_view(view)
         self._views = []
@@ -342,29 +283,8 @@ class ChatPanel(Retranslating, QWidget):
         for i, view in enumerate(self._views):
             view.set_regenerable(i == len(self._views) - 1 and not self.generating)
 
-    def _rename_current(self) -> None:
-        item = self.chat_list.currentItem()
-        if item is not None:
-            self.chat_list.editItem(item)
-
-    def _chat_renamed(self, item: QListWidgetItem) -> None:
-        service, chat_id, title = self.service, item.data(Qt.UserRole), item.text()
-        if service is not None:
-            self._run(lambda _: service.conversations.rename(chat_id, title),
-                      lambda _: self.reload_chats())
-
     def delete_current(self) -> None:
-        item, service = self.chat_list.currentItem(), self.service
-        if item is None or service is None or self.generating:
-            return
-        answer = QMessageBox.question(
-            self, self.tr("Delete conversation"),
-            self.tr("Delete the conversation “{0}”? This cannot be undone.").format(item.text()))
-        if answer != QMessageBox.Yes:
-            return
-        chat_id = item.data(Qt.UserRole)
-        self._open_chat(None, [])
-        self._run(lambda _: service.conversations.delete(chat_id), lambda _: self.reload_chats())
+        self.conversations.delete_current()
 
     # --- asking ------------------------------------------------------------------------
 
@@ -418,7 +338,7 @@ class ChatPanel(Retranslating, QWidget):
         kind, value = event
         view = self._answer_view
         if kind == "chat":
-            self.chat_id = value
+            self.chat_id = self.conversations.current_id = value
         elif kind == "stream":
             self._stream = value
             if self._stop.is_set():

@@ -320,26 +320,6 @@
 <context>
     <name>ChatPanel</name>
     <message>
-        <source>Search conversations</source>
-        <translation>搜索对话</translation>
-    </message>
-    <message>
-        <source>New chat</source>
-        <translation>新对话</translation>
-    </message>
-    <message>
-        <source>Start a new conversation (Ctrl+N)</source>
-        <translation>开始新对话 (Ctrl+N)</translation>
-    </message>
-    <message>
-        <source>Rename</source>
-        <translation>重命名</translation>
-    </message>
-    <message>
-        <source>Delete</source>
-        <translation>删除</translation>
-    </message>
-    <message>
         <source>Ask in:</source>
         <translation>提问范围：</translation>
     </message>
@@ -368,14 +348,6 @@
         <translation>全部文档</translation>
     </message>
     <message>
-        <source>Delete conversation</source>
-        <translation>删除对话</translation>
-    </message>
-    <message>
-        <source>Delete the conversation “{0}”? This cannot be undone.</source>
-        <translation>删除对话“{0}”？此操作无法撤销。</translation>
-    </message>
-    <message>
         <source>Searching the documents…</source>
         <translation>正在检索文档…</translation>
     </message>
@@ -390,6 +362,37 @@
     <message>
         <source>No answer: see the message above.</source>
         <translation>没有回答：请查看上方的提示。</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>Search conversations</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>开始新对话 (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Delete conversation</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <source>Delete the conversation “{0}”? This cannot be undone.</source>
+        <translation>删除对话“{0}”？此操作无法撤销。</translation>
     </message>
 </context>
 <context>

@@ -174,7 +174,9 @@ def test_history_restores_each_answers_kind(qtbot, open_window, corpus):
     chats.add_message(chat.id, "assistant", "I don't know.",
                       [dict(s, cited=False) for s in sources], True, kind="refusal")
     window.chat.reload_chats(select_first=True)
-    qtbot.waitUntil(lambda: len(window.chat.message_views) == 4, timeout=10_000)
+    # the list may reload once more as the import's last events arrive: wait for what shows
+    qtbot.waitUntil(lambda: len(window.chat.message_views) == 4
+                    and window.chat.message_views[1].isVisible(), timeout=10_000)
     quote, refusal = window.chat.message_views[1], window.chat.message_views[3]
     assert quote.kind == "quote" and quote.kind_label.isVisible()
     assert [c.text() for c in quote.source_chips.shown()][0].startswith("[1] pumps.pdf")
