@@ -28,12 +28,15 @@ class Jobs:
     def __init__(self, service: EnclaveService, keep: int = 200):
         self.service = service
         self.folder = service.config.data_dir / "uploads"
+        self._inbox = (self.folder / "in").resolve()  # as the queue names files: resolved
         self._jobs: dict[str, dict] = {}
         self._waiting: dict[str, list[dict]] = {}  # uploaded file -> the jobs that wait for it
         self._lock = threading.Lock()
         self._keep = keep
         self._forget_orphans()
         self._unsubscribe = service.library.subscribe(self._hear)
+        if service.library.pending():  # uploads an earlier server accepted, and the rest
+            service.library.resume()
 
     def _forget_orphans(self) -> None:
         """Remove what an earlier server left: request folders, and uploaded copies that are
@@ -104,12 +107,14 @@ class Jobs:
         """An ingest event (on the worker's thread): update the jobs waiting for its file."""
         if isinstance(event, IngestReport) or event.path is None:
             return
+        # only what waits in our own folder is ours to remove, never a file a person added
+        ours = self._inbox in Path(event.path).parents
+        if not ours:
+            return
         with self._lock:
-            jobs = self._waiting.get(event.path)
-            if not jobs:
-                return  # a file queued by someone else (the desktop, a linked folder): not ours
+            jobs = self._waiting.get(event.path, [])  # none: accepted by an earlier server
             if event.final:
-                del self._waiting[event.path]
+                self._waiting.pop(event.path, None)
             finished = []
             for job in jobs:
                 entry = job["files"][Path(event.path).name]
