@@ -147,8 +147,8 @@ class LibraryService:
             while not done.wait(0.2):
                 if cancel is not None and cancel.cancelled:
                     self._worker.cancel(drop_waiting=False)
-                if not self._worker.running and not self._catalogue.pending():
-                    break  # worked through before we listened
+                if self._worker.wait_idle(0) and not self._catalogue.pending():
+                    break  # worked through (and reported) before we listened
         finally:
             unsubscribe()
         return report
