@@ -131,6 +131,8 @@ class LibraryService:
         done = threading.Event()
 
         def hear(event: IngestEvent) -> None:
+            if done.is_set():
+                return  # a later run, asked for by someone else: not ours to report or stop
             if isinstance(event, IngestReport):
                 _merge(report, event)
                 if event.cancelled or event.error or not self._catalogue.pending():
@@ -145,7 +147,7 @@ class LibraryService:
         try:
             self._worker.resume()
             while not done.wait(0.2):
-                if cancel is not None and cancel.cancelled:
+                if cancel is not None and cancel.cancelled and not done.is_set():
                     self._worker.cancel(drop_waiting=False)
                 if self._worker.wait_idle(0) and not self._catalogue.pending():
                     break  # worked through (and reported) before we listened
