@@ -107,7 +107,8 @@ def load_key(info: KeyInfo, passphrase: PassphraseProvider) -> bytes:
 
 def write_key_info(data_dir: Path, info: KeyInfo) -> None:
     tmp = data_dir / (KEY_FILE + ".tmp")
-    tmp.write_text(info.to_json())
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(info.to_json())
     os.replace(tmp, data_dir / KEY_FILE)
 
 

@@ -10,6 +10,7 @@ process, guarded by a re-entrant lock so that writes stay serial.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -191,9 +192,11 @@ class Vault:
     ) -> "Vault":
         """Open the vault in `data_dir`, creating it (and its key) if there is none.
 
-        A wrong key raises WrongKeyError and leaves every file as it was.
+        A wrong key raises WrongKeyError and leaves every file as it was. The data directory
+        and the files in it are made private to this user (0700, 0600): nobody else on the
+        machine may copy the vault and its key salt to guess the passphrase offline.
         """
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = data_dir / VAULT_FILE
         info = keys.read_key_info(data_dir)
         if info is None:
@@ -208,6 +211,7 @@ class Vault:
             if not path.exists():
                 raise VaultCorruptError(f"{path} is missing (key.json is there).")
             vault = cls._connect(path, keys.load_key(info, passphrase))
+        make_private(data_dir)
         vault._migrate()
         return vault
 
@@ -324,6 +328,17 @@ def _split_sql(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return statements
+
+
+def make_private(data_dir: Path) -> None:
+    """Only this user may enter the data directory and read or write the files in it (a
+    library made by an older Enclave, or copied in, had 0755/0644)."""
+    if os.name != "posix":
+        return  # Windows: the user's profile folder already keeps others out
+    data_dir.chmod(0o700)
+    for path in data_dir.iterdir():
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
 
 
 def library_exists(data_dir: Path) -> bool:

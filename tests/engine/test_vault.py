@@ -29,6 +29,22 @@ def test_new_vault_with_passphrase_reopens(tmp_path):
     vault.close()
 
 
+def test_the_library_is_private_to_its_user_new_or_old(tmp_path):
+    data_dir = tmp_path / "library"
+    Vault.open(data_dir, lambda new: PASSPHRASE, kdf_log2_n=12, prefer="passphrase").close()
+
+    def modes():
+        return {p.name: oct(p.stat().st_mode & 0o777) for p in [data_dir, *data_dir.iterdir()]}
+
+    assert set(modes().values()) <= {"0o700", "0o600"} and modes()["library"] == "0o700"
+    assert modes()["key.json"] == modes()["vault.db"] == "0o600"
+    data_dir.chmod(0o755)  # as an older Enclave left it
+    for path in data_dir.iterdir():
+        path.chmod(0o644)
+    Vault.open(data_dir, lambda new: PASSPHRASE).close()
+    assert modes()["library"] == "0o700" and modes()["key.json"] == modes()["vault.db"] == "0o600"
+
+
 def test_wrong_passphrase_is_refused_and_changes_nothing(tmp_path):
     Vault.open(tmp_path, lambda new: PASSPHRASE, kdf_log2_n=12, prefer="passphrase").close()
     before = _fingerprint(tmp_path)
