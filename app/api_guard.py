@@ -19,6 +19,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from engine import ApiKey
 
 
+MAX_ID = 2**63 - 1
+"""The largest id the vault can hold (SQLite's integer): larger ones are refused as 422."""
+
+
 class ApiError(Exception):
     """An HTTP error with a readable message (turned into OpenAI-style JSON)."""
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from engine import ApiKey, Chat, Message
 
+from ..api_guard import MAX_ID
 from . import ApiContext
+
+ConversationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class NewConversation(BaseModel):
@@ -49,19 +54,19 @@ def router(ctx: ApiContext) -> APIRouter:
         return _conversation(service.conversations.create(body.collection, body.title))
 
     @routes.get("/v1/conversations/{conversation_id}")
-    def conversation(conversation_id: int, _key: ApiKey = reader):
+    def conversation(conversation_id: ConversationId, _key: ApiKey = reader):
         messages = service.conversations.messages(conversation_id)
         return {**_conversation(service.conversations.get(conversation_id)),
                 "messages": [_message(m) for m in messages]}
 
     @routes.delete("/v1/conversations/{conversation_id}")
-    def delete(conversation_id: int, _key: ApiKey = writer):
+    def delete(conversation_id: ConversationId, _key: ApiKey = writer):
         service.conversations.get(conversation_id)  # 404 for one that is not there
         service.conversations.delete(conversation_id)
         return {"deleted": conversation_id}
 
     @routes.post("/v1/conversations/{conversation_id}/messages")
-    def ask(conversation_id: int, body: Question, request: Request, key: ApiKey = reader):
+    def ask(conversation_id: ConversationId, body: Question, request: Request, key: ApiKey = reader):
         """Ask in the conversation; the answer (as /v1/query gives it) and the stored message."""
         service.conversations.get(conversation_id)  # 404 before waiting for the model
         ticket = ctx.take_turn(key)

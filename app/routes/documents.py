@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from engine import ApiKey
 
-from ..api_guard import ApiError
+from ..api_guard import MAX_ID, ApiError
 from . import ApiContext
 
 
@@ -33,6 +33,9 @@ def router(ctx: ApiContext) -> APIRouter:
                 name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
                 if not name or name.startswith("."):
                     raise ApiError(422, "Every uploaded file needs a name.")
+                if "\x00" in name or len(name.encode("utf-8", "replace")) > 255:
+                    raise ApiError(422, "A file name may not hold a NUL byte or be over 255 "
+                                        "bytes long.")
                 if name in names:
                     raise ApiError(422, f"Two uploaded files are named {name}: one would "
                                         "replace the other. Rename one, or send them apart.")
@@ -61,7 +64,8 @@ def router(ctx: ApiContext) -> APIRouter:
         return {"documents": [d.__dict__ for d in service.library.documents(collection)]}
 
     @routes.delete("/v1/documents/{document_id}")
-    def delete_document(document_id: int, request: Request, _key: ApiKey = writer):
+    def delete_document(request: Request, document_id: int = Path(ge=1, le=MAX_ID),
+                        _key: ApiKey = writer):
         service.library.delete_document(document_id)
         request.state.documents = [document_id]
         return {"deleted": document_id}

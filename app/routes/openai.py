@@ -11,22 +11,29 @@ import base64
 import json
 import time
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 import anyio
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from engine import ApiKey, UserError
 
+from ..api_guard import MAX_ID
 from . import ApiContext
 
 
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
     content: str
+
+    @field_validator("content")
+    @classmethod
+    def _encodable(cls, content: str) -> str:
+        content.encode("utf-8")  # a lone surrogate raises: refused as 422, not a 500 later
+        return content
 
 
 class ChatRequest(BaseModel):
@@ -37,7 +44,7 @@ class ChatRequest(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2, description="Ignored: set in Enclave.")
     rag: bool = Field(True, description="Answer from the documents (with sources); false: plain chat.")
     collection: str | None = Field(None, description="Answer from this collection only.")
-    conversation_id: int | Literal["new"] | None = Field(
+    conversation_id: Annotated[int, Field(ge=1, le=MAX_ID)] | Literal["new"] | None = Field(
         None, description="Keep the question and answer in this conversation (\"new\": start "
                           "one); the response gives its id. Documents only (rag).")
 
@@ -157,6 +164,10 @@ def router(ctx: ApiContext) -> APIRouter:
                     yield chunk({"content": piece})
                 if stream.answer is not None:
                     yield chunk({}, "stop", **extras(request, stream, conversation_id))
+                yield "data: [DONE]\n\n"
+            except UserError as exc:  # after the 200: said in the stream, which still ends
+                error = {"error": {"message": str(exc), "type": "invalid_request_error"}}
+                yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
                 yield "data: [DONE]\n\n"
             finally:
                 with anyio.CancelScope(shield=True):

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from engine import ApiKey
 
+from ..api_guard import MAX_ID
 from . import ApiContext
+
+
+DocumentIds = list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None
 
 
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=4000)
     k: int = Field(5, ge=1, le=100)
     collection: str | None = None
-    document_ids: list[int] | None = None
+    document_ids: DocumentIds = None
 
 
 class QueryRequest(BaseModel):
     question: str = Field(min_length=1, max_length=4000)
     collection: str | None = None
-    document_ids: list[int] | None = None
+    document_ids: DocumentIds = None
 
 
 def router(ctx: ApiContext) -> APIRouter:

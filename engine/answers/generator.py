@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..errors import UserError
+
 
 class Generator:
     def __init__(self, model_path: Path, context_tokens: int = 2048, threads: int | None = None,
@@ -76,7 +78,9 @@ class Generator:
 
     def _locked_pieces(self, start: Callable, text_of: Callable,
                        should_stop: Callable[[], bool]) -> Iterator[str]:
-        """Hold the model for the whole of one generation, yielding its text pieces."""
+        """Hold the model for the whole of one generation, yielding its text pieces.
+
+        A prompt longer than the context window is the asker's to shorten: a UserError."""
         with self._lock:
             pieces = start()
             try:
@@ -86,6 +90,12 @@ class Generator:
                         yield text
                     if should_stop():
                         break
+            except ValueError as exc:
+                if "context window" not in str(exc):
+                    raise
+                raise UserError(f"The text is too long for the model's context of "
+                                f"{self.context_tokens} tokens: ask a shorter question, or "
+                                "send fewer or shorter messages.") from exc
             finally:
                 pieces.close()
 

@@ -1,0 +1,59 @@
+"""User input that once made the API answer 500 gets a clear 4xx, in the API's error shape."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.api.conftest import auth
+
+
+def test_ids_past_what_the_vault_holds_are_refused_not_crashed_on(api, keys):
+    with httpx.Client(base_url=api.url, headers=auth(keys["writer"]), timeout=60) as http:
+        huge = 10**20
+        for response in (
+                http.post("/v1/search", json={"query": "pump", "document_ids": [huge]}),
+                http.delete(f"/v1/documents/{huge}"),
+                http.get(f"/v1/conversations/{huge}"),
+                http.post("/v1/chat/completions", json={
+                    "conversation_id": huge, "messages": [{"role": "user", "content": "Hi"}]})):
+            assert response.status_code == 422, response.text
+            assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_upload_names_with_a_nul_byte_or_over_255_bytes_are_refused(api, keys, service):
+    with httpx.Client(base_url=api.url, headers=auth(keys["writer"]), timeout=60) as http:
+        for name in ("x" * 252 + ".txt", "é" * 130 + ".txt"):
+            response = http.post("/v1/documents", files=[("files", (name, b"text", "text/plain"))])
+            assert response.status_code == 422 and "255" in response.json()["error"]["message"]
+    boundary = "enclave-test"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
+            f"filename=\"a\x00b.txt\"\r\nContent-Type: text/plain\r\n\r\ntext\r\n"
+            f"--{boundary}--\r\n").encode()
+    response = httpx.post(f"{api.url}/v1/documents", content=body, timeout=60, headers={
+        **auth(keys["writer"]), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 422, response.text
+    assert not [p for p in (service.config.data_dir / "uploads").rglob("*") if p.is_file()]
+
+
+def test_a_lone_surrogate_in_a_message_is_422(api, keys):
+    body = '{"messages": [{"role": "user", "content": "\\ud800"}], "rag": false}'
+    response = httpx.post(f"{api.url}/v1/chat/completions", content=body, timeout=60,
+                          headers={**auth(keys["reader"]), "Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+
+
+def test_text_longer_than_the_models_context_is_a_clear_400_also_when_streamed(
+        api, keys, service):
+    words = " ".join(["pump"] * 20_000)
+    with httpx.Client(base_url=api.url, headers=auth(keys["reader"]), timeout=120) as http:
+        plain = http.post("/v1/chat/completions", json={
+            "rag": False, "messages": [{"role": "user", "content": words}]})
+        assert plain.status_code == 400 and "too long" in plain.json()["error"]["message"]
+        with http.stream("POST", "/v1/chat/completions", json={
+                "rag": False, "stream": True,
+                "messages": [{"role": "user", "content": words}]}) as streamed:
+            lines = [line[6:] for line in streamed.iter_lines() if line.startswith("data: ")]
+        assert lines[-1] == "[DONE]"
+        assert "too long" in json.loads(lines[-2])["error"]["message"]
