@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 
 from engine import AlreadyExistsError, AuditEntry, EnclaveService, NotFoundError, UserError
@@ -73,6 +74,11 @@ def _handle_errors(app: FastAPI) -> None:
         status = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(
             exc, AlreadyExistsError) else 400
         return _error(status, str(exc), "invalid_request_error")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request, exc: StarletteHTTPException):  # unknown route, wrong method
+        kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
+        return _error(exc.status_code, str(exc.detail), kind, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request, exc: RequestValidationError):

@@ -35,6 +35,7 @@ MANIFEST = "manifest.json"
 LIBRARY_FILES = (VAULT_FILE, INDEX_FILE, keys.KEY_FILE)
 """What a backup puts back into a data directory (anything else is for the caller)."""
 COUNTED = ("documents", "chunks", "collections", "chats", "messages", "api_keys", "audit_log")
+STALE_PARTIAL_S = 3600  # an unfinished backup this old is no longer being written
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ def create_backup(vault: Vault, data_dir: Path, destination: Path, app_version: 
         n += 1
         final = destination / f"{PREFIX}{stamp}-{n}"
     work = destination / f".{final.name}.partial"
+    for stale in destination.glob(f".{PREFIX}*.partial"):  # left by a backup killed midway
+        if time.time() - stale.stat().st_mtime > STALE_PARTIAL_S:
+            shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(mode=0o700)
     try:

@@ -57,3 +57,29 @@ def test_text_longer_than_the_models_context_is_a_clear_400_also_when_streamed(
             lines = [line[6:] for line in streamed.iter_lines() if line.startswith("data: ")]
         assert lines[-1] == "[DONE]"
         assert "too long" in json.loads(lines[-2])["error"]["message"]
+
+
+def test_unknown_routes_and_wrong_methods_answer_in_the_apis_error_shape(api, keys):
+    with httpx.Client(base_url=api.url, headers=auth(keys["reader"]), timeout=60) as http:
+        missing = http.get("/v1/nothing-here")
+        assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found"
+        wrong = http.put("/v1/search", json={})
+        assert wrong.status_code == 405 and "error" in wrong.json()
+
+
+def test_the_readme_search_example_runs_as_written(api, keys, service, corpus):
+    """The README's curl command for /v1/search, run by the shell as a reader copies it
+    (only the host and the key are this test's)."""
+    import re
+    import subprocess
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    command = re.search(r"^curl -s localhost:8765/v1/search .*?'$", readme,
+                        re.M | re.S).group(0)
+    service.library.ingest([corpus])
+    port = api.url.rsplit(":", 1)[1]
+    shell = command.replace("localhost:8765", f"127.0.0.1:{port}")
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60,
+                          env={"KEY": keys["reader"], "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0 and len(json.loads(done.stdout)["hits"]) == 3, done.stdout

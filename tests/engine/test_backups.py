@@ -138,3 +138,18 @@ def test_retention_keeps_exactly_the_newest_of_each_day_week_and_month(tmp_path)
     ])
     assert len(removed) == 85 - len(kept) + 1
     assert backups.prune(tmp_path, daily=7, weekly=4, monthly=12) == []
+
+
+def test_an_unfinished_backup_left_by_a_kill_is_removed_by_the_next_one(service, tmp_path):
+    import os
+
+    destination = tmp_path / "usb"
+    stale = destination / ".enclave-backup-20260101-020000.partial"
+    fresh = destination / ".enclave-backup-20260101-030000.partial"  # maybe being written
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "vault.db").write_bytes(b"half")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (hours_ago, hours_ago))
+    made = service.backups.backup(destination, "test").folder
+    assert not stale.exists() and fresh.exists() and made.is_dir()
