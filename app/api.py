@@ -10,6 +10,7 @@ when its response has been sent.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 
 import anyio
@@ -28,6 +29,7 @@ from .api_jobs import Jobs
 from .routes import ApiContext, conversations, documents, openai, operations, rag
 
 VERSION = "1"
+log = logging.getLogger(__name__)
 
 
 def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI:
@@ -100,7 +102,12 @@ def _observe_requests(app: FastAPI, ctx: ApiContext) -> None:
             response = _error(413, f"The request is over the {limits.max_upload_bytes // 2**20} "
                                    "MiB upload limit.", "invalid_request_error")
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # a bug: answered, counted and audited like any request
+                log.exception("request %s %s failed", request.method, request.url.path)
+                response = _error(500, f"Internal error ({type(exc).__name__}); the details are "
+                                       "in the server's log.", "server_error")
         route = getattr(request.scope.get("route"), "path", "unmatched")
         body = response.body_iterator if hasattr(response, "body_iterator") else None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
@@ -53,25 +54,46 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Files to ingest from files and folders (recursively), and the paths refused.
 
     Inside a folder, hidden files and types Enclave does not read are passed over; a file
-    named explicitly with such a type is refused with a reason.
+    named explicitly with such a type is refused with a reason. A path that cannot be
+    resolved (a symlink loop) or whose name is not valid UTF-8 is refused with its reason,
+    and the rest of the batch goes on.
     """
     files: list[Path] = []
     refused: list[tuple[Path, str]] = []
-    for path in paths:
-        path = path.expanduser().resolve()
-        if path.is_dir():
-            files.extend(sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and parsers.kind_of(p)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            ))
-        elif not path.exists():
-            refused.append((path, "no such file or folder"))
-        elif parsers.kind_of(path) is None:
-            refused.append((path, f"unsupported file type '{path.suffix or path.name}'"))
-        else:
-            files.append(path)
+    for given in paths:
+        try:
+            path = given.expanduser().resolve()
+            if path.is_dir():
+                found = sorted(
+                    p for p in path.rglob("*")
+                    if p.is_file() and parsers.kind_of(p)
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            elif not path.exists():
+                refused.append((path, "no such file or folder"))
+                continue
+            elif parsers.kind_of(path) is None:
+                refused.append((path, f"unsupported file type '{path.suffix or path.name}'"))
+                continue
+            else:
+                found = [path]
+        except (OSError, RuntimeError) as exc:  # a symlink loop, a folder that cannot be read
+            refused.append((given, f"cannot be read ({getattr(exc, 'strerror', None) or exc})"))
+            continue
+        for file in found:
+            if _utf8(str(file)):
+                files.append(file)
+            else:
+                shown = Path(os.fsencode(file).decode("utf-8", "replace"))  # printable
+                refused.append((shown, "its name is not valid UTF-8: rename the file"))
     return files, refused
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
 
 
 def file_sha256(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 
@@ -83,3 +84,25 @@ def test_the_readme_search_example_runs_as_written(api, keys, service, corpus):
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60,
                           env={"KEY": keys["reader"], "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0 and len(json.loads(done.stdout)["hits"]) == 3, done.stdout
+
+
+def test_a_request_that_fails_inside_is_answered_counted_and_audited(api, keys, service,
+                                                                    monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service.answers, "search", broken)
+    with httpx.Client(base_url=api.url, headers=auth(keys["reader"]), timeout=60) as http:
+        failed = http.post("/v1/search", json={"query": "pump"})
+        assert failed.status_code == 500 and failed.json()["error"]["type"] == "server_error"
+        assert "a bug" not in failed.text  # the details stay in the log
+        metrics = http.get("/metrics").text
+    assert 'route="/v1/search",status="500"' in metrics
+    entries = []
+    for _ in range(100):  # written once the response has gone
+        entries = [e for e in service.access.audit_entries() if e["route"] == "/v1/search"]
+        if entries:
+            break
+        time.sleep(0.05)
+    assert entries and entries[0]["status"] == 500
+    assert service.access.verify_audit() == []

@@ -249,3 +249,22 @@ def test_bad_queries_are_refused(service):
     with pytest.raises(UserError):
         service.answers.search("pump", k=0)
     assert service.answers.search("pump") == []  # empty library: nothing, no error
+
+
+def test_a_name_that_is_not_utf8_or_a_symlink_loop_is_refused_and_the_rest_ingested(
+        service, tmp_path):
+    import os
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text("The spare fuses are in drawer 4.")
+    fd = os.open(os.fsencode(folder) + b"/bad\xff.txt", os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"A file whose name is Latin-1.")
+    os.close(fd)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    report = service.library.ingest([folder, loop])
+    assert [Path(p).name for p in report.ingested] == ["good.txt"]
+    reasons = {Path(p).name: reason for p, reason in report.failed}
+    assert "UTF-8" in reasons["bad\ufffd.txt"] and "cannot be read" in reasons["loop"]
+    str(report.failed).encode("utf-8")  # printable: no lone surrogate reaches the CLI
