@@ -54,7 +54,7 @@ class Jobs:
     def _place(self, collection: str) -> Path:
         """The folder a collection's uploads wait in (one per collection, so that a file
         uploaded again under its name updates its document)."""
-        return self.folder / "in" / hashlib.sha256(collection.encode()).hexdigest()[:16]
+        return self._inbox / hashlib.sha256(collection.encode()).hexdigest()[:16]
 
     def staging_dir(self) -> Path:
         """A new private folder for one request's files."""
