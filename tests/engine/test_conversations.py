@@ -34,6 +34,9 @@ def test_conversations_are_created_listed_searched_renamed_and_deleted(open_serv
     assert talks.list() == []
     untitled = talks.create()
     assert (untitled.title, untitled.collection) == ("", None)
+    with pytest.raises(NotFoundError):  # a conversation answers from a collection that is there
+        talks.create("plant")
+    service.library.create_collection("plant")
     named = talks.create("plant", "  Valve   questions ")
     assert (named.title, named.collection) == ("Valve questions", "plant")
     assert talks.get(named.id) == named
