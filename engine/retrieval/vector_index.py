@@ -32,6 +32,7 @@ class VectorIndex:
         self._aead = AESGCM(key)
         self.dimension = dimension
         self._lock = threading.RLock()
+        self._save_lock = threading.Lock()
         self._ids: set[int] = set()
         self._index = self._new_index(1024)
         self.generation = -1
@@ -104,18 +105,27 @@ class VectorIndex:
             self.save(generation)
 
     def save(self, generation: int) -> None:
-        """Write the index atomically: temporary file, fsync, rename."""
-        with self._lock:
-            payload = pickle.dumps({"index": self._index, "ids": sorted(self._ids),
-                                    "dimension": self.dimension, "generation": generation})
-            self.generation = generation
-        nonce = secrets.token_bytes(12)
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            f.write(nonce + self._aead.encrypt(nonce, payload, _AAD))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        """Write the index atomically: temporary file, fsync, rename.
+
+        Saves run one at a time, each with its own temporary file, so that two threads
+        saving at once (an import and a deletion) neither collide nor let an older
+        snapshot replace a newer one."""
+        with self._save_lock:
+            with self._lock:  # a save that waited holds every change of the one before it
+                generation = max(generation, self.generation)
+                payload = pickle.dumps({"index": self._index, "ids": sorted(self._ids),
+                                        "dimension": self.dimension, "generation": generation})
+                self.generation = generation
+            nonce = secrets.token_bytes(12)
+            tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+            try:
+                with tmp.open("wb") as f:
+                    f.write(nonce + self._aead.encrypt(nonce, payload, _AAD))
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     # --- changes and queries -----------------------------------------------------------
 

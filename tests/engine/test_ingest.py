@@ -268,3 +268,37 @@ def test_a_name_that_is_not_utf8_or_a_symlink_loop_is_refused_and_the_rest_inges
     reasons = {Path(p).name: reason for p, reason in report.failed}
     assert "UTF-8" in reasons["bad\ufffd.txt"] and "cannot be read" in reasons["loop"]
     str(report.failed).encode("utf-8")  # printable: no lone surrogate reaches the CLI
+
+
+def test_saves_of_the_index_at_once_neither_fail_nor_go_back_in_time(tmp_path):
+    """Regression: every save wrote one fixed temporary file outside the lock, so an import
+    and a deletion saving at once failed with FileNotFoundError (500 on DELETE)."""
+    import threading
+
+    import numpy as np
+
+    from engine.retrieval.vector_index import VectorIndex
+
+    index = VectorIndex(tmp_path / "index.hnsw.enc", b"k" * 32, 8)
+    errors = []
+
+    def work(worker: int) -> None:
+        try:
+            for n in range(25):
+                chunk_id = worker * 1000 + n
+                index.add([chunk_id], np.random.default_rng(chunk_id).random((1, 8),
+                                                                             dtype=np.float32))
+                index.save(chunk_id)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(1, 7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.hnsw.enc"]  # no temporary left
+    saved = VectorIndex(tmp_path / "index.hnsw.enc", b"k" * 32, 8)
+    assert saved._load(None) is None  # the file is there: the vault is not asked
+    assert len(saved) == 150 and saved.generation == 6024
