@@ -86,11 +86,13 @@ class HybridRetriever:
 
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many chunks hold each term (absent terms are left out)."""
-        if not terms:
-            return {}
-        marks = ",".join("?" * len(terms))
-        return dict(self.vault.rows(
-            f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", tuple(terms)))
+        found: dict[str, int] = {}
+        for start in range(0, len(terms), 500):  # a long query: under SQLite's variable limit
+            part = terms[start:start + 500]
+            found.update(self.vault.rows(
+                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(part))})",
+                tuple(part)))
+        return found
 
     def _chunk_count(self) -> int:
         return self.vault.scalar("SELECT count(*) FROM chunks") or 1
@@ -99,14 +101,19 @@ class HybridRetriever:
                    count: int | None = None) -> list[str]:
         """Leave out terms found in more than COMMON_TERM_SHARE of the chunks (such as "r"
         in the R manuals): BM25 gives them little weight, but matching them makes FTS5
-        score most of the library. The rarest term stays if all are common."""
+        score most of the library. The rarest term stays if all are common. Terms in no
+        chunk are left out too: they match nothing, and a long query of them made FTS5
+        work for seconds."""
         if len(terms) < 2:
             return terms
         if frequency is None:
             frequency = self._frequencies(terms)
+        present = [t for t in terms if frequency.get(t, 0)]
         limit = COMMON_TERM_SHARE * (count or self._chunk_count())
-        kept = [t for t in terms if frequency.get(t, 0) <= limit]
-        return kept or [min(terms, key=lambda t: frequency.get(t, 0))]
+        kept = [t for t in present if frequency[t] <= limit]
+        if kept or not present:
+            return kept
+        return [min(present, key=frequency.__getitem__)]
 
     def search(self, query: str, k: int = 5, collection_ids: list[int] | None = None,
                document_ids: list[int] | None = None,

@@ -50,10 +50,7 @@ def index_terms(text: str) -> str:
 
 def query_terms(query: str) -> list[str]:
     """The query's distinct terms, without English function words (unless that is all)."""
-    terms: list[str] = []
-    for word in _WORD.findall(index_terms(query).lower()):
-        if word not in terms:
-            terms.append(word)
+    terms = list(dict.fromkeys(_WORD.findall(index_terms(query).lower())))  # in order, once
     return [t for t in terms if t not in STOPWORDS] or terms  # "to be or not to be" stays
 
 
@@ -62,13 +59,12 @@ def exact_phrases(query: str) -> list[str]:
     ("ZQX-4471" -> "zqx 4471"), without repeats."""
     quoted = [a or b for a, b in _QUOTED.findall(query)]
     rest = _QUOTED.sub(" ", query)
-    phrases = []
+    phrases: dict[str, None] = {}  # in order, once (a set: a long query stays linear)
     for text in quoted + _IDENTIFIER.findall(rest):
         words = indexed_words(text)
-        phrase = " ".join(words)
-        if words and phrase not in phrases:
-            phrases.append(phrase)
-    return phrases
+        if words:
+            phrases[" ".join(words)] = None
+    return list(phrases)
 
 
 def fold(text: str) -> str:

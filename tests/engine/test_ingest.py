@@ -302,3 +302,16 @@ def test_saves_of_the_index_at_once_neither_fail_nor_go_back_in_time(tmp_path):
     saved = VectorIndex(tmp_path / "index.hnsw.enc", b"k" * 32, 8)
     assert saved._load(None) is None  # the file is there: the vault is not asked
     assert len(saved) == 150 and saved.generation == 6024
+
+
+def test_a_query_of_a_megabyte_is_searched(service, corpus):
+    """Regression: 130,000 distinct made-up words went into one FTS5 query (22 s), and their
+    frequency lookup into one SQL statement. Words the library does not hold are left out."""
+    import random
+    import string
+
+    service.library.ingest([corpus])
+    rng = random.Random(1)
+    noise = " ".join("".join(rng.choices(string.ascii_lowercase, k=7)) for _ in range(130_000))
+    hits = service.answers.search(noise + " relief valve pressure", k=3)
+    assert hits and hits[0].document == "pumps.pdf"
