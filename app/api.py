@@ -24,6 +24,7 @@ from starlette.formparsers import MultiPartParser
 
 from engine import AlreadyExistsError, AuditEntry, EnclaveService, NotFoundError, UserError
 
+from .api_gate import ApiGate
 from .api_guard import ApiError, GenerationQueue, Limits, Metrics, RateLimiter
 from .api_jobs import Jobs
 from .routes import ApiContext, conversations, documents, openai, operations, rag
@@ -54,7 +55,8 @@ def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI
     app.state.service, app.state.jobs, app.state.metrics = service, ctx.jobs, ctx.metrics
     _mount_docs(app)
     _handle_errors(app)
-    _observe_requests(app, ctx)
+    app.add_middleware(ApiGate, service=service, max_body_bytes=limits.max_upload_bytes)
+    _observe_requests(app, ctx)  # added last: outermost, so it sees what the gate refuses
     for module in (operations, openai, rag, documents, conversations):
         app.include_router(module.router(ctx))
     return app
@@ -108,7 +110,11 @@ def _observe_requests(app: FastAPI, ctx: ApiContext) -> None:
                 log.exception("request %s %s failed", request.method, request.url.path)
                 response = _error(500, f"Internal error ({type(exc).__name__}); the details are "
                                        "in the server's log.", "server_error")
-        route = getattr(request.scope.get("route"), "path", "unmatched")
+        # the route's template; a request refused at the gate never reached one: the metrics
+        # label it "unmatched" (any path would make labels without end), the audit keeps it
+        route = getattr(request.scope.get("route"), "path", None)
+        audited = route or request.url.path[:200]
+        route = route or "unmatched"
         body = response.body_iterator if hasattr(response, "body_iterator") else None
 
         async def finish() -> None:
@@ -116,9 +122,9 @@ def _observe_requests(app: FastAPI, ctx: ApiContext) -> None:
             metrics.requests.labels(route, str(response.status_code)).inc()
             metrics.latency.labels(route).observe(seconds)
             service.health.record_request(seconds, failed=response.status_code >= 500)
-            if route != "/health" and not route.startswith("/docs"):
+            if audited != "/health" and not audited.startswith("/docs"):
                 entry = AuditEntry(request.state.key_name, request.client.host if request.client
-                                   else "?", request.method, route, response.status_code,
+                                   else "?", request.method, audited, response.status_code,
                                    seconds * 1000, request.state.documents)
                 await anyio.to_thread.run_sync(service.access.record, entry)
 

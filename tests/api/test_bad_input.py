@@ -106,3 +106,42 @@ def test_a_request_that_fails_inside_is_answered_counted_and_audited(api, keys, 
         time.sleep(0.05)
     assert entries and entries[0]["status"] == 500
     assert service.access.verify_audit() == []
+
+
+def _chunks(megabytes: int):
+    block = b'{"query": "' + b"x" * (2**20 - 11)
+    for _ in range(megabytes):
+        yield block
+
+
+def _grown_mb(before: int) -> float:
+    import psutil
+
+    return (psutil.Process().memory_info().rss - before) / 2**20
+
+
+def test_a_chunked_body_is_not_read_without_a_key_nor_past_the_limit_with_one(start_api, keys):
+    """Regression: the upload limit read only Content-Length, and the body was parsed before
+    the key was checked: 300 MB of chunked JSON without a key took a gigabyte of memory.
+    (The server runs in this process: its memory is this process's.)"""
+    import psutil
+
+    api = start_api(api_max_upload_mb=4)
+    before = psutil.Process().memory_info().rss
+    with httpx.Client(base_url=api.url, timeout=120) as http:
+        try:
+            refused = http.post("/v1/search", content=_chunks(200),
+                                headers={"Content-Type": "application/json"})
+            assert refused.status_code == 401 and refused.json()["error"]["type"] == \
+                "authentication_error"
+        except httpx.TransportError:
+            pass  # the server answered and closed before the client had sent it all
+        assert _grown_mb(before) < 100
+        try:
+            too_big = http.post("/v1/search", content=_chunks(200), headers={
+                **auth(keys["reader"]), "Content-Type": "application/json"})
+            assert too_big.status_code == 413 and "4 MiB" in too_big.json()["error"]["message"]
+        except httpx.TransportError:
+            pass
+        assert _grown_mb(before) < 100
+        assert http.get("/v1/models", headers=auth(keys["reader"])).status_code == 200
