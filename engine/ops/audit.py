@@ -73,10 +73,12 @@ class AuditLog:
 
     def verify(self) -> list[str]:
         """What is wrong with the chain; an empty list when it is intact."""
+        with self.vault.lock:  # the entries and the head as of one moment, not across a write
+            entries, head = self.entries(), self.vault.get_meta("audit_head")
         problems: list[str] = []
         prev_hash = GENESIS
         last_id = 0
-        for row in self.entries():
+        for row in entries:
             values = tuple(row[f] for f in _FIELDS)
             if row["prev_hash"] != prev_hash:
                 problems.append(f"entry {row['id']}: does not follow entry {last_id} "
@@ -84,7 +86,6 @@ class AuditLog:
             if _entry_hash(row["prev_hash"], values) != row["hash"]:
                 problems.append(f"entry {row['id']}: its content was changed")
             prev_hash, last_id = row["hash"], row["id"]
-        head = self.vault.get_meta("audit_head")
         expected = json.loads(head) if head else {"id": 0, "hash": GENESIS}
         if (expected["id"], expected["hash"]) != (last_id, prev_hash):
             problems.append(f"the log ends at entry {last_id}, but entry {expected['id']} was "

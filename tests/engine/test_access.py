@@ -210,3 +210,26 @@ def test_export_of_an_empty_log_is_a_header_only(service):
     out = io.StringIO()
     assert service.access.export_audit(out) == 0
     assert len(list(csv.reader(io.StringIO(out.getvalue())))) == 1
+
+
+def test_verify_while_entries_are_written_never_cries_wolf(service):
+    """Regression: verify read the entries, then the head, each on its own; an entry written
+    between the two (the server writes them after each response) looked like a deletion."""
+    import threading
+
+    access, done = service.access, threading.Event()
+
+    def write():
+        n = 0
+        while not done.is_set():
+            n += 1
+            access.record(_entry(n))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        problems = [access.verify_audit() for _ in range(200)]
+    finally:
+        done.set()
+        writer.join()
+    assert not any(problems) and len(access.audit_entries()) > 1
