@@ -93,23 +93,18 @@ def _handle_errors(app: FastAPI) -> None:
 
 def _observe_requests(app: FastAPI, ctx: ApiContext) -> None:
     """Metrics, health figures and an audit entry for each request, once it is answered."""
-    service, metrics, limits = ctx.service, ctx.metrics, ctx.limits
+    service, metrics = ctx.service, ctx.metrics
 
     @app.middleware("http")
     async def observe(request: Request, call_next):
         started = time.perf_counter()
         request.state.key_name, request.state.documents = None, []
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limits.max_upload_bytes:
-            response = _error(413, f"The request is over the {limits.max_upload_bytes // 2**20} "
-                                   "MiB upload limit.", "invalid_request_error")
-        else:
-            try:
-                response = await call_next(request)
-            except Exception as exc:  # a bug: answered, counted and audited like any request
-                log.exception("request %s %s failed", request.method, request.url.path)
-                response = _error(500, f"Internal error ({type(exc).__name__}); the details are "
-                                       "in the server's log.", "server_error")
+        try:  # the gate inside answers what is too large or has no key (app/api_gate.py)
+            response = await call_next(request)
+        except Exception as exc:  # a bug: answered, counted and audited like any request
+            log.exception("request %s %s failed", request.method, request.url.path)
+            response = _error(500, f"Internal error ({type(exc).__name__}); the details are "
+                                   "in the server's log.", "server_error")
         # the route's template; a request refused at the gate never reached one: the metrics
         # label it "unmatched" (any path would make labels without end), the audit keeps it
         route = getattr(request.scope.get("route"), "path", None)

@@ -33,9 +33,13 @@ class ApiGate:
                                   "Bearer <key>' (a valid, unrevoked one).",
                                   "authentication_error", [(b"www-authenticate", b"Bearer")])
                 return
-        received = 0
         too_large = HTTPException(413, f"The request is over the {self.max_body_bytes // 2**20} "
                                        "MiB upload limit.")
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_body_bytes:  # said: refused unread
+            await _send_error(send, 413, too_large.detail, "invalid_request_error")
+            return
+        received = 0
 
         async def limited_receive():
             nonlocal received

@@ -84,7 +84,6 @@ class EnclaveService:
                                     config.dense_weight, config.fusion, config.term_weight)
         monitor = Monitor(vault)
 
-        self._index = index  # for engine tests; front ends see only the facade objects
         self.library = LibraryService(vault, catalogue, index, self._worker,
                                       config.embed_batch_size)
         self.answers = AnswerService(config, vault, catalogue, self._embedder, retriever,

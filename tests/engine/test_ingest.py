@@ -31,7 +31,8 @@ def _consistent(service):
     chunk_ids = {r[0] for r in service._vault.rows("SELECT id FROM chunks")}
     fts_ids = {r[0] for r in service._vault.rows("SELECT rowid FROM chunks_fts")}
     assert chunk_ids == fts_ids
-    assert len(service._index) == len(chunk_ids) and all(i in service._index for i in chunk_ids)
+    index = service.library._index  # engine internals
+    assert len(index) == len(chunk_ids) and all(i in index for i in chunk_ids)
     orphans = service._vault.scalar(
         "SELECT count(*) FROM documents d WHERE NOT EXISTS "
         "(SELECT 1 FROM chunks c WHERE c.document_id = d.id)")
