@@ -25,6 +25,18 @@ class EngineConfig:
     """Target chunk size in embedding-model tokens (all-MiniLM-L6-v2 reads 256)."""
     chunk_overlap_tokens: int = 40
     max_file_bytes: int = 200 * 1024 * 1024
+    max_unpacked_bytes: int = 256 * 1024 * 1024
+    """A Word file's parts once decompressed."""
+    max_file_parts: int = 10_000
+    """Files inside a Word file's zip."""
+    max_file_blocks: int = 100_000
+    """Paragraphs, headings and tables in one file (the R reference manual has 45,000)."""
+    max_file_chunks: int = 30_000
+    """Passages one file may make (the R reference manual makes 8,800)."""
+    read_timeout_s: float = 180.0
+    """How long reading one file may take (the 3,800-page R reference manual: 5 s)."""
+    read_memory_mb: int = 1024
+    """Memory the reader process may take for one file, beyond its own at start."""
     embed_batch_size: int = 32
     index_save_interval_s: float = 30.0
 

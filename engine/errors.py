@@ -67,5 +67,9 @@ class CorruptDocumentError(DocumentError):
     """The file is damaged or not of the type its name says."""
 
 
+class OverBudgetError(DocumentError):
+    """Reading the file would cost more time, memory, parts or paragraphs than a file may."""
+
+
 class Cancelled(EnclaveError):
     """An operation was cancelled through its cancel token."""

@@ -3,12 +3,17 @@
 Each parser returns a `ParsedDocument` whose `text` is the whole extracted text and whose
 blocks carry their character offsets into it (and their page, for PDFs), so that a chunk
 built from blocks can later be highlighted in the source. Bad files raise a
-`DocumentError` subclass with a short reason; nothing here writes anything.
+`DocumentError` subclass with a short reason; a file that would cost more than its
+`ReadLimits` (size, unpacked size, parts, blocks) raises `OverBudgetError` before it
+costs it. Time and memory are bounded by the reader process (`engine.ingest.reader`).
+Nothing here writes anything.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +23,7 @@ from ..errors import (
     EmptyDocumentError,
     EncryptedDocumentError,
     FileTooLargeError,
+    OverBudgetError,
     UnsupportedFileError,
 )
 
@@ -35,6 +41,20 @@ OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted Office files an
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """What reading one file may cost; a file past any of them fails with the reason."""
+
+    max_bytes: int = 200 * 2**20
+    max_unpacked_bytes: int = 256 * 2**20
+    """A Word file's parts once decompressed (a zip bomb unpacks to gigabytes)."""
+    max_parts: int = 10_000
+    """Files inside a Word file's zip."""
+    max_blocks: int = 100_000
+    """Paragraphs, headings and tables; in a Word file empty paragraphs count too. The
+    R reference manual (3,800 pages) has 45,000."""
+
+
+@dataclass(frozen=True)
 class Block:
     text: str
     kind: str  # "heading" | "paragraph" | "table"
@@ -46,106 +66,154 @@ class Block:
 @dataclass
 class ParsedDocument:
     kind: str
+    max_blocks: int = ReadLimits.max_blocks
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None
     page_offsets: list[int] = field(default_factory=list)
-    text: str = ""
+    length: int = 0
+    """Characters of text so far (what `text` would return, without joining it)."""
+    _parts: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def text(self) -> str:
+        if len(self._parts) > 1:  # joined once, not copied on every `add`
+            self._parts[:] = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
 
     def add(self, text: str, kind: str = "paragraph", page: int | None = None) -> None:
         text = text.strip()
         if not text:
             return
-        if self.text:
-            self.text += "\n\n"
-        start = len(self.text)
-        self.text += text
-        self.blocks.append(Block(text, kind, page, start, len(self.text)))
+        self.count_block()
+        if self.length:
+            self._parts.append("\n\n")
+            self.length += 2
+        start = self.length
+        self._parts.append(text)
+        self.length += len(text)
+        self.blocks.append(Block(text, kind, page, start, self.length))
+
+    def count_block(self, seen: int | None = None) -> None:
+        """Raise OverBudgetError once the file holds more blocks than it may."""
+        if (len(self.blocks) if seen is None else seen) >= self.max_blocks:
+            raise OverBudgetError(
+                f"it holds more than {self.max_blocks:,} paragraphs: split the file")
 
 
 def kind_of(path: Path) -> str | None:
     return KINDS.get(path.suffix.lower())
 
 
-def parse(path: Path, max_bytes: int) -> ParsedDocument:
-    """Parse one file, or raise a DocumentError saying why it cannot be ingested."""
+_ALLOCATION_FAILED = re.compile(r"\b(?:[mc]|re)alloc\b.*\bfailed|memory allocation failed|"
+                                r"out of memory", re.IGNORECASE)
+
+
+def check_size(size: int, limits: ReadLimits) -> None:
+    """Raise the DocumentError for a file of `size` bytes that cannot be read for its size."""
+    if size == 0:
+        raise EmptyDocumentError("empty file")
+    if size > limits.max_bytes:
+        raise FileTooLargeError(
+            f"file is {size / 2**20:.1f} MiB, over the {limits.max_bytes / 2**20:.0f} MiB limit"
+        )
+
+
+def parse(path: Path, limits: ReadLimits, data: bytes | None = None) -> ParsedDocument:
+    """Parse one file (or `data`, the bytes of a file of that name), or raise a
+    DocumentError saying why it cannot be ingested."""
     kind = kind_of(path)
     if kind is None:
         raise UnsupportedFileError(f"unsupported file type '{path.suffix or path.name}'")
-    size = path.stat().st_size
-    if size == 0:
-        raise EmptyDocumentError("empty file")
-    if size > max_bytes:
-        raise FileTooLargeError(
-            f"file is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit"
-        )
-    parsed = {"pdf": _parse_pdf, "docx": _parse_docx, "text": _parse_text,
-              "markdown": _parse_markdown, "html": _parse_html}[kind](path)
-    if not parsed.text.strip():
+    check_size(path.stat().st_size if data is None else len(data), limits)
+    if data is None:
+        data = path.read_bytes()
+    doc = ParsedDocument(kind, limits.max_blocks)
+    try:
+        if kind == "docx":
+            _parse_docx(data, doc, limits)
+        else:
+            {"pdf": _parse_pdf, "text": _parse_text, "markdown": _parse_markdown,
+             "html": _parse_html}[kind](data, doc)
+    except RecursionError as exc:
+        raise CorruptDocumentError("its structure is nested too deeply to read") from exc
+    except CorruptDocumentError as exc:
+        if _ALLOCATION_FAILED.search(exc.reason):  # MuPDF and libxml2 say it in words
+            raise MemoryError(exc.reason) from exc
+        raise
+    if not doc.length:
         raise EmptyDocumentError(
             "no text could be extracted (a scanned PDF needs OCR, which Enclave does not do)"
             if kind == "pdf" else "no text in the file"
         )
-    return parsed
+    return doc
 
 
-def _parse_pdf(path: Path) -> ParsedDocument:
+def _parse_pdf(data: bytes, doc: ParsedDocument) -> None:
     import pymupdf
 
     try:
-        pdf = pymupdf.open(path)
+        pdf = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # pymupdf raises FileDataError and plain RuntimeErrors
         raise CorruptDocumentError("not a readable PDF (damaged, or not a PDF)") from exc
     with pdf:
         if pdf.needs_pass:
             raise EncryptedDocumentError("the PDF is password-protected")
-        doc = ParsedDocument("pdf", pages=pdf.page_count)
+        doc.pages = pdf.page_count
         flags = pymupdf.TEXTFLAGS_DICT | pymupdf.TEXT_DEHYPHENATE
         flags &= ~pymupdf.TEXT_PRESERVE_IMAGES
-        try:
-            pages = [page.get_text("dict", flags=flags)["blocks"] for page in pdf]
-        except Exception as exc:
-            raise CorruptDocumentError(f"damaged PDF ({exc})") from exc
-    body_size = _body_font_size(pages)
-    for number, blocks in enumerate(pages, start=1):
-        doc.page_offsets.append(len(doc.text) + (2 if doc.text else 0))
-        for block in blocks:
-            lines, sizes = [], []
-            for line in block.get("lines", []):
-                spans = line.get("spans", [])
-                lines.append("".join(span["text"] for span in spans))
-                sizes.extend(span["size"] for span in spans if span["text"].strip())
-            text = "\n".join(lines).strip()
-            if not text:
-                continue
-            is_heading = bool(sizes) and min(sizes) > body_size * 1.15 and len(text) < 200
-            doc.add(text, "heading" if is_heading else "paragraph", number)
-    return doc
-
-
-def _body_font_size(pages: list[list[dict]]) -> float:
-    """The font size that carries the most characters: everything larger is a heading."""
+        pages, blocks_seen = [], 0
+        for page in pdf:  # each page's blocks as (text, smallest font size), sizes' weights
+            try:
+                pages.append(_pdf_page_blocks(page.get_text("dict", flags=flags)["blocks"]))
+            except Exception as exc:
+                raise CorruptDocumentError(f"damaged PDF ({exc})") from exc
+            blocks_seen += len(pages[-1][0])
+            doc.count_block(blocks_seen)
     weights: Counter = Counter()
-    for blocks in pages:
-        for block in blocks:
-            for line in block.get("lines", []):
-                for span in line.get("spans", []):
-                    weights[round(span["size"], 1)] += len(span["text"])
-    return weights.most_common(1)[0][0] if weights else 0.0
+    for blocks, page_weights in pages:
+        weights.update(page_weights)
+    body_size = weights.most_common(1)[0][0] if weights else 0.0
+    for number, (blocks, _) in enumerate(pages, start=1):
+        doc.page_offsets.append(doc.length + (2 if doc.length else 0))
+        for text, smallest in blocks:
+            is_heading = smallest is not None and smallest > body_size * 1.15 and len(text) < 200
+            doc.add(text, "heading" if is_heading else "paragraph", number)
 
 
-def _parse_docx(path: Path) -> ParsedDocument:
+def _pdf_page_blocks(blocks: list[dict]) -> tuple[list[tuple[str, float | None]], Counter]:
+    """A page's text blocks with the smallest font size of their visible text, and how many
+    characters each font size carries (the size that carries most is the body's). Only
+    this is kept of a page, not pymupdf's dictionary of every span."""
+    found, weights = [], Counter()
+    for block in blocks:
+        lines, sizes = [], []
+        for line in block.get("lines", []):
+            spans = line.get("spans", [])
+            lines.append("".join(span["text"] for span in spans))
+            for span in spans:
+                weights[round(span["size"], 1)] += len(span["text"])
+                if span["text"].strip():
+                    sizes.append(span["size"])
+        text = "\n".join(lines).strip()
+        if text:
+            found.append((text, min(sizes) if sizes else None))
+    return found, weights
+
+
+def _parse_docx(data: bytes, doc: ParsedDocument, limits: ReadLimits) -> None:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    if path.open("rb").read(8) == OLE_SIGNATURE:
+    if data[:8] == OLE_SIGNATURE:
         raise EncryptedDocumentError("the document is password-protected (or a legacy .doc)")
+    _check_zip(data, limits)
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # PackageNotFoundError, BadZipFile, KeyError, lxml errors
         raise CorruptDocumentError(f"not a readable Word document ({exc})") from exc
-    doc = ParsedDocument("docx")
-    for item in document.iter_inner_content():
+    for seen, item in enumerate(document.iter_inner_content()):
+        doc.count_block(seen)  # four million empty paragraphs are read as many
         if isinstance(item, Paragraph):
             style = (item.style.name if item.style is not None else "") or ""
             heading = style.startswith("Heading") or style == "Title"
@@ -159,11 +227,42 @@ def _parse_docx(path: Path) -> ParsedDocument:
                         cells.append(cell.text.strip())
                 rows.append(" | ".join(cells))
             doc.add("\n".join(rows), "table")
-    return doc
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+_WORD_PARAGRAPH = re.compile(rb"<w:p[ />]")
+
+
+def _check_zip(data: bytes, limits: ReadLimits) -> None:
+    """Refuse a Word file whose zip holds too many parts or unpacks to too much (from its
+    directory, before anything is decompressed), or whose body holds too many paragraphs."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorruptDocumentError(f"not a readable Word document ({exc})") from exc
+    if len(parts) > limits.max_parts:
+        raise OverBudgetError(f"it holds {len(parts):,} parts, over the {limits.max_parts:,} "
+                              "a Word file may have")
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > limits.max_unpacked_bytes:
+        raise OverBudgetError(
+            f"it unpacks to {unpacked / 2**20:,.0f} MiB, over the "
+            f"{limits.max_unpacked_bytes / 2**20:.0f} MiB limit (a zip bomb, or split it)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            body = archive.read("word/document.xml")
+    except KeyError:
+        return  # python-docx says what is missing
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise CorruptDocumentError(f"not a readable Word document ({exc})") from exc
+    paragraphs = len(_WORD_PARAGRAPH.findall(body))
+    if paragraphs > limits.max_blocks:  # counted before the XML is parsed: that is the cost
+        raise OverBudgetError(
+            f"it holds {paragraphs:,} paragraphs, over the {limits.max_blocks:,} a file may "
+            "have: split the file")
+
+
+def _decode(raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
         raise CorruptDocumentError("binary data in a text file")
     for encoding in ("utf-8-sig", "gb18030"):
@@ -174,26 +273,19 @@ def _read_text(path: Path) -> str:
     return raw.decode("cp1252", errors="replace")
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
-
-
-def _parse_text(path: Path) -> ParsedDocument:
-    doc = ParsedDocument("text")
-    for paragraph in _paragraphs(_read_text(path)):
+def _parse_text(data: bytes, doc: ParsedDocument) -> None:
+    for paragraph in re.split(r"\n\s*\n", _decode(data).replace("\r\n", "\n")):
         doc.add(paragraph)
-    return doc
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
 
-def _parse_markdown(path: Path) -> ParsedDocument:
+def _parse_markdown(data: bytes, doc: ParsedDocument) -> None:
     """Headings start blocks; blank lines end paragraphs; a fenced code block stays whole."""
-    doc = ParsedDocument("markdown")
     paragraph: list[str] = []
     in_fence = False
-    for line in _read_text(path).replace("\r\n", "\n").split("\n"):
+    for line in _decode(data).replace("\r\n", "\n").split("\n"):
         if line.lstrip().startswith("```"):
             in_fence = not in_fence
         heading = None if in_fence else _MD_HEADING.match(line)
@@ -205,24 +297,35 @@ def _parse_markdown(path: Path) -> ParsedDocument:
         else:
             paragraph.append(line)
     doc.add("\n".join(paragraph))
-    return doc
 
 
 _HTML_BLOCKS = {"p", "li", "pre", "blockquote", "td", "th", "dt", "dd", "figcaption",
                 "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "article"}
 
 
-def _parse_html(path: Path) -> ParsedDocument:
+def _parse_html(data: bytes, doc: ParsedDocument) -> None:
+    """The text of the innermost block elements (those holding no other block)."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_read_text(path), "lxml")
+    text = _decode(data)
+    elements = text.count("<")
+    if elements > 5 * doc.max_blocks:  # counted before parsing: parsing is the cost
+        raise OverBudgetError(f"it holds more than {5 * doc.max_blocks:,} HTML elements: "
+                              "split the file")
+    soup = BeautifulSoup(text, "lxml")
     for tag in soup(["script", "style", "noscript", "template", "head", "nav"]):
         tag.decompose()
-    doc = ParsedDocument("html")
-    for element in soup.find_all(list(_HTML_BLOCKS)):
-        if element.find(list(_HTML_BLOCKS)):  # only the innermost blocks carry text
+    blocks = soup.find_all(list(_HTML_BLOCKS))
+    outer: set[int] = set()  # blocks that hold another block, found from the inner one
+    for element in blocks:
+        parent = element.parent
+        while parent is not None and parent.name not in _HTML_BLOCKS:
+            parent = parent.parent
+        if parent is not None:
+            outer.add(id(parent))
+    for element in blocks:
+        if id(element) in outer:
             continue
-        text = element.get_text(" ", strip=True)
-        doc.add(text, "heading" if element.name[0] == "h" and element.name[1:].isdigit()
+        doc.add(element.get_text(" ", strip=True),
+                "heading" if element.name[0] == "h" and element.name[1:].isdigit()
                 else "paragraph")
-    return doc

@@ -17,6 +17,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from stat import S_ISREG
 from typing import Callable
 
 from . import parsers
@@ -24,9 +25,10 @@ from ..retrieval import textsearch
 from .chunker import Chunker
 from ..config import EngineConfig
 from ..retrieval.embedder import Embedder
-from ..errors import Cancelled, DocumentError
+from ..errors import Cancelled, DocumentError, OverBudgetError
 from ..store.catalogue import Catalogue, bump_generation
 from .navigation import is_navigation
+from .reader import ReaderProcess
 from ..records import IngestProgress, IngestReport
 from ..store.vault import Vault
 from ..retrieval.vector_index import VectorIndex
@@ -109,6 +111,13 @@ class Ingestor:
                  index: VectorIndex, config: EngineConfig):
         self.vault, self.catalogue, self.chunker = vault, catalogue, chunker
         self.embedder, self.index, self.config = embedder, index, config
+        limits = parsers.ReadLimits(config.max_file_bytes, config.max_unpacked_bytes,
+                                    config.max_file_parts, config.max_file_blocks)
+        self.reader = ReaderProcess(limits, config.read_timeout_s, config.read_memory_mb)
+
+    def close(self) -> None:
+        """Stop the reader process (the library is closing)."""
+        self.reader.close()
 
     def run(self, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> IngestReport:
@@ -182,6 +191,9 @@ class Ingestor:
         stage("parsing")
         t = time.monotonic()
         stat = path.stat()
+        if not S_ISREG(stat.st_mode):  # a pipe or a device would never end
+            raise DocumentError("not a regular file")
+        parsers.check_size(stat.st_size, self.reader.limits)  # before hashing it
         sha = file_sha256(path)
         existing = self.catalogue.document_paths(collection_id).get(str(path))
         if existing and existing[1] == sha:
@@ -190,8 +202,11 @@ class Ingestor:
                 conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",
                              (str(path), collection_id))
             return None
-        parsed = parsers.parse(path, self.config.max_file_bytes)
+        parsed = self.reader.read(path, cancelled=lambda: bool(cancel and cancel.cancelled))
         chunks = self.chunker.chunk(parsed)
+        if len(chunks) > self.config.max_file_chunks:
+            raise OverBudgetError(f"it makes {len(chunks):,} passages, over the "
+                                  f"{self.config.max_file_chunks:,} a file may: split the file")
         timings["parse"] += time.monotonic() - t
 
         t = time.monotonic()

@@ -97,6 +97,7 @@ class IngestWorker:
         self._wake.set()
         if thread is not None:
             thread.join()
+        self._ingestor.close()
 
     # --- the thread ----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from engine.errors import (
 )
 from tests.conftest import make_docx, make_pdf
 
-LIMIT = 10 * 2**20
+LIMIT = parsers.ReadLimits(max_bytes=10 * 2**20)
 
 
 def _blocks_match_text(doc):
@@ -123,4 +123,4 @@ def test_size_limit(tmp_path):
     path = tmp_path / "big.txt"
     path.write_text("word " * 1000)
     with pytest.raises(FileTooLargeError, match="over the"):
-        parsers.parse(path, 1000)
+        parsers.parse(path, parsers.ReadLimits(max_bytes=1000))
