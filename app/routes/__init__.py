@@ -2,18 +2,57 @@
 
 Each module's `router(ctx)` builds its routes around one `ApiContext`: the open service
 and what stands in front of it (keys, limits, the generation queue, metrics, upload jobs).
+The errors a route may answer are declared in its OpenAPI description (`errors`), in the
+one shape every error has (`ErrorBody`), so that the schema clients read is the truth.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from engine import ApiKey, EnclaveService
 
 from ..api_guard import ApiError, GenerationQueue, Limits, Metrics, RateLimiter, require_scope
 from ..api_jobs import Jobs
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: {"error": {"message", "type"}}, as OpenAI's API has it."""
+    error: ErrorDetail
+
+
+_MEANINGS = {
+    400: "The request cannot be done as asked; the message says why.",
+    401: "No API key, or one that is not valid or was revoked.",
+    403: "The key is read-only: this needs a read-write key.",
+    404: "What the request names is not there.",
+    409: "It exists already, or is still being worked on.",
+    413: "The request is over the upload limit.",
+    422: "The request is not valid: the message names the field and the reason.",
+    429: "Too many requests, or generations, for this key; see Retry-After.",
+    503: "The generation queue is full; see Retry-After.",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict]:
+    """The OpenAPI declaration of the error answers a route may give."""
+    return {status: {"model": ErrorBody, "description": _MEANINGS[status]} for status in statuses}
+
+
+KEYED = errors(401, 413, 422, 429)
+"""What any route behind a key may answer: no valid key (the gate, app/api_gate.py), a body
+over the limit, an invalid request, the key's rate limit."""
+
+BEARER = HTTPBearer(auto_error=False, description="An API key: `enclave keys create NAME`.")
 
 
 @dataclass
@@ -27,11 +66,12 @@ class ApiContext:
 
     def key_for(self, write: bool):
         """A dependency: the request's API key, checked for scope and rate."""
-        def check(request: Request, authorization: str | None = Header(None)) -> ApiKey:
-            if not authorization or not authorization.lower().startswith("bearer "):
+        def check(request: Request,
+                  credentials: HTTPAuthorizationCredentials | None = Security(BEARER)) -> ApiKey:
+            if credentials is None:
                 raise ApiError(401, "An API key is needed: send 'Authorization: Bearer <key>'.",
                                "authentication_error", {"WWW-Authenticate": "Bearer"})
-            key = self.service.access.check_key(authorization[7:])
+            key = self.service.access.check_key(credentials.credentials)
             if key is None:
                 raise ApiError(401, "The API key is not valid or was revoked.",
                                "authentication_error", {"WWW-Authenticate": "Bearer"})

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from engine import ApiKey, Chat, Message
 
 from ..api_guard import MAX_ID
-from . import ApiContext
+from . import KEYED, ApiContext, errors
 
 ConversationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -41,7 +41,7 @@ def _message(message: Message) -> dict:
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    routes = APIRouter(tags=["conversations"])
+    routes = APIRouter(tags=["conversations"], responses=KEYED)
     service, queue, reader, writer = ctx.service, ctx.queue, ctx.reader, ctx.writer
 
     @routes.get("/v1/conversations")
@@ -49,23 +49,26 @@ def router(ctx: ApiContext) -> APIRouter:
         return {"conversations": [_conversation(c)
                                   for c in service.conversations.list(search)]}
 
-    @routes.post("/v1/conversations", status_code=201)
+    @routes.post("/v1/conversations", status_code=201,
+                 responses=errors(400, 404))
     def create(body: NewConversation, _key: ApiKey = reader):
         return _conversation(service.conversations.create(body.collection, body.title))
 
-    @routes.get("/v1/conversations/{conversation_id}")
+    @routes.get("/v1/conversations/{conversation_id}", responses=errors(404))
     def conversation(conversation_id: ConversationId, _key: ApiKey = reader):
         messages = service.conversations.messages(conversation_id)
         return {**_conversation(service.conversations.get(conversation_id)),
                 "messages": [_message(m) for m in messages]}
 
-    @routes.delete("/v1/conversations/{conversation_id}")
+    @routes.delete("/v1/conversations/{conversation_id}",
+                   responses=errors(403, 404))
     def delete(conversation_id: ConversationId, _key: ApiKey = writer):
         service.conversations.get(conversation_id)  # 404 for one that is not there
         service.conversations.delete(conversation_id)
         return {"deleted": conversation_id}
 
-    @routes.post("/v1/conversations/{conversation_id}/messages")
+    @routes.post("/v1/conversations/{conversation_id}/messages",
+                 responses=errors(400, 404, 503))
     def ask(conversation_id: ConversationId, body: Question, request: Request, key: ApiKey = reader):
         """Ask in the conversation; the answer (as /v1/query gives it) and the stored message."""
         service.conversations.get(conversation_id)  # 404 before waiting for the model

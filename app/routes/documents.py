@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from engine import ApiKey
 
 from ..api_guard import MAX_ID, ApiError
-from . import ApiContext
+from . import KEYED, ApiContext, errors
 
 
 class CollectionRequest(BaseModel):
@@ -19,13 +19,14 @@ class CollectionRequest(BaseModel):
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    routes = APIRouter(tags=["rag"])
+    routes = APIRouter(tags=["rag"], responses=KEYED)
     service, jobs, limits = ctx.service, ctx.jobs, ctx.limits
     reader, writer = ctx.reader, ctx.writer
 
-    @routes.post("/v1/documents", status_code=202)
-    def upload(files: list[UploadFile] = File(...), collection: str = Form("default"),
-               _key: ApiKey = writer):
+    @routes.post("/v1/documents", status_code=202,
+                 responses=errors(400, 403, 409))
+    def upload(files: list[UploadFile] = File(..., min_length=1),
+               collection: str = Form("default"), _key: ApiKey = writer):
         folder = jobs.staging_dir()
         names, total = [], 0
         try:
@@ -52,18 +53,19 @@ def router(ctx: ApiContext) -> APIRouter:
             raise
         return jobs.submit(folder, names, collection)
 
-    @routes.get("/v1/jobs/{job_id}")
+    @routes.get("/v1/jobs/{job_id}", responses=errors(404))
     def job(job_id: str, _key: ApiKey = reader):
         found = jobs.get(job_id)
         if found is None:
             raise ApiError(404, f"There is no job {job_id}.", "not_found")
         return found
 
-    @routes.get("/v1/documents")
+    @routes.get("/v1/documents", responses=errors(404))
     def documents(collection: str | None = None, _key: ApiKey = reader):
         return {"documents": [d.__dict__ for d in service.library.documents(collection)]}
 
-    @routes.delete("/v1/documents/{document_id}")
+    @routes.delete("/v1/documents/{document_id}",
+                   responses=errors(403, 404))
     def delete_document(request: Request, document_id: int = Path(ge=1, le=MAX_ID),
                         _key: ApiKey = writer):
         service.library.delete_document(document_id)
@@ -74,12 +76,14 @@ def router(ctx: ApiContext) -> APIRouter:
     def collections(_key: ApiKey = reader):
         return {"collections": [c.__dict__ for c in service.library.collections()]}
 
-    @routes.post("/v1/collections", status_code=201)
+    @routes.post("/v1/collections", status_code=201,
+                 responses=errors(400, 403, 409))
     def create_collection(body: CollectionRequest, _key: ApiKey = writer):
         service.library.create_collection(body.name)
         return {"created": body.name}
 
-    @routes.delete("/v1/collections/{name}")
+    @routes.delete("/v1/collections/{name}",
+                   responses=errors(400, 403, 404))
     def delete_collection(name: str, _key: ApiKey = writer):
         service.library.delete_collection(name)
         return {"deleted": name}

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 from engine import ApiKey, UserError
 
 from ..api_guard import MAX_ID
-from . import ApiContext
+from . import KEYED, ApiContext, errors
 
 
 class ChatMessage(BaseModel):
@@ -49,8 +49,11 @@ class ChatRequest(BaseModel):
                           "one); the response gives its id. Documents only (rag).")
 
 
+Text = Annotated[str, Field(min_length=1)]
+
+
 class EmbeddingRequest(BaseModel):
-    input: str | list[str]
+    input: Text | Annotated[list[Text], Field(min_length=1)]
     model: str | None = None
     encoding_format: Literal["float", "base64"] = "float"
 
@@ -68,8 +71,14 @@ class ClosingStreamingResponse(StreamingResponse):
                 await self.body_iterator.aclose()
 
 
+STREAM_EVENT = {"type": "object", "required": ["data"], "properties": {"data": {
+    "type": "string", "description": "A chat.completion.chunk in JSON, or an {\"error\"} "
+                                     "object; the last event is [DONE]."}}}
+"""One server-sent event of a streamed chat completion (its OpenAPI `itemSchema`)."""
+
+
 def router(ctx: ApiContext) -> APIRouter:
-    routes = APIRouter(tags=["openai"])
+    routes = APIRouter(tags=["openai"], responses=KEYED)
     service, queue, reader = ctx.service, ctx.queue, ctx.reader
 
     @routes.get("/v1/models")
@@ -79,7 +88,7 @@ def router(ctx: ApiContext) -> APIRouter:
             {"id": name, "object": "model", "created": created, "owned_by": "enclave"}
             for name in (service.config.generation_model, service.config.embedding_model)]}
 
-    @routes.post("/v1/embeddings")
+    @routes.post("/v1/embeddings", responses=errors(400))
     def embeddings(body: EmbeddingRequest, _key: ApiKey = reader):
         texts = [body.input] if isinstance(body.input, str) else body.input
         vectors = service.answers.embed(texts)
@@ -116,7 +125,9 @@ def router(ctx: ApiContext) -> APIRouter:
                            "total_tokens": prompt + completion}}
         return found if conversation_id is None else {**found, "conversation_id": conversation_id}
 
-    @routes.post("/v1/chat/completions")
+    @routes.post("/v1/chat/completions", responses={**errors(400, 404, 503), 200: {
+        "description": "The completion; with `stream`, its chunks as server-sent events.",
+        "content": {"text/event-stream": {"itemSchema": STREAM_EVENT}}}})
     async def chat_completions(body: ChatRequest, request: Request, key: ApiKey = reader):
         if body.conversation_id is not None:  # answered now, not in the middle of a stream
             if not body.rag:

@@ -6,28 +6,48 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from engine import ApiKey
 
-from . import ApiContext
+from . import KEYED, ApiContext, errors
+
+
+class Readiness(BaseModel):
+    ready: bool
+    vault: bool
+    embedding_model_loaded: bool
+    generation_model_loaded: bool
+    index_vectors: int
+    chunks: int
+    index_consistent: bool
+
+
+def _as_json(declared: dict) -> dict:
+    """Error declarations for a route whose own answer is not JSON (its errors still are)."""
+    ref = {"$ref": "#/components/schemas/ErrorBody"}
+    return {status: {"description": d["description"], "content": {"application/json": {
+        "schema": ref}}} for status, d in declared.items()}
 
 
 def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["operations"])
     service, metrics, reader = ctx.service, ctx.metrics, ctx.reader
 
-    @routes.get("/health")
+    @routes.get("/health", responses=errors(413))
     def health():
         return {"status": "ok"}
 
-    @routes.get("/ready")
+    @routes.get("/ready", response_model=None, responses={
+        **KEYED, 200: {"model": Readiness},
+        503: {"model": Readiness, "description": "Not ready yet: the body says what is missing."}})
     def ready(_key: ApiKey = reader):
         state = service.health.readiness()
         ok = state["embedding_model_loaded"] and state["generation_model_loaded"] and \
             state["index_consistent"]
         return JSONResponse({"ready": ok, **state}, 200 if ok else 503)
 
-    @routes.get("/metrics")
+    @routes.get("/metrics", response_class=PlainTextResponse, responses=_as_json(KEYED))
     def prometheus(_key: ApiKey = reader):
         status = service.health.status()
         metrics.documents.set(status["documents"])

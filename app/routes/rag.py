@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from engine import ApiKey
 
 from ..api_guard import MAX_ID
-from . import ApiContext
+from . import KEYED, ApiContext, errors
 
 
 DocumentIds = list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None
@@ -30,16 +30,16 @@ class QueryRequest(BaseModel):
 
 
 def router(ctx: ApiContext) -> APIRouter:
-    routes = APIRouter(tags=["rag"])
+    routes = APIRouter(tags=["rag"], responses=KEYED)
     service, queue, reader = ctx.service, ctx.queue, ctx.reader
 
-    @routes.post("/v1/search")
+    @routes.post("/v1/search", responses=errors(400, 404))
     def search(body: SearchRequest, request: Request, _key: ApiKey = reader):
         hits = service.answers.search(body.query, body.k, body.collection, body.document_ids)
         request.state.documents = [h.document_id for h in hits]
         return {"query": body.query, "hits": [h.to_json() for h in hits]}
 
-    @routes.post("/v1/query")
+    @routes.post("/v1/query", responses=errors(400, 404, 503))
     def query(body: QueryRequest, request: Request, key: ApiKey = reader):
         ticket = ctx.take_turn(key)
         started = queue.wait_turn(ticket)

@@ -145,3 +145,44 @@ def test_a_chunked_body_is_not_read_without_a_key_nor_past_the_limit_with_one(st
             pass
         assert _grown_mb(before) < 100
         assert http.get("/v1/models", headers=auth(keys["reader"])).status_code == 200
+
+
+def test_every_error_answer_is_declared_in_the_schema_in_the_shape_it_has(api, keys):
+    """Regression: the OpenAPI schema declared only 200 and FastAPI's 422 of
+    {"detail": [...]}, while every error answers {"error": {"message", "type"}}; 401, 404,
+    409 and 400 were not declared at all, /metrics was said to be JSON and the key was a
+    header parameter, not a security scheme (the fuzz test, test_fuzz.py, found them)."""
+    schema = httpx.get(f"{api.url}/openapi.json", timeout=60).json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    assert schema["components"]["securitySchemes"] == {
+        "HTTPBearer": {"type": "http", "scheme": "bearer",
+                       "description": "An API key: `enclave keys create NAME`."}}
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            declared = operation["responses"]
+            for status, response in declared.items():
+                if status.startswith("4"):
+                    assert response["content"] == {"application/json": {"schema": error}}, \
+                        (method, path, status)
+            if path != "/health":
+                assert operation["security"] == [{"HTTPBearer": []}]
+                assert {"401", "413", "422", "429"} <= set(declared), (method, path)
+                assert not [p for p in operation.get("parameters", [])
+                            if p["name"].lower() == "authorization"]
+    assert list(schema["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == \
+        ["text/plain"]
+    with httpx.Client(base_url=api.url, headers=auth(keys["writer"]), timeout=60) as http:
+        assert http.post("/v1/collections", json={"name": "plant"}).status_code == 201
+        answers = {("post", "/v1/collections"): http.post("/v1/collections",
+                                                          json={"name": "plant"}),
+                   ("delete", "/v1/collections/{name}"): http.delete("/v1/collections/nope"),
+                   ("post", "/v1/embeddings"): http.post("/v1/embeddings", json={"input": " "}),
+                   ("post", "/v1/search"): http.post("/v1/search", json={"k": 5}),
+                   ("get", "/v1/documents"): http.get("/v1/documents?collection=nope")}
+        answers[("get", "/v1/models")] = httpx.get(f"{api.url}/v1/models", timeout=60)
+    for (method, path), response in answers.items():
+        assert str(response.status_code) in schema["paths"][path][method]["responses"], \
+            (method, path, response.status_code)
+        assert set(response.json()) == {"error"} and set(response.json()["error"]) == \
+            {"message", "type"}
