@@ -31,17 +31,19 @@ from .store.backups import Manifest
 from .store.catalogue import DEFAULT_COLLECTION
 from .store.keys import MIN_PASSPHRASE_LENGTH, key_method, keyring_usable
 from .store.vault import library_exists
+from .store.writer_lock import Holder, LibraryInUseError
 
 __all__ = [
     "EnclaveService", "EngineConfig", "BUNDLED_EMBEDDING_MODEL", "BUNDLED_GENERATION_MODELS",
     # records
     "Alert", "Answer", "AnswerStream", "ApiKey", "AuditEntry", "BackupMade", "BackupPlan",
     "BackupResult", "CancelToken", "Chat", "Collection", "ConversationTurn", "CostRates",
-    "CostReport", "DayCost", "Document", "Failure", "IngestProgress", "IngestReport",
+    "CostReport", "DayCost", "Document", "Failure", "Holder", "IngestProgress", "IngestReport",
     "Manifest", "Message", "Passage", "Relevance", "RenderedPage", "Restored", "SearchHit", "Source",
     # errors
     "AlreadyExistsError", "Cancelled", "DocumentError", "EnclaveError", "KeyUnavailableError",
-    "ModelUnavailableError", "NotFoundError", "UserError", "VaultCorruptError", "WrongKeyError",
+    "LibraryInUseError", "ModelUnavailableError", "NotFoundError", "UserError",
+    "VaultCorruptError", "WrongKeyError",
     # before a library is open
     "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_models", "import_gguf", "key_method",
     "keyring_usable", "library_exists", "restore_library",

@@ -12,6 +12,11 @@ It opens the vault, checks the vector index against it, wires the pipeline's par
 
 Models load lazily: opening a vault, listing documents or a BM25-only path never imports
 torch or llama.cpp.
+
+One program at a time writes a library (`store/writer_lock.py`). `open(access="write")`
+refuses with LibraryInUseError while another holds it; `access="read"` opens read-only
+then: no upkeep (migrations, index repair), no ingest worker, and every change through
+the facade raises LibraryInUseError naming the program that writes.
 """
 
 from __future__ import annotations
@@ -46,8 +51,21 @@ from .retrieval.vector_index import INDEX_FILE, VectorIndex
 from .store.catalogue import Catalogue
 from .store.keys import PassphraseProvider
 from .store.vault import Vault
+from .store.writer_lock import Holder
 
 log = logging.getLogger(__name__)
+
+
+class _Worker(IngestWorker):
+    """The library's ingest worker, which works only where the library is writable."""
+
+    def __init__(self, vault: Vault, ingestor: Ingestor):
+        super().__init__(vault, ingestor)
+        self._library = vault
+
+    def resume(self) -> None:
+        self._library.require_writable()
+        super().resume()
 
 
 class EnclaveService:
@@ -72,14 +90,15 @@ class EnclaveService:
         index = VectorIndex(config.data_dir / INDEX_FILE, vault.derived_key("hnsw-index"),
                             dimension)
         index_repair = index.open(vault)
-        classify_unmarked(vault)  # chunks stored before navigation chunks were recognised
+        if vault.writable:  # else the program that writes does it
+            classify_unmarked(vault)  # chunks stored before navigation chunks were recognised
         if index_repair:
             log.warning("vector index rebuilt from the vault: %s", index_repair)
         catalogue = Catalogue(vault)
         chunker = Chunker(model_dir / "tokenizer.json", config.chunk_tokens,
                           config.chunk_overlap_tokens)
-        self._worker = IngestWorker(vault, Ingestor(vault, catalogue, chunker, self._embedder,
-                                                    index, config))
+        self._worker = _Worker(vault, Ingestor(vault, catalogue, chunker, self._embedder,
+                                               index, config))
         retriever = HybridRetriever(vault, index, self._embedder, config.retrieval_candidates,
                                     config.dense_weight, config.fusion, config.term_weight)
         monitor = Monitor(vault)
@@ -97,18 +116,39 @@ class EnclaveService:
     @classmethod
     def open(cls, config: EngineConfig, passphrase: PassphraseProvider,
              prefer_keyring: bool = True, embedder: Embedder | None = None,
-             generator: Generator | None = None) -> "EnclaveService":
+             generator: Generator | None = None, access: str = "write",
+             program: str | None = None) -> "EnclaveService":
         """Open (or create) the vault in `config.data_dir`; WrongKeyError if the key is wrong.
 
-        Models already loaded (by another service, or a test session) may be handed in.
+        `access="write"` holds the library's writer lock until `close` (`program`, e.g.
+        "enclave serve", tells others who holds it) and raises LibraryInUseError at once
+        if another program holds it. `access="read"` is for what only reads: with no
+        other program writing, it does the opening's upkeep (migrations, index repair) and
+        then lets go of the lock; otherwise it opens read-only. Either way the service
+        changes nothing (`read_only` is True). Models already loaded (by another service,
+        or a test session) may be handed in.
         """
         vault = Vault.open(config.data_dir, passphrase, config.kdf_log2_n,
-                           "keyring" if prefer_keyring else "passphrase")
+                           "keyring" if prefer_keyring else "passphrase", access, program)
         try:
-            return cls(config, vault, embedder, generator)
+            service = cls(config, vault, embedder, generator)
         except BaseException:
             vault.close()
             raise
+        if access == "read":
+            vault.release_writer()
+        return service
+
+    @property
+    def read_only(self) -> bool:
+        """Whether every change is refused here (opened for reading, or another program
+        writes the library)."""
+        return not self._vault.writable
+
+    @property
+    def writer(self) -> Holder | None:
+        """The program that was writing the library when it was opened read-only here."""
+        return self._vault.writer
 
     def reconfigured(self, config: EngineConfig) -> "EnclaveService":
         """A service over this same open vault with other settings (models, generation).
@@ -145,6 +185,8 @@ class EnclaveService:
     def _check_embedding_model(self) -> None:
         recorded = self._vault.get_meta("embedding_model")
         if recorded is None:
+            if not self._vault.writable:
+                return  # a new library: the program that writes it records its model
             with self._vault.transaction() as conn:
                 self._vault.set_meta(conn, "embedding_model", self.config.embedding_model)
         elif recorded != self.config.embedding_model:

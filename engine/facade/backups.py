@@ -130,8 +130,10 @@ def restore_library(folder: Path, data_dir: Path, passphrase: Callable[[bool], s
         raise UserError("This backup's key was kept in a keyring: give its recovery key.")
     aside = backups.restore_backup(folder, data_dir, key)
     from ..store.keys import keyring_usable
+    from ..store.writer_lock import WriterLock
 
     new_passphrase = (passphrase(True) if manifest.key_method == "keyring"
                       and not keyring_usable() else None)
-    how = backups.adopt_key(data_dir, key, new_passphrase, kdf_log2_n)
+    with WriterLock.acquire(data_dir.expanduser().resolve(), "an Enclave restore"):
+        how = backups.adopt_key(data_dir, key, new_passphrase, kdf_log2_n)
     return Restored(manifest, aside, how)

@@ -59,9 +59,17 @@ class HealthService:
             "pending_files": self._pending(),
             "failed_files": vault.scalar("SELECT count(*) FROM ingest_failures"),
             "index_repaired": self.index_repair,
+            "access": self._access(),
             "embedding_model": self._config.embedding_model,
             "generation_model": self._config.generation_model,
         }
+
+    def _access(self) -> str:
+        if self._vault.writable:
+            return "read-write"
+        writer = self._vault.writer
+        return (f"read-only ({writer} was writing it)" if writer
+                else "read-only (no other program was writing it)")
 
     def readiness(self) -> dict:
         """Whether the models are loaded and the index matches the vault."""

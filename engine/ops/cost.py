@@ -79,6 +79,10 @@ class DayCost:
 
 def record(vault: Vault, cpu_s: float, prompt_tokens: int, completion_tokens: int,
            collection: str | None, at: float | None = None) -> None:
+    """Keep what one answer cost (not where the library is read-only: an answer asked
+    from a reading program, e.g. `enclave ask`, is not counted)."""
+    if not vault.writable:
+        return
     with vault.transaction() as conn:
         conn.execute("INSERT INTO answer_costs(at, collection, cpu_s, prompt_tokens, "
                      "completion_tokens) VALUES(?,?,?,?,?)",

@@ -81,10 +81,11 @@ class Monitor:
             point.last = value
 
     def flush(self) -> int:
-        """Add what was gathered to the vault; returns the number of rows written."""
+        """Add what was gathered to the vault; returns the number of rows written (none
+        where the library is read-only: a reading program's figures are not kept)."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        if not pending:
+        if not pending or not self.vault.writable:
             return 0
         with self.vault.transaction() as conn:
             for (minute, series), p in pending.items():
@@ -110,6 +111,8 @@ class Monitor:
         return [r[0] for r in self.vault.rows("SELECT DISTINCT series FROM metric_minutes")]
 
     def prune(self, keep_days: int = 35) -> None:
+        if not self.vault.writable:
+            return
         with self.vault.transaction() as conn:
             conn.execute("DELETE FROM metric_minutes WHERE minute < ?",
                          (minute_of() - keep_days * 1440,))

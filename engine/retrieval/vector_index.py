@@ -5,10 +5,15 @@ to the library bumps the vault's `index_generation`. The index file is AES-256-G
 encrypted with a key derived from the vault key and records the generation it matches.
 On open, a missing, undecryptable, stale or mismatched index is rebuilt from the vault's
 vectors and the reason is reported, so an index out of step is never served silently.
+
+A library opened read-only (another program writes it, and saves the index every few
+seconds while it ingests) never writes the index file: an index out of step is brought
+up to date in memory only, from the vault as of one moment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import secrets
@@ -36,6 +41,7 @@ class VectorIndex:
         self._ids: set[int] = set()
         self._index = self._new_index(1024)
         self.generation = -1
+        self._vault: Vault | None = None
 
     def _new_index(self, capacity: int):
         import hnswlib
@@ -57,22 +63,50 @@ class VectorIndex:
     # --- persistence -------------------------------------------------------------------
 
     def open(self, vault: Vault) -> str | None:
-        """Load the saved index and check it against the vault; rebuild if it is off.
+        """Load the saved index and check it against the vault; rebuild if it is off (in
+        memory only, the file untouched, when the vault is read-only here).
 
         Returns None when the saved index was good, else why it was rebuilt.
         """
-        generation = int(vault.get_meta("index_generation", "0"))
-        problem = self._load(vault)
-        if problem is None and self.path.exists() and self.generation != generation:
-            problem = f"index is at generation {self.generation}, vault at {generation}"
-        if problem is None:
+        self._vault = vault
+        # read-only here, another program writes meanwhile: read the vault as of one moment
+        with vault.snapshot() if not vault.writable else contextlib.nullcontext():
+            generation = int(vault.get_meta("index_generation", "0"))
+            problem = self._load(vault)
+            if problem is None and self.path.exists() and self.generation != generation:
+                problem = f"index is at generation {self.generation}, vault at {generation}"
             live = {row[0] for row in vault.rows("SELECT id FROM chunks")}
-            if live != self._ids:
+            if problem is None and live != self._ids:
                 problem = (f"index holds {len(self._ids)} vectors, vault {len(live)} "
                            f"({len(live - self._ids)} missing, {len(self._ids - live)} stale)")
+            if problem is not None and not vault.writable:
+                self._catch_up(vault, live, generation)
+                return (f"{problem}; brought up to date in memory only (the library is "
+                        "read-only here: its writer saves the file)")
         if problem is not None:
             self.rebuild(vault, generation)
         return problem
+
+    def _catch_up(self, vault: Vault, live: set[int], generation: int) -> None:
+        """Make the index in memory hold exactly the vault's vectors, adding only what is
+        missing or changed (a chunk id SQLite gave again), without writing anything."""
+        self.remove(sorted(self._ids - live))
+        ids = sorted(live)
+        for start in range(0, len(ids), 5000):
+            rows = vault.rows("SELECT id, vector FROM chunks WHERE id IN "
+                              f"({','.join('?' * len(ids[start:start + 5000]))})",
+                              ids[start:start + 5000])
+            vectors = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            known = [i for i, (chunk_id, _) in enumerate(rows) if chunk_id in self._ids]
+            stale = set()
+            if known:
+                held = self.vectors([rows[i][0] for i in known])
+                stale = {known[j] for j in np.flatnonzero(
+                    np.abs(held - vectors[known]).max(axis=1) > 1e-4)}
+            redo = [i for i in range(len(rows)) if rows[i][0] not in self._ids or i in stale]
+            self.add([rows[i][0] for i in redo], vectors[redo])
+        self.generation = generation
 
     def _load(self, vault: Vault) -> str | None:
         if not self.path.exists():
@@ -109,7 +143,9 @@ class VectorIndex:
 
         Saves run one at a time, each with its own temporary file, so that two threads
         saving at once (an import and a deletion) neither collide nor let an older
-        snapshot replace a newer one."""
+        snapshot replace a newer one. Never where the vault is read-only here."""
+        if self._vault is not None:
+            self._vault.require_writable()
         with self._save_lock:
             with self._lock:  # a save that waited holds every change of the one before it
                 generation = max(generation, self.generation)

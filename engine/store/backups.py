@@ -28,6 +28,7 @@ from . import keys
 from ..errors import UserError, VaultCorruptError, WrongKeyError
 from ..ingest.pipeline import file_sha256
 from .vault import SCHEMA_VERSION, VAULT_FILE, Vault
+from .writer_lock import WriterLock
 from ..retrieval.vector_index import INDEX_FILE
 
 PREFIX = "enclave-backup-"
@@ -181,10 +182,18 @@ def restore_backup(backup: Path, data_dir: Path, key: bytes) -> Path | None:
     """Make `data_dir` hold the backup; returns where the previous data went (or None).
 
     The backup is verified first. The previous data directory is renamed aside and kept;
-    if the restored vault does not open, it is put back and nothing has changed.
+    if the restored vault does not open, it is put back and nothing has changed. A library
+    that another program has open is not replaced (LibraryInUseError).
     """
     verify_backup(backup, key)
     data_dir = data_dir.expanduser().resolve()
+    if not (data_dir / VAULT_FILE).exists():
+        return _swap_in(backup, data_dir, key)
+    with WriterLock.acquire(data_dir, "an Enclave restore"):  # moves aside with the old library
+        return _swap_in(backup, data_dir, key)
+
+
+def _swap_in(backup: Path, data_dir: Path, key: bytes) -> Path | None:
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     incoming = data_dir.with_name(f".{data_dir.name}.restoring")
     shutil.rmtree(incoming, ignore_errors=True)

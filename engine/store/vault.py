@@ -5,6 +5,11 @@ and their extracted text, chunks with their vectors, the full-text index, the em
 cache, the pending ingest queue and the list of failed files. Schema changes are
 numbered migrations recorded in `PRAGMA user_version`. One connection serves the
 process, guarded by a re-entrant lock so that writes stay serial.
+
+One program at a time writes a library: opening for writing takes the data directory's
+writer lock (`writer_lock.py`). A vault opened while another program holds it is
+read-only: no migration, no change of file modes, `PRAGMA query_only`, and every
+`transaction()` raises `LibraryInUseError` naming the holder.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import sqlcipher3
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from . import keys
+from . import keys, writer_lock
 from ..errors import UserError, VaultCorruptError, WrongKeyError
+from .writer_lock import Holder, WriterLock
 
 VAULT_FILE = "vault.db"
 
@@ -181,6 +187,9 @@ class Vault:
         self._conn = conn
         self._key = key
         self.lock = threading.RLock()
+        self._writer: WriterLock | None = None
+        self._opened_while: Holder | None = None  # who wrote it when it was opened read-only
+        self._closed = False
 
     @classmethod
     def open(
@@ -189,15 +198,50 @@ class Vault:
         passphrase: keys.PassphraseProvider,
         kdf_log2_n: int = 16,
         prefer: str = "keyring",
+        access: str = "write",
+        program: str | None = None,
     ) -> "Vault":
         """Open the vault in `data_dir`, creating it (and its key) if there is none.
 
         A wrong key raises WrongKeyError and leaves every file as it was. The data directory
         and the files in it are made private to this user (0700, 0600): nobody else on the
         machine may copy the vault and its key salt to guess the passphrase offline.
+
+        `access` "write" takes the writer lock (in the lock file, `program` says who holds
+        it) or raises LibraryInUseError at once, before the key is asked for; "read" takes
+        it if it is free (release it with `release_writer` once the opening's upkeep is
+        done) and otherwise opens the vault read-only.
         """
+        if access not in ("write", "read"):
+            raise ValueError(f"access must be 'write' or 'read', not {access!r}")
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = data_dir / VAULT_FILE
+        lock = WriterLock.try_acquire(data_dir, program)
+        if lock is None and (access == "write" or not path.exists()):
+            raise writer_lock.in_use(data_dir)
+        opened_while = writer_lock.holder(data_dir) if lock is None else None
+        try:
+            vault = cls._open_file(data_dir, path, passphrase, kdf_log2_n, prefer)
+        except BaseException:
+            if lock is not None:
+                lock.release(undo=True)  # a failed opening changes no file
+            raise
+        vault._writer, vault._opened_while = lock, opened_while
+        try:
+            if lock is not None:
+                make_private(data_dir)
+                vault._migrate()
+            else:
+                vault._check_schema_readable()
+                vault._conn.execute("PRAGMA query_only = 1")
+        except BaseException:
+            vault.close()
+            raise
+        return vault
+
+    @classmethod
+    def _open_file(cls, data_dir: Path, path: Path, passphrase: keys.PassphraseProvider,
+                   kdf_log2_n: int, prefer: str) -> "Vault":
         info = keys.read_key_info(data_dir)
         if info is None:
             if path.exists():
@@ -207,13 +251,48 @@ class Vault:
             key, info = keys.new_key(passphrase, kdf_log2_n, prefer)
             vault = cls._connect(path, key)
             keys.write_key_info(data_dir, info)
-        else:
-            if not path.exists():
-                raise VaultCorruptError(f"{path} is missing (key.json is there).")
-            vault = cls._connect(path, keys.load_key(info, passphrase))
-        make_private(data_dir)
-        vault._migrate()
-        return vault
+            return vault
+        if not path.exists():
+            raise VaultCorruptError(f"{path} is missing (key.json is there).")
+        return cls._connect(path, keys.load_key(info, passphrase))
+
+    # --- one writer --------------------------------------------------------------------
+
+    @property
+    def writable(self) -> bool:
+        """Whether this process holds the library's writer lock (it may change it)."""
+        return self._writer is not None
+
+    def require_writable(self) -> None:
+        """Raise LibraryInUseError (naming the program that writes) unless writable."""
+        if self._closed:
+            raise UserError("This library is closed: open it again to change it.")
+        if self._writer is None:
+            raise writer_lock.read_only(self.path.parent, self._opened_while)
+
+    @property
+    def writer(self) -> Holder | None:
+        """The program that was writing the library when it was opened read-only here."""
+        return self._opened_while
+
+    def release_writer(self) -> None:
+        """Go on read-only and let another program write (after an opening's upkeep)."""
+        with self.lock:
+            if self._writer is not None:
+                self._conn.execute("PRAGMA query_only = 1")
+                self._writer.release()
+                self._writer = None
+
+    def _check_schema_readable(self) -> None:
+        version = self.scalar("PRAGMA user_version")
+        if version < SCHEMA_VERSION:
+            raise writer_lock.LibraryInUseError(
+                f"This library has schema {version}; this Enclave reads schema "
+                f"{SCHEMA_VERSION}, which the library gets once a program opens it for "
+                f"writing, and {self._opened_while or 'another program'} writes it now "
+                "(an older Enclave?). Close that program, then open the library again.",
+                self._opened_while)
+        self._refuse_newer(version)
 
     @classmethod
     def _connect(cls, path: Path, key: bytes) -> "Vault":
@@ -234,16 +313,20 @@ class Vault:
 
     def _migrate(self) -> None:
         version = self.scalar("PRAGMA user_version")
-        if version > SCHEMA_VERSION:
-            raise UserError(
-                f"This vault has schema {version}, newer than this Enclave ({SCHEMA_VERSION}): "
-                "update Enclave."
-            )
+        self._refuse_newer(version)
         for number in range(version, SCHEMA_VERSION):
             with self.transaction() as conn:
                 for statement in _split_sql(MIGRATIONS[number]):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    @staticmethod
+    def _refuse_newer(version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"This vault has schema {version}, newer than this Enclave ({SCHEMA_VERSION}): "
+                "update Enclave."
+            )
 
     def derived_key(self, purpose: str) -> bytes:
         """A 256-bit key for another file of this data directory (e.g. the index)."""
@@ -253,7 +336,9 @@ class Vault:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlcipher3.Connection]:
-        """A write transaction: everything inside commits together or not at all."""
+        """A write transaction: everything inside commits together or not at all.
+        LibraryInUseError if another program writes the library."""
+        self.require_writable()
         with self.lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -262,6 +347,16 @@ class Vault:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see the vault as of one moment, even while another program writes."""
+        with self.lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._conn.execute("COMMIT")
 
     def rows(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
         with self.lock:
@@ -288,6 +383,7 @@ class Vault:
         (SQLCipher's sqlcipher_export, inside one transaction); returns the row counts
         of `count_tables` in the copy."""
         with self.lock:
+            self._conn.execute("PRAGMA query_only = 0")  # the copy is written, not the vault
             self._conn.execute(f"ATTACH DATABASE ? AS backup KEY \"x'{self._key.hex()}'\"",
                                (str(path),))
             try:
@@ -303,6 +399,8 @@ class Vault:
                     self._conn.execute("COMMIT")
             finally:
                 self._conn.execute("DETACH DATABASE backup")
+                if self._writer is None:
+                    self._conn.execute("PRAGMA query_only = 1")
 
     def key_for_backups(self) -> bytes:
         """The vault key, to check that a backup opens with it."""
@@ -315,8 +413,15 @@ class Vault:
         return "-".join(text[i:i + 8] for i in range(0, len(text), 8))
 
     def close(self) -> None:
+        """Close the connection, then let go of the writer lock (if this process held it)."""
         with self.lock:
-            self._conn.close()
+            self._closed = True
+            try:
+                self._conn.close()
+            finally:
+                if self._writer is not None:
+                    self._writer.release()
+                    self._writer = None
 
 
 def _split_sql(script: str) -> list[str]:
