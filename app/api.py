@@ -21,8 +21,10 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
+from starlette.routing import Match
 
-from engine import AlreadyExistsError, AuditEntry, EnclaveService, NotFoundError, UserError
+from engine import (AlreadyExistsError, AuditEntry, EnclaveService, ModelUnavailableError,
+                    NotFoundError, UserError)
 
 from .api_gate import ApiGate
 from .api_guard import ApiError, GenerationQueue, Limits, Metrics, RateLimiter
@@ -75,20 +77,32 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(UserError)
     async def user_error(_request, exc: UserError):
+        if isinstance(exc, ModelUnavailableError):  # the server's state, not the request
+            return _error(503, str(exc), "model_unavailable")
         status = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(
             exc, AlreadyExistsError) else 400
         return _error(status, str(exc), "invalid_request_error")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request, exc: StarletteHTTPException):  # unknown route, wrong method
+    async def http_error(request: Request, exc: StarletteHTTPException):  # no route, wrong method
         kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
-        return _error(exc.status_code, str(exc.detail), kind, getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # Starlette names only the first route of the path's
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
+        return _error(exc.status_code, str(exc.detail), kind, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request, exc: RequestValidationError):
         parts = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
                  for e in exc.errors()]
         return _error(422, "Invalid request: " + "; ".join(parts), "invalid_request_error")
+
+
+def _allowed_methods(app: FastAPI, scope) -> list[str]:
+    """Every method some route answers at a request's path (for a 405's Allow header)."""
+    return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+            if any(route.matches({**scope, "method": method})[0] == Match.FULL
+                   for route in app.router.routes)]
 
 
 def _observe_requests(app: FastAPI, ctx: ApiContext) -> None:

@@ -191,7 +191,9 @@ def _run(args: argparse.Namespace, service) -> int:
                 print(piece, end="", file=out, flush=True)
             print(file=out)
             answer = stream.answer
-            if answer.kind == "quote":
+            if answer.fallback:
+                print(f"(Quoted from the documents: {answer.fallback})", file=out)
+            elif answer.kind == "quote":
                 print("(Quoted from the documents: the model's own answer could not be checked"
                       " against them.)", file=out)
             shown = answer.cited_sources if answer.kind != "refusal" else answer.sources

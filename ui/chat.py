@@ -329,7 +329,7 @@ class ChatPanel(Retranslating, QWidget):
                 turn.stream.cancel()
             for piece in turn.stream:
                 report(("piece", piece))
-            return turn.message, turn.stream.cancelled
+            return turn.message, turn.stream.cancelled, turn.stream.answer.fallback
 
         self._run(work, self._answered, on_progress=self._answer_progress,
                   on_finished=self._answer_finished)
@@ -349,12 +349,17 @@ class ChatPanel(Retranslating, QWidget):
             view.append(value)
 
     def _answered(self, result) -> None:
-        message, stopped = result
+        message, stopped, fallback = result
         view = self._answer_view
         if view is not None:
             view.text = message.text
             view.set_sources(message.sources, message.refused, message.kind)
-            view.set_status(self.tr("Stopped.") if stopped else "")
+            view.set_status(
+                self.tr("Stopped.") if stopped else
+                self.tr("The language model could not be loaded, so these are the passages "
+                        "that best answer the question. Check the model in Settings.")
+                if fallback else "")
+            view.status.setToolTip(fallback)
 
     def _answer_finished(self) -> None:
         if self._answer_view is not None and self._answer_view.status.text() in (

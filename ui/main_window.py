@@ -231,12 +231,19 @@ class MainWindow(Retranslating, QMainWindow):
         for panel in (self.chat, self.documents, self.health, self.cost, self.settings):
             panel.set_service(service)
         self._set_state("loading")
-        self.tasks.run(lambda _: service.warm_up(), on_result=lambda _: self._warmed(service),
+        self.tasks.run(lambda _: service.warm_up(),
+                       on_result=lambda problem: self._warmed(service, problem),
                        on_error=self.show_error)
 
-    def _warmed(self, service: EnclaveService) -> None:
-        if service is self.service:
-            self._set_state("ready")
+    def _warmed(self, service: EnclaveService, model_problem: str) -> None:
+        if service is not self.service:
+            return
+        self._set_state("ready")
+        if model_problem:  # searchable all the same: answers quote the passages meanwhile
+            self.banner.say(self.tr(
+                "The language model could not be loaded, so answers are the passages of your "
+                "documents that best answer each question. Check the model in Settings. ({0})"
+            ).format(model_problem))
 
     # --- actions -----------------------------------------------------------------------
 

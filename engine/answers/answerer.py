@@ -12,6 +12,8 @@ of the sources that best answer the question, verbatim, with their markers.
 Every answer says how it was made: `kind` is "answer" (generated and checked), "quote"
 (copied from the sources) or "refusal" (nothing relevant; the closest passages are
 offered to read). The streamed text and the final answer's text are the same text.
+When the language model cannot be loaded (missing, damaged, out of memory) the answer is
+the quotation, with `fallback` saying why: a library stays searchable without its model.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
+from ..errors import ModelUnavailableError
 from ..retrieval.embedder import Embedder
 from .generator import Generator
 from .grounding import Evidence, Relevance, Sentence, Verdict, is_chinese
@@ -84,6 +87,9 @@ class Answer:
     usage: dict[str, int] = field(default_factory=dict)
     """Tokens the model read and wrote (`prompt_tokens`, `completion_tokens`): set when the
     stream ends; empty when the model did not run (a refusal, a cached answer)."""
+    fallback: str = ""
+    """Why the language model could not answer (missing, damaged, out of memory): the
+    answer is then a quotation of the passages that best answer the question."""
 
     @property
     def refused(self) -> bool:
@@ -95,7 +101,7 @@ class Answer:
 
     def to_json(self) -> dict:
         return {"question": self.question, "answer": self.text, "kind": self.kind,
-                "refused": self.refused, "reason": self.reason,
+                "refused": self.refused, "reason": self.reason, "fallback": self.fallback,
                 "sources": [s.to_json() for s in self.sources],
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}}
 
@@ -301,9 +307,6 @@ class Answerer:
             return AnswerStream(iter([text]), lambda _: Answer(
                 question, text, closest, "refusal", timings,
                 "no passage covers the question" if hits else "the library has nothing to search"))
-        # the model reads the best few (reading is most of its time); the checks and the
-        # quotation use them all, numbered alike
-        prompt, _ = self.build_prompt(question, hits[: self.sources_in_prompt])
         sources = [Source(n, hit) for n, hit in enumerate(hits, start=1)]
         outcome: dict = {"kind": "answer", "reason": ""}
         stream: AnswerStream
@@ -327,6 +330,17 @@ class Answerer:
             return with_marker(sentence, verdict, len(sources))
 
         def pieces() -> Iterator[str]:
+            try:  # the model loads here, in the reader's thread, if it is not yet loaded
+                # it reads the best few sources (reading is most of its time); the checks
+                # and the quotation use them all, numbered alike
+                prompt, _ = self.build_prompt(question, hits[: self.sources_in_prompt])
+            except ModelUnavailableError as exc:  # the passages, with why, not an error
+                quoted = evidence.quote()
+                outcome.update(kind="quote", quoted={s.source for s in quoted},
+                               reason="the language model is unavailable", fallback=str(exc))
+                timings.setdefault("first_token", time.monotonic() - started)
+                yield format_quote(quoted)
+                return
             stops = StopMatcher(_STOPS, _LEADING_STOPS)
             buffer = SentenceBuffer()
             released: list[str] = []
@@ -376,7 +390,7 @@ class Answerer:
                 cited = set()
             return Answer(question, text or dont_know(question),
                           [replace(s, cited=s.n in cited) for s in sources], kind, timings,
-                          outcome["reason"])
+                          outcome["reason"], fallback=outcome.get("fallback", ""))
 
         stream = AnswerStream(pieces(), make_answer)
         return stream

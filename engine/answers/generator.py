@@ -1,8 +1,10 @@
 """Local text generation with llama.cpp (llama-cpp-python), one request at a time.
 
-The model loads on first use. A llama context serves one generation at a time, so a
-lock is held for the whole of a generation; tokens are yielded as they are produced and
-a generation stops early when its cancel check says so.
+The model loads on first use; a model that cannot be loaded (missing, damaged, too big
+for the memory) raises ModelUnavailableError, and is tried again on the next use. A
+llama context serves one generation at a time, so a lock is held for the whole of a
+generation; tokens are yielded as they are produced and a generation stops early when its
+cancel check says so.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..errors import UserError
+from ..errors import ModelUnavailableError, UserError
 
 
 class Generator:
-    def __init__(self, model_path: Path, context_tokens: int = 2048, threads: int | None = None,
-                 temperature: float = 0.1):
+    def __init__(self, model_path: Path | None, context_tokens: int = 2048,
+                 threads: int | None = None, temperature: float = 0.1, missing: str = ""):
+        """`model_path` None: there is no model file, and `missing` says why."""
         self.model_path = model_path
+        self.missing = missing
         self.context_tokens = context_tokens
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.temperature = temperature
@@ -34,11 +38,18 @@ class Generator:
 
                 from .llama_backends import load_cpu_backend
 
+                if self.model_path is None:
+                    raise ModelUnavailableError(self.missing or "There is no language model.")
                 load_cpu_backend()
-                self._llama = Llama(
-                    str(self.model_path), n_ctx=self.context_tokens, n_threads=self.threads,
-                    n_threads_batch=self.threads, verbose=False,
-                )
+                try:
+                    self._llama = Llama(
+                        str(self.model_path), n_ctx=self.context_tokens,
+                        n_threads=self.threads, n_threads_batch=self.threads, verbose=False,
+                    )
+                except (ValueError, RuntimeError, OSError, MemoryError) as exc:
+                    raise ModelUnavailableError(
+                        f"The language model {self.model_path.name} could not be loaded "
+                        f"({exc}).") from exc
         return self._llama
 
     def close(self) -> None:

@@ -81,8 +81,8 @@ class AnswerService:
 
         def done(answer: Answer) -> None:
             self._account(answer, collection, time.process_time() - cpu_started)
-            if not stream.cancelled:  # a stopped answer is not the answer
-                self._cache.put(key, answer)
+            if not stream.cancelled and not answer.fallback:  # a stopped answer is not the
+                self._cache.put(key, answer)  # answer, nor one made without the model
 
         stream.on_done(done)
         return stream

@@ -186,3 +186,17 @@ def test_every_error_answer_is_declared_in_the_schema_in_the_shape_it_has(api, k
             (method, path, response.status_code)
         assert set(response.json()) == {"error"} and set(response.json()["error"]) == \
             {"message", "type"}
+
+
+def test_a_wrong_method_names_every_method_of_its_path_in_allow(api, keys):
+    """Regression: a 405 named only the methods of the first route of its path (`Allow:
+    GET` for /v1/collections, which takes POST too): Starlette stops at the first route
+    whose path matches (the fuzz test found it)."""
+    with httpx.Client(base_url=api.url, headers=auth(keys["writer"]), timeout=60) as http:
+        for method, path, allowed in (("OPTIONS", "/v1/collections", "GET, POST"),
+                                      ("PUT", "/v1/conversations/1", "GET, DELETE"),
+                                      ("GET", "/v1/search", "POST"),
+                                      ("PATCH", "/v1/documents", "GET, POST")):
+            response = http.request(method, path)
+            assert response.status_code == 405 and response.headers["allow"] == allowed
+            assert response.json()["error"]["type"] == "invalid_request_error"

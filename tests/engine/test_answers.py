@@ -228,3 +228,36 @@ def test_a_cancelled_stream_frees_the_model_at_once(service, corpus):
     list(pieces)  # the stream object stays referenced, as it does in the app
     assert stream.answer is not None
     assert not service._load_answerer().generator._lock.locked()
+
+
+@pytest.mark.parametrize("model", ["missing", "damaged"])
+def test_without_its_model_an_answer_is_a_quotation_that_says_why(config, embedder, corpus,
+                                                                  tmp_path, model):
+    """A missing or damaged model file: the question still gets the passages that answer
+    it, with the reason, instead of an error; nothing about it is cached."""
+    import dataclasses
+
+    from engine.service import EnclaveService
+    from tests.conftest import PASSPHRASE
+
+    gguf = tmp_path / "model.gguf"
+    if model == "damaged":  # looks like a GGUF file, then is not one
+        gguf.write_bytes(b"GGUF" + bytes(range(256)) * 64)
+    config = dataclasses.replace(config, generation_model=str(gguf))
+    service = EnclaveService.open(config, lambda new: PASSPHRASE, prefer_keyring=False,
+                                  embedder=embedder)
+    try:
+        service.library.ingest([corpus])
+        stream = service.answers.ask("At what pressure does the relief valve open?")
+        text = "".join(stream)
+        answer = stream.answer
+        assert answer.kind == "quote" and "12.5 bar" in text and answer.text == text.strip()
+        assert "could not be loaded" in answer.fallback if model == "damaged" \
+            else "model.gguf" in answer.fallback
+        assert answer.cited_sources and answer.to_json()["fallback"] == answer.fallback
+        again = service.answers.ask("At what pressure does the relief valve open?").collect()
+        assert again.fallback and again.timings.get("cache") is None  # tried the model again
+        refused = service.answers.ask("Who won the football world cup in 1954?").collect()
+        assert refused.kind == "refusal"  # the gate needs no model: still refuses
+    finally:
+        service.close()

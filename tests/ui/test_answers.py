@@ -201,3 +201,31 @@ def test_an_off_topic_question_is_refused_in_the_chat_with_closest_passages(
     if stored.sources:
         assert view.source_chips.caption.isVisible()
         assert all(chip.isFlat() for chip in view.source_chips.shown())
+
+
+def test_without_its_model_the_chat_shows_the_passages_and_says_why(qtbot, open_window, corpus,
+                                                                    embedder, tmp_path):
+    import dataclasses
+
+    from app.desktop import DesktopBackend
+    from engine import EnclaveService
+
+    class NoModelBackend(DesktopBackend):  # the model file was deleted from the disk
+        def open_service(self, passphrase):
+            config = dataclasses.replace(self.settings.engine_config(), kdf_log2_n=12,
+                                         generation_model=str(tmp_path / "gone.gguf"))
+            return EnclaveService.open(config, lambda new: passphrase, prefer_keyring=False,
+                                       embedder=embedder)
+
+    window = open_window(NoModelBackend(tmp_path / "config" / "settings.json"))
+    set_up_library(qtbot, window)  # ready: the library is searchable without the model
+    banner = window.banner.label.text()
+    assert window.banner.isVisible() and "could not be loaded" in banner and "gone.gguf" in banner
+    ingest(qtbot, window, [corpus])
+    window.chat.question.setPlainText("At what pressure does the relief valve open?")
+    window.chat.send()
+    qtbot.waitUntil(lambda: not window.chat.generating, timeout=60_000)
+    view = window.chat.message_views[-1]
+    assert view.kind == "quote" and "12.5 bar" in view.text
+    assert "could not be loaded" in view.status.text() and view.status.isVisible()
+    assert "gone.gguf" in view.status.toolTip()
