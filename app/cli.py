@@ -4,6 +4,10 @@ cli_admin.py, the LAN API's serve, keys and audit).
 Every command opens the engine through the one facade, `EnclaveService`. User errors
 print one line on stderr and exit with status 2; an interrupted ingest says how many
 files are left for the next run.
+
+A command that changes the library opens it for writing and is refused at once while
+another program (the desktop app, `enclave serve`, another `enclave ingest`) writes it;
+a command that only reads (`READING`) opens it read-only and works meanwhile.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from app import __version__, stay_offline
 from app.settings import SettingsError, changed_settings, load_settings
 
 EXIT_USER_ERROR = 2
+READING = {("search", None), ("ask", None), ("status", None), ("docs", "list"),
+           ("docs", "failed"), ("collections", "list"), ("keys", "list"), ("audit", "verify"),
+           ("audit", "export"), ("backup", None), ("backups", "list"), ("backups", "verify")}
+"""(command, action) that only read the library: they never hold its writer lock."""
 
 
 def _passphrase(new: bool) -> str | None:
@@ -287,8 +295,12 @@ def main(argv: list[str] | None = None) -> int:
             from app.cli_admin import restore
 
             return restore(args, settings, _passphrase, sys.stdout)
-        service = EnclaveService.open(settings.engine_config(), _passphrase,
-                                      prefer_keyring=settings.key_source == "keyring")
+        action = getattr(args, "action", None)
+        service = EnclaveService.open(
+            settings.engine_config(), _passphrase,
+            prefer_keyring=settings.key_source == "keyring",
+            access="read" if (args.command, action) in READING else "write",
+            program=" ".join(["enclave", args.command] + ([action] if action else [])))
         args.settings = settings
         return _run(args, service)
     except UserError as exc:

@@ -20,6 +20,8 @@ from engine import (EnclaveService, check_models, import_gguf, key_method, keyri
                     library_exists)
 
 log = logging.getLogger(__name__)
+PROGRAM = "the Enclave desktop app"
+"""How the app names itself in the library's lock file (and so in others' refusals)."""
 
 
 class DesktopBackend:
@@ -61,9 +63,11 @@ class DesktopBackend:
         return keyring_usable()
 
     def open_service(self, passphrase: str | None) -> EnclaveService:
-        """Open (or create) the vault of the current settings. Call off the GUI thread."""
+        """Open (or create) the vault of the current settings, for writing: while another
+        program writes it, LibraryInUseError says which. Call off the GUI thread."""
         return EnclaveService.open(self.settings.engine_config(), lambda new: passphrase,
-                                   prefer_keyring=self.settings.key_source == "keyring")
+                                   prefer_keyring=self.settings.key_source == "keyring",
+                                   program=PROGRAM)
 
     def engine_config(self):
         return self.settings.engine_config()

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
-from engine import EnclaveService, UserError, WrongKeyError
+from engine import EnclaveService, LibraryInUseError, UserError, WrongKeyError
 
 from .about import AboutDialog
 from .chat import ChatPanel
@@ -73,6 +73,7 @@ class MainWindow(Retranslating, QMainWindow):
         self.setup_dialog: SetupDialog | None = None
         self._new_keyring_library = False
         self.passphrase_dialog: PassphraseDialog | None = None
+        self.in_use_dialog: QMessageBox | None = None
         self.resize(1200, 800)
         self.setAcceptDrops(True)
 
@@ -204,18 +205,45 @@ class MainWindow(Retranslating, QMainWindow):
         self._set_state("opening")
         backend = self.backend
         self.tasks.run(lambda _: backend.open_service(passphrase), on_result=self._opened,
-                       on_error=self._open_failed)
+                       on_error=lambda exc: self._open_failed(exc, passphrase))
 
-    def _open_failed(self, exc: BaseException) -> None:
+    def _open_failed(self, exc: BaseException, passphrase: str | None = None) -> None:
         if isinstance(exc, WrongKeyError) and self.passphrase_dialog is not None:
             self._set_state("locked")
             self.passphrase_dialog.failed(self.tr("Wrong passphrase: the library could not be "
                                                   "unlocked. Try again."))
+            if not self.passphrase_dialog.isVisible():  # asked again after "Try again"
+                self.passphrase_dialog.open()
             return
         if self.passphrase_dialog is not None:
             self.passphrase_dialog.hide()
         self._set_state("failed")
+        if isinstance(exc, LibraryInUseError):
+            self._library_in_use(exc, passphrase)
+            return
         self.show_error(exc)
+
+    def _library_in_use(self, exc: LibraryInUseError, passphrase: str | None) -> None:
+        """Another program writes the library: say which and what to do, and offer to try
+        again (once it has finished, or was closed)."""
+        self.banner.say(str(exc))
+        box = self.in_use_dialog = QMessageBox(
+            QMessageBox.Warning, self.tr("The library is in use"),
+            self.tr("Another program is changing this library, and only one program at a "
+                    "time may: Enclave cannot open it now."),
+            QMessageBox.Retry | QMessageBox.Close, self)
+        box.setInformativeText(str(exc))
+        box.button(QMessageBox.Retry).setText(self.tr("Try again"))
+        box.button(QMessageBox.Close).setText(self.tr("Close"))
+
+        def answered() -> None:
+            self.in_use_dialog = None
+            if box.clickedButton() is box.button(QMessageBox.Retry):
+                self.banner.hide()
+                self._open(passphrase)
+
+        box.finished.connect(answered)
+        box.open()
 
     def _opened(self, service: EnclaveService) -> None:
         if self.passphrase_dialog is not None:

@@ -861,6 +861,22 @@
         <translation>口令错误：无法解锁资料库。请重试。</translation>
     </message>
     <message>
+        <source>The library is in use</source>
+        <translation>文档库正在被使用</translation>
+    </message>
+    <message>
+        <source>Another program is changing this library, and only one program at a time may: Enclave cannot open it now.</source>
+        <translation>另一个程序正在修改此文档库，而同一时间只能有一个程序修改：Enclave 现在无法打开它。</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
         <source>Something went wrong ({0}: {1}). The details are in the log file.</source>
         <translation>出现错误（{0}：{1}）。详细信息已写入日志文件。</translation>
     </message>
