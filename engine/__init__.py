@@ -1,6 +1,7 @@
 """Enclave's headless engine. Front ends (the desktop app, the CLI, the LAN API, benchmarks
 and scripts) import from here only: the facade `EnclaveService`, the records it returns,
-the errors it raises, and what is needed before a library is open.
+the errors it raises, what is needed before a library is open, and the masking of
+personal data for what a front end shows.
 
 The subpackages (`store`, `ingest`, `retrieval`, `answers`, `ops`, `facade`) are the
 engine's own rooms; `make test` checks with import-linter that no front end walks into them.
@@ -23,6 +24,7 @@ from .ops.alerts import Alert
 from .ops.apikeys import ApiKey
 from .ops.audit import AuditEntry
 from .ops.cost import CostRates, DayCost
+from .pii import mask as mask_personal_data
 from .records import (Collection, Document, Failure, IngestProgress, IngestReport,
                       SearchHit)
 from .service import EnclaveService
@@ -47,4 +49,6 @@ __all__ = [
     # before a library is open
     "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_models", "import_gguf", "key_method",
     "keyring_usable", "library_exists", "restore_library",
+    # content safety
+    "mask_personal_data",
 ]

@@ -30,7 +30,7 @@ from .answers.answerer import Answerer, Gate
 from .answers.chats import ChatStore
 from .answers.generator import Generator
 from .config import EngineConfig
-from .errors import UserError
+from .errors import ModelUnavailableError, UserError
 from .facade.access import AccessService
 from .facade.answers import AnswerService
 from .facade.backups import BackupService
@@ -109,7 +109,7 @@ class EnclaveService:
                                      monitor, self._load_answerer)
         self.conversations = ConversationService(ChatStore(vault), self.answers)
         self.backups = BackupService(vault, config.data_dir, self.close)
-        self.access = AccessService(ApiKeys(vault), AuditLog(vault))
+        self.access = AccessService(ApiKeys(vault), AuditLog(vault), catalogue)
         self.health = HealthService(config, vault, index, monitor, self._models_loaded,
                                     catalogue.pending, index_repair)
 
@@ -166,10 +166,17 @@ class EnclaveService:
             self._answerer.generator.close()
         return new
 
-    def warm_up(self) -> None:
-        """Load both models now, so that the first question does not wait for them."""
+    def warm_up(self) -> str:
+        """Load both models now, so that the first question does not wait for them. Returns
+        why the language model could not be loaded ("" once it is): the library stays
+        searchable without it, and answers quote the passages meanwhile."""
         self._embedder.embed_query("warm up")
-        self._load_answerer().generator.llama  # noqa: B018 - the property loads the model
+        try:
+            self._load_answerer().generator.llama  # noqa: B018 - the property loads the model
+        except ModelUnavailableError as exc:
+            log.warning("answers will be quotations: %s", exc)
+            return str(exc)
+        return ""
 
     def close(self) -> None:
         """Stop the ingest worker (the queue stays), free the generation model unless it was
@@ -198,16 +205,25 @@ class EnclaveService:
         with self._answerer_lock:
             if self._answerer is None:
                 config = self.config
-                generator = self._generator or Generator(
-                    models.generation_model_file(config.generation_model,
-                                                 config.data_dir / "models"),
-                    config.context_tokens, config.threads, config.temperature)
+                generator = self._generator or self._new_generator()
                 gate = Gate(config.relevance_gate, config.min_relevance, config.min_density,
                             config.min_sentence_score)
                 self._answerer = Answerer(generator, self._embedder, config.max_answer_tokens,
                                           gate, config.sources_per_answer, config.answer_check,
                                           config.sources_in_prompt)
             return self._answerer
+
+    def _new_generator(self) -> Generator:
+        """The configured model's generator; with no file, one that says why on use (the
+        library stays searchable, and answers are quotations meanwhile)."""
+        config = self.config
+        try:
+            path, missing = models.generation_model_file(config.generation_model,
+                                                         config.data_dir / "models"), ""
+        except ModelUnavailableError as exc:
+            path, missing = None, str(exc)
+        return Generator(path, config.context_tokens, config.threads, config.temperature,
+                         missing)
 
     def _models_loaded(self) -> dict[str, bool]:
         return {"embedding_model_loaded": self._embedder.loaded,

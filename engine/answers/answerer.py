@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
+from .. import pii
 from ..errors import ModelUnavailableError
 from ..retrieval.embedder import Embedder
 from .generator import Generator
@@ -94,6 +95,11 @@ class Answer:
     @property
     def refused(self) -> bool:
         return self.kind == "refusal"
+
+    def masked(self) -> "Answer":
+        """This answer with personal data masked in its text and its sources' passages."""
+        return replace(self, text=pii.mask(self.text), sources=[
+            replace(s, hit=replace(s.hit, text=pii.mask(s.hit.text))) for s in self.sources])
 
     @property
     def cited_sources(self) -> list[Source]:
@@ -236,12 +242,22 @@ class Gate:
 class AnswerStream:
     """Iterate for the answer's text pieces; `.answer` is set once iteration ends."""
 
-    def __init__(self, pieces: Iterator[str], make_answer):
+    def __init__(self, pieces: Iterator[str], make_answer, whole_pieces: bool = True):
+        """`whole_pieces`: the pieces are whole sentences (an answer), not tokens (a chat)."""
         self._pieces = pieces
         self._make_answer = make_answer
+        self._whole_pieces = whole_pieces
         self._cancel = threading.Event()
         self._done: list = []
+        self._masker: pii.StreamMasker | None = None
         self.answer: Answer | None = None
+
+    def mask_personal_data(self) -> "AnswerStream":
+        """Show personal data (e-mail addresses, phone, card and ID numbers) masked in the
+        pieces, the answer and its sources. Those called `on_done` still get the answer
+        as it was made (kept or cached once, for whoever asks)."""
+        self._masker = pii.StreamMasker(whole_pieces=self._whole_pieces)
+        return self
 
     def on_done(self, callback) -> None:
         """Call `callback(answer)` once the stream has been read to its end (or stopped)."""
@@ -256,20 +272,26 @@ class AnswerStream:
 
     def __iter__(self) -> Iterator[str]:
         text = []
+        masker = self._masker
         try:
             for piece in self._pieces:
                 text.append(piece)
-                yield piece
+                shown = masker.feed(piece) if masker else piece
+                if shown:
+                    yield shown
                 if self._cancel.is_set():
                     break
+            if masker and (rest := masker.finish()):
+                yield rest
         finally:
             # a generation left suspended would hold the model's lock until garbage collected
             close = getattr(self._pieces, "close", None)
             if close:
                 close()
-        self.answer = self._make_answer("".join(text))
+        answer = self._make_answer("".join(text))
         for callback in self._done:
-            callback(self.answer)
+            callback(answer)
+        self.answer = answer.masked() if masker else answer
 
     def collect(self) -> Answer:
         for _ in self:

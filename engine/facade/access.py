@@ -1,5 +1,6 @@
-"""`service.access`: who may use the LAN API (keys and their scopes) and what they did
-(the tamper-evident audit log)."""
+"""`service.access`: who may use the LAN API (keys, their scopes, the collections they may
+see, whether personal data is masked for them) and what they did (the tamper-evident
+audit log)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from typing import IO
 
 from ..ops.apikeys import ApiKey, ApiKeys
 from ..ops.audit import AuditEntry, AuditLog
+from ..store.catalogue import Catalogue
 
 
 class AccessService:
-    def __init__(self, keys: ApiKeys, audit: AuditLog):
-        self._keys, self._audit = keys, audit
+    def __init__(self, keys: ApiKeys, audit: AuditLog, catalogue: Catalogue):
+        self._keys, self._audit, self._catalogue = keys, audit, catalogue
 
-    def create_key(self, name: str, scope: str) -> tuple[ApiKey, str]:
-        """A new key ("read-only" or "read-write"); the secret is returned only here."""
-        return self._keys.create(name, scope)
+    def create_key(self, name: str, scope: str, collections: list[str] | None = None,
+                   mask_personal_data: bool = False) -> tuple[ApiKey, str]:
+        """A new key ("read-only" or "read-write"), for the named collections only (None:
+        all), with personal data masked in what it gets or not; the secret is returned
+        only here. NotFoundError for a collection that does not exist."""
+        for collection in collections or ():
+            self._catalogue.collection_id(collection)
+        return self._keys.create(name, scope, collections, mask_personal_data)
 
     def keys(self) -> list[ApiKey]:
         return self._keys.list()

@@ -142,7 +142,7 @@ class AnswerService:
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         prompt = "".join(m["content"] for m in messages)
         stream = AnswerStream(pieces, lambda text: Answer(
-            question, text.strip(), [], usage=self._usage(prompt, text)))
+            question, text.strip(), [], usage=self._usage(prompt, text)), whole_pieces=False)
         return stream
 
     def embed(self, texts: list[str]) -> list[list[float]]:

@@ -175,6 +175,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'answer';
     UPDATE messages SET kind = 'refusal' WHERE refused;
     """,
+    # 7: what an API key may see (its collections, by name, as JSON; NULL: all) and whether
+    # personal data is masked in what it gets; an upload's bytes, kept here (encrypted)
+    # from the moment it is accepted until it is ingested, never in a file
+    """
+    ALTER TABLE api_keys ADD COLUMN collections TEXT;
+    ALTER TABLE api_keys ADD COLUMN mask_personal_data INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE ingest_queue ADD COLUMN content BLOB;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

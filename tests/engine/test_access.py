@@ -233,3 +233,20 @@ def test_verify_while_entries_are_written_never_cries_wolf(service):
         done.set()
         writer.join()
     assert not any(problems) and len(access.audit_entries()) > 1
+
+
+def test_a_key_can_be_kept_to_collections_and_masked(service):
+    service.library.create_collection("maintenance")
+    record, secret = service.access.create_key("upkeep", "read-only", ["maintenance"],
+                                               mask_personal_data=True)
+    assert record.collections == ("maintenance",) and record.mask_personal_data
+    assert service.access.check_key(secret) == record
+    assert [k for k in service.access.keys() if k.name == "upkeep"] == [record]
+    assert record.to_json()["collections"] == ["maintenance"]
+    everything, _ = service.access.create_key("all", "read-only")
+    assert everything.collections is None and not everything.mask_personal_data
+    with pytest.raises(NotFoundError):
+        service.access.create_key("hr", "read-only", ["human resources"])
+    with pytest.raises(UserError, match="at least one collection"):
+        service.access.create_key("none", "read-only", [])
+    assert {k.name for k in service.access.keys()} == {"upkeep", "all"}
