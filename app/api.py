@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI:
     limits = limits or Limits()
     # Uploads stay in memory while the request is parsed, instead of spooling to the
-    # system's temporary folder (unencrypted, and not cleaned up by us); the size check
-    # in `observe` bounds them.
+    # system's temporary folder (unencrypted, and not cleaned up by us); the gate bounds
+    # them. From memory they go to the vault (upload jobs), never to a file.
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limits.max_upload_bytes)
     ctx = ApiContext(service, limits, Metrics(), RateLimiter(limits.requests_per_minute),
                      GenerationQueue(limits.queue_length, limits.concurrent_generations),

@@ -18,6 +18,7 @@ import numpy as np
 from .. import models
 from ..errors import Cancelled, NotFoundError, UserError
 from ..ingest.chunker import embedding_text
+from ..ingest.parsers import kind_of
 from ..ingest.pipeline import CancelToken, ProgressCallback, expand
 from ..ingest.worker import IngestEvent, IngestWorker, Listener
 from ..records import Collection, Document, Failure, IngestReport
@@ -95,6 +96,29 @@ class LibraryService:
     def queued(self) -> list[Path]:
         """The files waiting in the queue, in the order they will be done."""
         return self._catalogue.queued()
+
+    def enqueue_content(self, files: list[tuple[Path, bytes]],
+                        collection: str = DEFAULT_COLLECTION, start: bool = True
+                        ) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """Queue files received as bytes (uploads), each under the path its document will
+        have (no file is there): the bytes wait in the vault, encrypted, until the worker
+        has read them, and are gone with the queue entry. Returns the paths queued, and
+        those refused with a reason (a type Enclave does not read)."""
+        accepted = [(path, data) for path, data in files if kind_of(path)]
+        refused = [(path, f"unsupported file type '{path.suffix or path.name}'")
+                   for path, data in files if not kind_of(path)]
+        if accepted:
+            collection_id = self._catalogue.collection_id(collection, create=True)
+            self._catalogue.enqueue_content(accepted, collection_id)
+            if start:
+                self._worker.resume()
+        return [path for path, _ in accepted], refused
+
+    def move_into_queue(self, path: Path) -> None:
+        """Keep the bytes of a queued file in the vault with its queue entry, encrypted,
+        so that the file can be removed before it is ingested (an upload that waited in
+        the clear, from an older Enclave)."""
+        self._catalogue.hold_content(path, path.read_bytes())
 
     def resume(self) -> None:
         """Take up what an interrupted run left in the queue."""

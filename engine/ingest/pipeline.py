@@ -1,7 +1,8 @@
 """The ingest pipeline: files -> parse -> chunk -> embed -> one vault transaction -> index.
 
-Files to ingest are first written to the vault's `ingest_queue`, and each leaves the
-queue in the same transaction that stores its document (or records its failure). A run
+Files to ingest are first written to the vault's `ingest_queue` (an upload with its bytes,
+which therefore never lie on disk unencrypted), and each leaves the queue in the same
+transaction that stores its document (or records its failure). A run
 that is interrupted (crash, power loss, cancel) therefore leaves exactly the files it had
 not finished in the queue, and the next run takes them up first; the embedding cache
 spares it the work already done on a half-finished file. A document is stored whole or
@@ -190,11 +191,20 @@ class Ingestor:
         """Store one file; None if it was unchanged. Raises DocumentError if it is bad."""
         stage("parsing")
         t = time.monotonic()
-        stat = path.stat()
-        if not S_ISREG(stat.st_mode):  # a pipe or a device would never end
-            raise DocumentError("not a regular file")
-        parsers.check_size(stat.st_size, self.reader.limits)  # before hashing it
-        sha = file_sha256(path)
+        staged = self.vault.rows("SELECT content FROM ingest_queue WHERE id = ? AND content "
+                                 "IS NOT NULL", (queue_id,))
+        content = bytes(staged[0][0]) if staged else None  # an upload: no file on disk
+        if content is not None:
+            size, mtime = len(content), time.time()
+            parsers.check_size(size, self.reader.limits)
+            sha = hashlib.sha256(content).hexdigest()
+        else:
+            stat = path.stat()
+            if not S_ISREG(stat.st_mode):  # a pipe or a device would never end
+                raise DocumentError("not a regular file")
+            size, mtime = stat.st_size, stat.st_mtime
+            parsers.check_size(size, self.reader.limits)  # before hashing it
+            sha = file_sha256(path)
         existing = self.catalogue.document_paths(collection_id).get(str(path))
         if existing and existing[1] == sha:
             with self.vault.transaction() as conn:
@@ -202,7 +212,8 @@ class Ingestor:
                 conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",
                              (str(path), collection_id))
             return None
-        parsed = self.reader.read(path, cancelled=lambda: bool(cancel and cancel.cancelled))
+        parsed = self.reader.read(path, content,
+                                  cancelled=lambda: bool(cancel and cancel.cancelled))
         chunks = self.chunker.chunk(parsed)
         if len(chunks) > self.config.max_file_chunks:
             raise OverBudgetError(f"it makes {len(chunks):,} passages, over the "
@@ -237,8 +248,8 @@ class Ingestor:
                 "INSERT INTO documents(collection_id, path, name, kind, sha256, size, mtime, "
                 "pages, page_offsets, text, embedding_model, ingested_at) "
                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                (collection_id, str(path), path.name, parsed.kind, sha, stat.st_size,
-                 stat.st_mtime, parsed.pages, ",".join(map(str, parsed.page_offsets)),
+                (collection_id, str(path), path.name, parsed.kind, sha, size, mtime,
+                 parsed.pages, ",".join(map(str, parsed.page_offsets)),
                  parsed.text, self.embedder.model_id, time.time()),
             ).lastrowid
             chunk_ids = []

@@ -134,6 +134,19 @@ class Catalogue:
                 "INSERT OR IGNORE INTO ingest_queue(path, collection_id) VALUES(?, ?)",
                 [(str(f), collection_id) for f in files])
 
+    def enqueue_content(self, files: list[tuple[Path, bytes]], collection_id: int) -> None:
+        """Queue files received as bytes, under the paths their documents will have; a file
+        still queued under the same path is replaced."""
+        with self.vault.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO ingest_queue(path, collection_id, content) "
+                "VALUES(?, ?, ?)", [(str(path), collection_id, data) for path, data in files])
+
+    def hold_content(self, path: Path, data: bytes) -> None:
+        """Keep a queued file's bytes in its queue entries (the file itself may go)."""
+        with self.vault.transaction() as conn:
+            conn.execute("UPDATE ingest_queue SET content = ? WHERE path = ?", (data, str(path)))
+
     def pending(self) -> int:
         return self.vault.scalar("SELECT count(*) FROM ingest_queue")
 

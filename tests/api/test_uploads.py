@@ -20,7 +20,7 @@ def _wait_done(http: httpx.Client, job: dict, seconds: float = 120) -> dict:
 
 
 def _uploaded_copies(service) -> list:
-    return [p for p in (service.config.data_dir / "uploads").rglob("*") if p.is_file()]
+    return [p for p in service.config.data_dir.rglob("*") if "uploads" in p.parts]
 
 
 def test_refused_files_and_name_clashes_get_clear_answers_and_leave_nothing(api, keys,
@@ -68,8 +68,7 @@ def test_a_second_upload_of_a_name_still_waiting_is_refused_not_merged(api, keys
     assert "12.5 bar" in texts[0]  # the first upload was not replaced underneath its job
 
 
-def test_a_new_server_removes_copies_left_by_an_old_one_and_keeps_queued_ones(
-        start_api, service):
+def test_uploads_left_in_the_clear_by_an_older_server_move_into_the_vault(start_api, service):
     uploads = service.config.data_dir / "uploads"
     (uploads / "in" / "abc").mkdir(parents=True)
     (uploads / "0123").mkdir()
@@ -80,7 +79,49 @@ def test_a_new_server_removes_copies_left_by_an_old_one_and_keeps_queued_ones(
     queued.write_text("Still in the queue: the next run stores it.")
     service.library.enqueue([queued], start=False)
     start_api()
-    assert not orphan.exists() and not (uploads / "0123").exists()
+    assert not uploads.exists()  # no upload is kept in a file any more
     assert service.library.wait_idle(120)  # the new server took up the queued upload
-    assert not queued.exists() and [d.name for d in service.library.documents()] == [
-        "queued.txt"]
+    assert [d.name for d in service.library.documents()] == ["queued.txt"]
+    assert service.answers.search("still in the queue", k=1)[0].document == "queued.txt"
+
+
+def test_an_accepted_upload_is_kept_encrypted_and_ingested_by_the_next_server(
+        start_api, service, keys, open_service, config):
+    """A 202 is a promise: the upload waits in the vault (never in a file, nowhere in
+    plaintext in the data directory), and a server started after a stop ingests it."""
+    from app.server import ApiServer
+    from app.settings import load_settings
+
+    held, go = threading.Event(), threading.Event()
+
+    def hold(event):  # keep the worker at its first step: the upload is still queued
+        if not held.is_set():
+            held.set()
+            go.wait(60)
+
+    service.library.subscribe(hold)
+    api = start_api()
+    secret = b"The cellar pump is serviced by Harlow Hydraulics every second Tuesday."
+    with httpx.Client(base_url=api.url, headers=auth(keys["writer"]), timeout=60) as http:
+        accepted = http.post("/v1/documents", files=[("files", ("cellar.txt", secret))])
+    assert accepted.status_code == 202 and held.wait(60)
+    for path in config.data_dir.rglob("*"):  # vault, index, key, lock: no plaintext anywhere
+        if path.is_file():
+            assert b"Harlow Hydraulics" not in path.read_bytes(), path
+    api.stop()
+    closing = threading.Thread(target=service.close)  # as Ctrl-C of `enclave serve` does
+    closing.start()
+    go.set()
+    closing.join(60)
+    assert not closing.is_alive()
+
+    again = open_service()
+    assert [p.name for p in again.library.queued()] == ["cellar.txt"]
+    server = ApiServer(again, load_settings(), "127.0.0.1", 0)  # the next server
+    server.start()
+    try:
+        assert again.library.wait_idle(120)
+        assert again.answers.search("cellar pump serviced", k=1)[0].document == "cellar.txt"
+        assert again.library.pending() == 0
+    finally:
+        server.stop()
