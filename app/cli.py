@@ -25,7 +25,7 @@ from app.settings import SettingsError, changed_settings, load_settings
 
 EXIT_USER_ERROR = 2
 READING = {("search", None), ("ask", None), ("status", None), ("docs", "list"),
-           ("docs", "failed"), ("collections", "list"), ("keys", "list"), ("audit", "verify"),
+           ("docs", "failed"), ("docs", "queue"), ("collections", "list"), ("keys", "list"), ("audit", "verify"),
            ("audit", "export"), ("backup", None), ("backups", "list"), ("backups", "verify")}
 """(command, action) that only read the library: they never hold its writer lock."""
 
@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--collection")
     docs_commands.add_parser("failed", help="list files that failed, with the reason")
     docs_commands.add_parser("retry", help="try the failed files again")
+    docs_commands.add_parser("queue", help="list the files waiting to be imported")
+    p = docs_commands.add_parser("skip", help="take files out of the import queue")
+    p.add_argument("refs", nargs="+", metavar="FILE", help="a file name or path from `docs queue`")
 
     coll = commands.add_parser("collections", help="manage collections")
     coll_commands = coll.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -236,6 +239,16 @@ def _run(args: argparse.Namespace, service) -> int:
             service.library.retry_failed(start=False)
             report = service.library.run_queue()
             _print_report(report, out)
+        elif args.action == "queue":
+            queued = service.library.queued()
+            if not queued:
+                print("No files are waiting to be imported.", file=out)
+            for path in queued:
+                print(path, file=out)
+        elif args.action == "skip":
+            for ref in args.refs:
+                for path in service.library.skip(ref):
+                    print(f"Skipped {path}: it is no longer queued.", file=out)
         return 0
 
     if args.command == "collections":

@@ -154,3 +154,19 @@ def test_backup_list_verify_restore_from_the_command_line(library, tmp_path):
     assert not (tmp_path / "new" / "settings.json").exists()  # not into the data directory
     status = enclave(tmp_path / "new", "status").stdout
     assert "documents: " in status and "documents: 0" not in status
+
+
+def test_the_import_queue_is_listed_and_a_file_skipped(open_service, config, tmp_path):
+    stuck = tmp_path / "stuck.txt"
+    stuck.write_text("A file an earlier run left in the queue.")
+    other = tmp_path / "other.txt"
+    other.write_text("The generator is tested every Monday.")
+    service = open_service()
+    service.library.enqueue([stuck, other], start=False)  # as an interrupted run leaves them
+    service.close()
+    assert enclave(config.data_dir, "docs", "queue").stdout.split() == [str(stuck), str(other)]
+    skipped = enclave(config.data_dir, "docs", "skip", "stuck.txt")
+    assert skipped.returncode == 0 and f"Skipped {stuck}" in skipped.stdout
+    assert enclave(config.data_dir, "docs", "queue").stdout.split() == [str(other)]
+    again = enclave(config.data_dir, "docs", "skip", "stuck.txt")
+    assert again.returncode == 2 and "No file 'stuck.txt' is waiting" in again.stderr

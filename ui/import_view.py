@@ -1,5 +1,6 @@
 """The Documents tab's import list: every file the library's ingest worker takes, with its
-state and progress, the overall bar with the time left, Cancel and Clear list.
+state and progress (the files an earlier run left queued too), the overall bar with the
+time left, Skip file (the selected one leaves the queue), Cancel and Clear list.
 
 It follows the engine's events, whoever queued the files (this window, a linked folder, or
 an upload over the LAN API); events come on the worker's thread and are handed to the GUI
@@ -15,9 +16,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeade
                                QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from engine import EnclaveService, IngestProgress, IngestReport
+from engine import EnclaveService, IngestProgress, IngestReport, UserError
 
 from .i18n import Retranslating
+
+_WAITING = ("queued", "interrupted", "parsing", "embedding")
+"""States of a file that is still in the queue (the last two: being read now)."""
 
 
 class ImportView(Retranslating, QGroupBox):
@@ -41,7 +45,9 @@ class ImportView(Retranslating, QGroupBox):
         self.jobs = QTableWidget(0, 3)
         self.jobs.verticalHeader().hide()
         self.jobs.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.jobs.setSelectionMode(QAbstractItemView.NoSelection)
+        self.jobs.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.jobs.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.jobs.itemSelectionChanged.connect(self._set_enabled)
         self.jobs.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.jobs.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeToContents)
         self.jobs.setColumnWidth(2, 160)
@@ -51,9 +57,12 @@ class ImportView(Retranslating, QGroupBox):
         self.cancel_button.clicked.connect(self.cancel_import)
         self.clear_button = QPushButton()
         self.clear_button.clicked.connect(self.clear_finished)
+        self.skip_button = QPushButton()  # the selected file leaves the queue
+        self.skip_button.clicked.connect(self.skip_selected)
         overall_row = QHBoxLayout()
         overall_row.addWidget(self.overall, 1)
         overall_row.addWidget(self.overall_label)
+        overall_row.addWidget(self.skip_button)
         overall_row.addWidget(self.cancel_button)
         overall_row.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
@@ -69,6 +78,9 @@ class ImportView(Retranslating, QGroupBox):
             "Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML."))
         self.jobs.setHorizontalHeaderLabels([self.tr("File"), self.tr("State"), self.tr("Progress")])
         self.cancel_button.setText(self.tr("Cancel"))
+        self.skip_button.setText(self.tr("Skip file"))
+        self.skip_button.setToolTip(self.tr(
+            "Take the selected file out of the import queue; the other files go on."))
         self.clear_button.setText(self.tr("Clear list"))
         for row in self._rows.values():
             item = self.jobs.item(row, 1)
@@ -94,6 +106,7 @@ class ImportView(Retranslating, QGroupBox):
         self._set_running(False)
         if service is not None:
             self._unsubscribe = service.library.subscribe(self._ingestEvent.emit)
+            self.show_queued(service.library.queued())  # left by an earlier run: visible
 
     # --- what the panel tells -----------------------------------------------------------
 
@@ -126,6 +139,24 @@ class ImportView(Retranslating, QGroupBox):
             self.service.library.cancel()
             self._cancelling = True
             self._update_overall_label()
+
+    def skip_selected(self) -> None:
+        """Take the selected file out of the queue (if it is being read, it stops there)."""
+        path = self._selected_waiting()
+        if self.service is None or path is None:
+            return
+        try:
+            self.service.library.skip(path)
+        except UserError as exc:  # done meanwhile, or the library is read-only here
+            self.errorRaised.emit(exc)
+
+    def _selected_waiting(self) -> str | None:
+        """The selected file, if it is still waiting or being read."""
+        rows = {index.row() for index in self.jobs.selectionModel().selectedRows()}
+        for path, row in self._rows.items():
+            if row in rows and self.jobs.item(row, 1).data(Qt.UserRole) in _WAITING:
+                return path
+        return None
 
     def clear_finished(self) -> None:
         self._rows.clear()
@@ -179,6 +210,7 @@ class ImportView(Retranslating, QGroupBox):
     def _set_enabled(self) -> None:
         self.cancel_button.setEnabled(self.running)
         self.clear_button.setEnabled(not self.running and bool(self._rows))
+        self.skip_button.setEnabled(self._selected_waiting() is not None)
 
     def _update_overall_label(self, done: int = 0, total: int = 0) -> None:
         if not self.running:

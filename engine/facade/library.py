@@ -120,6 +120,28 @@ class LibraryService:
         the clear, from an older Enclave)."""
         self._catalogue.hold_content(path, path.read_bytes())
 
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Hear every ingest event (`IngestProgress`, then `IngestReport` at the end of a run)
+        on the worker's thread; returns the function that stops it."""
+        return self._worker.subscribe(listener)
+
+    def pending(self) -> int:
+        """Files waiting in the queue (added, or left by an interrupted run)."""
+        return self._catalogue.pending()
+
+    def queued(self) -> list[Path]:
+        """The files waiting in the queue, in the order they will be done."""
+        return self._catalogue.queued()
+
+    def skip(self, ref: str) -> list[Path]:
+        """Take waiting files out of the queue by path or file name (the one being read now
+        stops there; the import goes on); returns them. NotFoundError if none matches."""
+        matches = [p for p in self._catalogue.queued() if ref in (str(p), p.name)]
+        skipped = [p for p in dict.fromkeys(matches) if self._worker.skip(str(p))]
+        if not skipped:
+            raise NotFoundError(f"No file '{ref}' is waiting in the import queue.")
+        return skipped
+
     def resume(self) -> None:
         """Take up what an interrupted run left in the queue."""
         self._worker.resume()

@@ -115,6 +115,22 @@ class Ingestor:
         limits = parsers.ReadLimits(config.max_file_bytes, config.max_unpacked_bytes,
                                     config.max_file_parts, config.max_file_blocks)
         self.reader = ReaderProcess(limits, config.read_timeout_s, config.read_memory_mb)
+        self._current: int | None = None  # the queue entry being ingested now
+        self._skip_current = threading.Event()
+        self._skip_lock = threading.Lock()
+
+    def skip(self, path: str) -> tuple[bool, bool]:
+        """Take a file out of the queue: whether it was queued, and whether it was the one
+        being ingested now (which then stops at its next step; the run goes on)."""
+        with self._skip_lock:
+            with self.vault.transaction() as conn:
+                ids = {row[0] for row in conn.execute(
+                    "SELECT id FROM ingest_queue WHERE path = ?", (path,))}
+                conn.execute("DELETE FROM ingest_queue WHERE path = ?", (path,))
+            now = self._current in ids
+            if now:
+                self._skip_current.set()
+        return bool(ids), now
 
     def close(self) -> None:
         """Stop the reader process (the library is closing)."""
@@ -141,14 +157,23 @@ class Ingestor:
                 report.cancelled = True
                 break
             path = Path(path_text)
+            with self._skip_lock:
+                if not self.vault.scalar("SELECT count(*) FROM ingest_queue WHERE id = ?",
+                                         (queue_id,)):
+                    continue  # skipped while it waited (whoever skipped it told so)
+                self._current = queue_id
+                self._skip_current.clear()
             reason = None
             try:
                 stored = self._ingest_file(
                     queue_id, path, collection_id, timings,
                     lambda stage, chunks=(0, 0): tell(done, path, stage, file_chunks=chunks),
-                    cancel)
-            except Cancelled:  # the file stays queued: dropped, or taken up again, later
-                report.cancelled = True
+                    lambda: bool(cancel and cancel.cancelled) or self._skip_current.is_set())
+            except Cancelled:
+                if self._skip_current.is_set():  # skipped while being read: on to the next
+                    tell(done + 1, path, "cancelled")
+                    continue
+                report.cancelled = True  # the file stays queued: dropped, or taken up later
                 tell(done, path, "interrupted")
                 break
             except DocumentError as exc:
@@ -158,6 +183,8 @@ class Ingestor:
             except Exception as exc:  # a bug must not abort the batch either
                 log.exception("ingest of %s failed", path)
                 reason = f"internal error: {type(exc).__name__}: {exc}"
+            finally:
+                self._current = None
             if reason is not None:
                 self._record_failure(queue_id, path, collection_id, reason)
                 report.failed.append((str(path), reason))
@@ -187,8 +214,9 @@ class Ingestor:
 
     def _ingest_file(self, queue_id: int, path: Path, collection_id: int,
                      timings: dict[str, float], stage: Callable[..., None],
-                     cancel: CancelToken | None) -> tuple[int, int] | None:
-        """Store one file; None if it was unchanged. Raises DocumentError if it is bad."""
+                     stopped: Callable[[], bool]) -> tuple[int, int] | None:
+        """Store one file; None if it was unchanged. Raises DocumentError if it is bad, and
+        Cancelled at the next step once `stopped` says so."""
         stage("parsing")
         t = time.monotonic()
         staged = self.vault.rows("SELECT content FROM ingest_queue WHERE id = ? AND content "
@@ -212,8 +240,7 @@ class Ingestor:
                 conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",
                              (str(path), collection_id))
             return None
-        parsed = self.reader.read(path, content,
-                                  cancelled=lambda: bool(cancel and cancel.cancelled))
+        parsed = self.reader.read(path, content, cancelled=stopped)
         chunks = self.chunker.chunk(parsed)
         if len(chunks) > self.config.max_file_chunks:
             raise OverBudgetError(f"it makes {len(chunks):,} passages, over the "
@@ -230,7 +257,7 @@ class Ingestor:
             nonlocal embedded
             embedded += batch
             stage("embedding", (embedded, len(texts)))
-            if cancel and cancel.cancelled:
+            if stopped():
                 raise Cancelled()
 
         vectors = self.embedder.embed_documents(self.vault, texts, check_cancel)

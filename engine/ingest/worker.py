@@ -76,6 +76,14 @@ class IngestWorker:
                 self._drop_after_run = self._drop_after_run or drop_waiting
                 self._cancel.cancel()
 
+    def skip(self, path: str) -> bool:
+        """Take one file out of the queue (the one being read now stops there, and the run
+        goes on with the next); whether it was queued. Its last event is "cancelled"."""
+        queued, now = self._ingestor.skip(path)
+        if queued and not now:  # the run tells of the one it was at
+            self._publish(IngestProgress(0, 0, 0, Path(path).name, "cancelled", 0.0, path))
+        return queued
+
     @property
     def running(self) -> bool:
         """Whether the worker is at work (false from the moment it reports its last run)."""

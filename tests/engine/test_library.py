@@ -573,3 +573,32 @@ def test_a_closed_library_refuses_to_import(open_service, tmp_path):
     service.close()
     with pytest.raises(UserError, match="closed"):
         library.resume()
+
+
+def test_a_waiting_file_can_be_skipped_by_name(service, tmp_path):
+    files = _notes(tmp_path / "docs", 3)
+    service.library.enqueue(files, start=False)
+    assert service.library.skip(files[1].name) == [files[1]]
+    assert service.library.queued() == [files[0], files[2]]
+    report = service.library.run_queue()
+    assert sorted(report.ingested) == sorted(map(str, [files[0], files[2]]))
+    with pytest.raises(NotFoundError, match="waiting"):
+        service.library.skip(files[1].name)
+
+
+def test_the_file_being_read_can_be_skipped_and_the_import_goes_on(service, tmp_path):
+    files = _notes(tmp_path / "docs", 2)
+    final: dict[str, str] = {}
+
+    def listen(event):
+        if getattr(event, "path", None) == str(files[0]) and event.stage == "parsing":
+            service.library.skip(str(files[0]))  # while the worker is at it
+        if getattr(event, "final", False):
+            final[Path(event.path).name] = event.stage
+
+    service.library.subscribe(listen)
+    report = service.library.ingest(files)
+    assert report.ingested == [str(files[1])] and not report.cancelled
+    assert final == {files[0].name: "cancelled", files[1].name: "indexed"}
+    assert [d.name for d in service.library.documents()] == [files[1].name]
+    assert service.library.pending() == 0

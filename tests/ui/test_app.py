@@ -429,3 +429,23 @@ def test_restore_from_the_app_brings_back_the_backed_up_library(qtbot, open_wind
     qtbot.waitUntil(lambda: window.banner.isVisible() and "manifest" in window.banner.label.text(),
                     timeout=30_000)
     assert window.service is not None and len(window.service.library.documents()) == 6
+
+
+def test_the_import_queue_is_shown_and_a_file_can_be_skipped(qtbot, open_window, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    files = []
+    for name in ("stuck.txt", "next.txt"):
+        files.append(tmp_path / name)
+        files[-1].write_text(f"The file {name} waits in the import queue.")
+    window.service.library.enqueue(files, start=False)  # as an interrupted run leaves them
+    imports = window.documents.imports
+    imports.set_service(window.service)  # as when the library opens: the queue is shown
+    assert imports.row_state("stuck.txt") == "queued" and imports.row_state("next.txt") == "queued"
+    assert not imports.skip_button.isEnabled()  # nothing selected
+    imports.jobs.selectRow(0)
+    assert imports.skip_button.isEnabled()
+    imports.skip_button.click()
+    qtbot.waitUntil(lambda: imports.row_state("stuck.txt") == "cancelled", timeout=10_000)
+    assert window.service.library.queued() == [files[1]]
+    assert not imports.skip_button.isEnabled()  # a skipped file is no longer waiting
