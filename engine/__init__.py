@@ -13,8 +13,8 @@ from .answers.grounding import Relevance
 from .answers.sources import Passage, RenderedPage
 from .config import BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS, EngineConfig
 from .errors import (AlreadyExistsError, Cancelled, DocumentError, EnclaveError,
-                     KeyUnavailableError, ModelUnavailableError, NotFoundError, UserError,
-                     VaultCorruptError, WrongKeyError)
+                     KeyUnavailableError, ModelUnavailableError, NotAllowedError, NotFoundError,
+                     UserError, VaultCorruptError, WrongKeyError)
 from .facade.backups import BackupMade, Restored, restore_library
 from .facade.conversations import ConversationTurn
 from .facade.health import CostReport
@@ -44,8 +44,8 @@ __all__ = [
     "Manifest", "Message", "Passage", "Relevance", "RenderedPage", "Restored", "SearchHit", "Source",
     # errors
     "AlreadyExistsError", "Cancelled", "DocumentError", "EnclaveError", "KeyUnavailableError",
-    "LibraryInUseError", "ModelUnavailableError", "NotFoundError", "UserError",
-    "VaultCorruptError", "WrongKeyError",
+    "LibraryInUseError", "ModelUnavailableError", "NotAllowedError", "NotFoundError",
+    "UserError", "VaultCorruptError", "WrongKeyError",
     # before a library is open
     "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_models", "import_gguf", "key_method",
     "keyring_usable", "library_exists", "restore_library",

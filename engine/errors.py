@@ -31,6 +31,11 @@ class NotFoundError(UserError):
     """A named collection, document or file does not exist."""
 
 
+class NotAllowedError(UserError):
+    """The caller may not reach what it names: an API key scoped to collections named
+    another collection."""
+
+
 class AlreadyExistsError(UserError):
     """Something with that name already exists."""
 

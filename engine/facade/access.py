@@ -9,6 +9,8 @@ from typing import IO
 from ..ops.apikeys import ApiKey, ApiKeys
 from ..ops.audit import AuditEntry, AuditLog
 from ..store.catalogue import Catalogue
+from . import scope
+from .scope import Within
 
 
 class AccessService:
@@ -33,6 +35,16 @@ class AccessService:
     def check_key(self, secret: str) -> ApiKey | None:
         """The active key with this secret (compared in constant time), or None."""
         return self._keys.verify(secret)
+
+    def may_use(self, collection: str | None, within: Within) -> bool:
+        """Whether a caller limited to the collections `within` (a key's `collections`;
+        None: all) may reach `collection` (None: the whole library)."""
+        return scope.allowed(collection, within)
+
+    def check_collection(self, collection: str, within: Within) -> None:
+        """NotAllowedError unless a caller limited to `within` may use `collection`
+        (whether it exists or not: the answer tells nothing of the others)."""
+        scope.check(collection, within)
 
     def record(self, entry: AuditEntry) -> None:
         """Append a request to the audit log (chained to the previous entry)."""

@@ -25,6 +25,8 @@ from ..retrieval.embedder import Embedder
 from ..retrieval.retriever import HybridRetriever
 from ..store.catalogue import Catalogue
 from ..store.vault import Vault
+from . import scope
+from .scope import Within
 
 MAX_TEXTS_TO_EMBED = 256
 
@@ -38,33 +40,53 @@ class AnswerService:
         self._answerer = answerer  # the model loads on first use
         self._cache = TTLCache(config.answer_cache_entries, config.answer_cache_ttl_s)
 
-    def search_scope(self, collection: str | None) -> list[int] | None:
-        """The collection ids a search in `collection` covers (NotFoundError if unknown)."""
-        return None if collection is None else [self._catalogue.collection_id(collection)]
+    def search_scope(self, collection: str | None, within: Within = None) -> list[int] | None:
+        """The collection ids a search in `collection` covers (None: all); NotFoundError
+        for an unknown collection. `within` (the collections a scoped API key may reach)
+        bounds it: no collection named means all of those (that still exist), and naming
+        another is NotAllowedError, whether it exists or not."""
+        if collection is not None:
+            scope.check(collection, within)
+            return [self._catalogue.collection_id(collection)]
+        if within is None:
+            return None
+        ids = []
+        for name in sorted(scope.names(within)):
+            try:
+                ids.append(self._catalogue.collection_id(name))
+            except NotFoundError:  # deleted since the key was made: nothing to search there
+                pass
+        return ids
 
     def search(self, query: str, k: int = 5, collection: str | None = None,
                document_ids: list[int] | None = None,
-               timings: dict[str, float] | None = None) -> list[SearchHit]:
-        """The k best passages for a query (dense and full-text, fused); `timings`, when
-        given, receives the seconds of each stage."""
+               timings: dict[str, float] | None = None, within: Within = None
+               ) -> list[SearchHit]:
+        """The k best passages for a query (dense and full-text, fused), in `collection`
+        (None: all) and among `document_ids` (None: any), never outside `within` (see
+        `search_scope`); `timings`, when given, receives the seconds of each stage."""
         if not query.strip():
             raise UserError("The query is empty.")
         if not 1 <= k <= 100:
             raise UserError("k must be between 1 and 100.")
         started, timings = time.perf_counter(), {} if timings is None else timings
-        hits = self._retriever.search(query, k, self.search_scope(collection), document_ids,
-                                      timings)
+        hits = self._retriever.search(query, k, self.search_scope(collection, within),
+                                      document_ids, timings)
         self._monitor.observe("embed_query_seconds", timings["embed_query"])
         self._monitor.observe("retrieve_seconds", time.perf_counter() - started)
         return hits
 
     def ask(self, question: str, collection: str | None = None,
-            document_ids: list[int] | None = None) -> AnswerStream:
-        """Answer from the documents; iterate the stream for text, then read `.answer`."""
+            document_ids: list[int] | None = None, within: Within = None) -> AnswerStream:
+        """Answer from the documents (in `collection`, among `document_ids`, never outside
+        `within`: see `search`); iterate the stream for text, then read `.answer`."""
         if not question.strip():
             raise UserError("The question is empty.")
+        self.search_scope(collection, within)  # refused before a cached answer is looked up
         config = self._config
+        allowed = scope.names(within)
         key = (normalize_question(question), collection, tuple(document_ids or ()),
+               None if allowed is None else tuple(sorted(allowed)),
                config.generation_model, config.temperature, config.max_answer_tokens,
                self._vault.get_meta("index_generation", "0"))
         cached: Answer | None = self._cache.get(key)
@@ -75,7 +97,7 @@ class AnswerService:
             self._monitor.count("answers")
             return AnswerStream(iter([answer.text]), lambda text: answer)
         started, cpu_started = time.monotonic(), time.process_time()
-        hits, density = self._sources(question, collection, document_ids)
+        hits, density = self._sources(question, collection, document_ids, within)
         stream = self._answerer().answer(question, hits, density,
                                          {"retrieve": time.monotonic() - started})
 
@@ -87,22 +109,24 @@ class AnswerService:
         stream.on_done(done)
         return stream
 
-    def _sources(self, question: str, collection: str | None, document_ids: list[int] | None
-                 ) -> tuple[list[SearchHit], float]:
-        """The passages an answer draws on, and how dense the library is around the question."""
+    def _sources(self, question: str, collection: str | None, document_ids: list[int] | None,
+                 within: Within = None) -> tuple[list[SearchHit], float]:
+        """The passages an answer draws on, and how dense the library is around the question
+        (both in the same scope)."""
         config = self._config
         # more than are used: a second chunk of a page already there gives way to another page
         hits = distinct_pages(self.search(question, 2 * config.sources_per_answer,
-                                          collection, document_ids))
+                                          collection, document_ids, within=within))
         hits = sources.whole_sentences(self._vault, hits[: config.sources_per_answer])
         density = self._retriever.density(question, config.density_neighbours,
-                                          self.search_scope(collection), document_ids)
+                                          self.search_scope(collection, within), document_ids)
         return hits, density
 
-    def relevance(self, question: str, collection: str | None = None) -> Relevance | None:
+    def relevance(self, question: str, collection: str | None = None,
+                  within: Within = None) -> Relevance | None:
         """The relevance gate's signals for a question (None: nothing was found), to see
         why a question is answered or refused without running the model."""
-        hits, density = self._sources(question, collection, None)
+        hits, density = self._sources(question, collection, None, within)
         return Evidence(question, hits, self._embedder).relevance(density) if hits else None
 
     def _account(self, answer: Answer, collection: str | None, cpu_s: float) -> None:

@@ -4,6 +4,11 @@ The desktop chat and the LAN API ask through `ask`, which writes the question, a
 from the documents, and writes the answer with its sources (document, page and character
 offsets) once the stream ends, so that a conversation started over the API shows in the
 desktop's list and the other way round.
+
+`within` (the collections an API key scoped to collections may reach, None: all) limits
+every call: such a caller sees and continues only conversations in one of those
+collections; the others, and those over the whole library, are not there for it
+(NotFoundError, as for a conversation that does not exist).
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from dataclasses import dataclass
 
 from ..answers.answerer import Answer, AnswerStream
 from ..answers.chats import Chat, ChatStore, Message
+from ..errors import NotFoundError
+from . import scope
 from .answers import AnswerService
+from .scope import Within
 
 
 @dataclass
@@ -29,15 +37,22 @@ class ConversationService:
     def __init__(self, chats: ChatStore, answers: AnswerService):
         self._chats, self._answers = chats, answers
 
-    def list(self, search: str = "") -> list[Chat]:
+    def list(self, search: str = "", within: Within = None) -> list[Chat]:
         """Most recently used first; `search` matches titles and message text."""
-        return self._chats.chats(search)
+        return [chat for chat in self._chats.chats(search)
+                if scope.allowed(chat.collection, within)]
 
-    def get(self, conversation_id: int) -> Chat:
-        return self._chats.chat(conversation_id)
+    def get(self, conversation_id: int, within: Within = None) -> Chat:
+        chat = self._chats.chat(conversation_id)
+        if not scope.allowed(chat.collection, within):
+            raise NotFoundError("That conversation no longer exists.")  # as for one deleted
+        return chat
 
-    def create(self, collection: str | None = None, title: str = "") -> Chat:
-        """A new conversation answering from `collection` (None: all the documents)."""
+    def create(self, collection: str | None = None, title: str = "",
+               within: Within = None) -> Chat:
+        """A new conversation answering from `collection` (None: all the documents; for a
+        caller limited to one collection, that one)."""
+        collection = scope.own_collection(collection, within)
         if collection is not None:
             self._answers.search_scope(collection)  # NotFoundError for one that is not there
         return self._chats.create(title, collection)
@@ -50,24 +65,29 @@ class ConversationService:
         self._chats.chat(conversation_id)  # NotFoundError for a conversation that is not there
         self._chats.set_collection(conversation_id, collection)
 
-    def delete(self, conversation_id: int) -> None:
+    def delete(self, conversation_id: int, within: Within = None) -> None:
+        if within is not None:
+            self.get(conversation_id, within)  # NotFoundError for one it may not see
         self._chats.delete(conversation_id)
 
-    def messages(self, conversation_id: int) -> list[Message]:
-        self._chats.chat(conversation_id)  # NotFoundError for a conversation that is not there
+    def messages(self, conversation_id: int, within: Within = None) -> list[Message]:
+        self.get(conversation_id, within)  # NotFoundError for a conversation that is not there
         return self._chats.messages(conversation_id)
 
     def ask(self, question: str, conversation_id: int | None = None,
-            collection: str | None = None, again: bool = False) -> ConversationTurn:
+            collection: str | None = None, again: bool = False,
+            within: Within = None) -> ConversationTurn:
         """Ask in a conversation (a new one when `conversation_id` is None, answering from
         `collection`); `again` answers its last question anew, replacing the last answer.
 
         A stopped answer keeps the text written so far (as an answer, unchecked)."""
         if conversation_id is not None:
-            collection = self._chats.chat(conversation_id).collection
+            collection = self.get(conversation_id, within).collection
+        else:
+            collection = scope.own_collection(collection, within)
         # first, as it refuses an empty question or an unknown collection: nothing is written
         # (no new conversation, no answer replaced) for a question that is not asked
-        stream = self._answers.ask(question, collection)
+        stream = self._answers.ask(question, collection, within=within)
         if conversation_id is None:
             conversation_id = self._chats.create(collection=collection).id
         messages = self._chats.messages(conversation_id)

@@ -26,6 +26,8 @@ from ..retrieval.embedder import Embedder
 from ..retrieval.vector_index import VectorIndex
 from ..store.catalogue import DEFAULT_COLLECTION, Catalogue, bump_generation
 from ..store.vault import Vault
+from . import scope
+from .scope import Within
 
 class LibraryService:
     def __init__(self, vault: Vault, catalogue: Catalogue, index: VectorIndex,
@@ -34,22 +36,29 @@ class LibraryService:
         self._worker, self._embed_batch_size = worker, embed_batch_size
 
     # --- collections and documents -------------------------------------------------------
+    # `within`: the collections the caller may reach (an API key scoped to collections),
+    # None: all. Naming another is NotAllowedError; another's document is not there for it.
 
-    def collections(self) -> list[Collection]:
-        return self._catalogue.collections()
+    def collections(self, within: Within = None) -> list[Collection]:
+        return [c for c in self._catalogue.collections() if scope.allowed(c.name, within)]
 
-    def create_collection(self, name: str) -> None:
+    def create_collection(self, name: str, within: Within = None) -> None:
+        scope.check(name, within)
         self._catalogue.create_collection(name)
 
-    def delete_collection(self, name: str) -> None:
+    def delete_collection(self, name: str, within: Within = None) -> None:
+        scope.check(name, within)
         self._drop(self._catalogue.delete_collection(name))
 
     def link_collection(self, name: str, folder: Path) -> None:
         """Keep a collection in line with a folder (`sync` adds, updates and deletes)."""
         self._catalogue.link_collection(name, folder.expanduser())
 
-    def documents(self, collection: str | None = None) -> list[Document]:
-        return self._catalogue.documents(collection)
+    def documents(self, collection: str | None = None, within: Within = None) -> list[Document]:
+        if collection is not None:
+            scope.check(collection, within)
+        return [d for d in self._catalogue.documents(collection)
+                if scope.allowed(d.collection, within)]
 
     def delete_documents(self, ref: str, collection: str | None = None) -> list[Document]:
         """Delete the documents matching an id, a file name or a path."""
@@ -60,7 +69,11 @@ class LibraryService:
             self._drop(self._catalogue.delete_document(document.id))
         return found
 
-    def delete_document(self, document_id: int) -> None:
+    def delete_document(self, document_id: int, within: Within = None) -> None:
+        if within is not None and not scope.allowed(self._vault.scalar(
+                "SELECT c.name FROM documents d JOIN collections c ON c.id = d.collection_id "
+                "WHERE d.id = ?", (document_id,)), within):
+            raise NotFoundError(f"There is no document with id {document_id}.")  # not its to see
         self._drop(self._catalogue.delete_document(document_id))
 
     def failures(self) -> list[Failure]:
