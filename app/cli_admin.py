@@ -27,6 +27,12 @@ def add_admin_commands(commands) -> None:
     p = actions.add_parser("create", help="create a key and print it (shown only once)")
     p.add_argument("name")
     p.add_argument("--scope", choices=["read-only", "read-write"], default="read-only")
+    p.add_argument("--collection", action="append", dest="collections", metavar="NAME",
+                   help="the key reads and changes only this collection (repeat for more; "
+                        "default: all collections)")
+    p.add_argument("--mask-personal-data", action="store_true",
+                   help="mask e-mail addresses, phone, card and ID numbers in what the key "
+                        "gets (search hits, answers, sources, chats, conversations)")
     actions.add_parser("list", help="list keys (never the keys themselves)")
     actions.add_parser("revoke", help="revoke a key").add_argument("name")
 
@@ -127,18 +133,30 @@ def restore(args, settings, passphrase, out) -> int:
 
 def _keys(args, service, out) -> int:
     if args.action == "create":
-        record, key = service.access.create_key(args.name, args.scope)
+        record, key = service.access.create_key(args.name, args.scope, args.collections,
+                                                args.mask_personal_data)
         print(key, file=out)
-        print(f"Created {record.scope} key '{record.name}'. Copy it now: it is not stored and "
-              "cannot be shown again.", file=sys.stderr)
+        print(f"Created {record.scope} key '{record.name}' for {_reach(record)}"
+              f"{', personal data masked' if record.mask_personal_data else ''}. Copy it now: "
+              "it is not stored and cannot be shown again.", file=sys.stderr)
     elif args.action == "list":
         for key in service.access.keys():
             state = "active" if key.active else "revoked"
-            print(f"{key.name}\t{key.scope}\tenc_{key.prefix}_…\t{state}", file=out)
+            masking = "personal data masked" if key.mask_personal_data else "unmasked"
+            print(f"{key.name}\t{key.scope}\tenc_{key.prefix}_…\t{state}\t{_reach(key)}\t"
+                  f"{masking}", file=out)
     else:
         service.access.revoke_key(args.name)
         print(f"Revoked '{args.name}'.", file=out)
     return 0
+
+
+def _reach(key) -> str:
+    """The collections a key may use, in words."""
+    if key.collections is None:
+        return "all collections"
+    return ("collection " if len(key.collections) == 1 else "collections ") + ", ".join(
+        key.collections)
 
 
 def _audit(args, service, out) -> int:

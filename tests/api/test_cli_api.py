@@ -40,6 +40,26 @@ def test_keys_are_shown_once_listed_without_secret_and_revoked(tmp_path):
     assert key.encode() not in raw and key[13:].encode() not in raw
 
 
+def test_a_key_for_some_collections_with_personal_data_masked(tmp_path):
+    data = tmp_path / "data"
+    for name in ("maintenance", "hr", "finance"):
+        assert enclave(data, "collections", "create", name).returncode == 0
+    created = enclave(data, "keys", "create", "maintenance-team", "--collection", "maintenance",
+                      "--collection", "finance", "--mask-personal-data")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().startswith("enc_")
+    assert "for collections finance, maintenance, personal data masked" in created.stderr
+    assert enclave(data, "keys", "create", "everyone").returncode == 0
+    listed = enclave(data, "keys", "list").stdout.splitlines()
+    assert listed[0].startswith("everyone\tread-only\t") and listed[0].endswith(
+        "\tactive\tall collections\tunmasked")
+    assert listed[1].startswith("maintenance-team\tread-only\t") and listed[1].endswith(
+        "\tactive\tcollections finance, maintenance\tpersonal data masked")
+    unknown = enclave(data, "keys", "create", "nowhere-team", "--collection", "nowhere")
+    assert unknown.returncode == 2 and "no collection named 'nowhere'" in unknown.stderr
+    assert "nowhere-team" not in enclave(data, "keys", "list").stdout
+
+
 def test_serve_then_audit_verify_and_export(tmp_path):
     data, port = tmp_path / "data", free_port()
     key = enclave(data, "keys", "create", "reader").stdout.strip()
