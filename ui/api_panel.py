@@ -1,5 +1,6 @@
 """The LAN API box of the settings tab: serving on/off with its address and status, the
-API keys (create, shown once; revoke), and the audit log (view, verify, export CSV).
+API keys (create, shown once, for all collections or some, with personal data masked or
+not; revoke), and the audit log (view, verify, export CSV).
 
 The server itself is the app's (`backend.start_api`); this panel only asks for it, on a
 worker thread, and shows what it says.
@@ -14,8 +15,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QFileDialog,
                                QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine import EnclaveService
 
@@ -108,7 +109,7 @@ class ApiPanel(Retranslating, QGroupBox):
         self.warning.setStyleSheet(WARNING_STYLE)
         self.scope.currentIndexChanged.connect(self._update_warning)
 
-        self.keys = QTableWidget(0, 4)
+        self.keys = QTableWidget(0, 6)
         self.keys.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.keys.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.keys.verticalHeader().hide()
@@ -118,6 +119,15 @@ class ApiPanel(Retranslating, QGroupBox):
         self.key_scope = QComboBox()
         self.key_scope.addItem("", "read-only")
         self.key_scope.addItem("", "read-write")
+        # the collections a new key may use: all of them, or those checked in the list
+        self.key_all_collections = QCheckBox()
+        self.key_all_collections.setChecked(True)
+        self.key_all_collections.toggled.connect(lambda _: self._update_collections_enabled())
+        self.key_collections = QListWidget()
+        self.key_collections.setMaximumHeight(90)
+        self.key_collections.setEnabled(False)
+        self.key_mask = QCheckBox()
+        self._keys_shown: list = []
         self.create_button = QPushButton()
         self.create_button.clicked.connect(self.create_key)
         self.revoke_button = QPushButton()
@@ -146,6 +156,14 @@ class ApiPanel(Retranslating, QGroupBox):
         create_row.addWidget(self.key_scope)
         create_row.addWidget(self.create_button)
         create_row.addWidget(self.revoke_button)
+        reach_row = QHBoxLayout()
+        self.key_collections_label = QLabel()
+        reach_row.addWidget(self.key_collections_label, 0, Qt.AlignTop)
+        reach_column = QVBoxLayout()
+        reach_column.addWidget(self.key_all_collections)
+        reach_column.addWidget(self.key_collections)
+        reach_row.addLayout(reach_column, 1)
+        reach_row.addWidget(self.key_mask, 0, Qt.AlignTop)
         key_row = QHBoxLayout()
         key_row.addWidget(self.new_key, 1)
         key_row.addWidget(self.copy_key)
@@ -157,6 +175,7 @@ class ApiPanel(Retranslating, QGroupBox):
         layout.addWidget(self.keys_label)
         layout.addWidget(self.keys)
         layout.addLayout(create_row)
+        layout.addLayout(reach_row)
         layout.addLayout(key_row)
         layout.addWidget(self.new_key_note)
         layout.addWidget(self.key_error)
@@ -177,10 +196,19 @@ class ApiPanel(Retranslating, QGroupBox):
         self.port_label.setText(self.tr("Port"))
         self.keys_label.setText(self.tr("API keys"))
         self.keys.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Scope"),
-                                             self.tr("Created"), self.tr("State")])
+                                             self.tr("Created"), self.tr("State"),
+                                             self.tr("Collections"), self.tr("Personal data")])
         self.key_name.setPlaceholderText(self.tr("Name of a new key, e.g. reporting-server"))
         self.key_scope.setItemText(0, self.tr("Read-only (search, ask)"))
         self.key_scope.setItemText(1, self.tr("Read-write (also upload, delete)"))
+        self.key_collections_label.setText(self.tr("The new key may use"))
+        self.key_all_collections.setText(self.tr("All collections"))
+        self.key_collections.setToolTip(self.tr("Only the checked collections: the key "
+                                                "cannot search, read or change the others."))
+        self.key_mask.setText(self.tr("Mask personal data"))
+        self.key_mask.setToolTip(self.tr("E-mail addresses, phone, card and ID numbers are "
+                                         "masked in what the key gets: search results, "
+                                         "answers, sources, chats and conversations."))
         self.create_button.setText(self.tr("Create key"))
         self.revoke_button.setText(self.tr("Revoke"))
         self.copy_key.setText(self.tr("Copy"))
@@ -189,6 +217,7 @@ class ApiPanel(Retranslating, QGroupBox):
         self.audit_button.setText(self.tr("Audit log…"))
         self._update_warning()
         self._show_status()
+        self._show_keys(self._keys_shown)
 
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
@@ -202,8 +231,9 @@ class ApiPanel(Retranslating, QGroupBox):
     def _set_enabled(self) -> None:
         ready = self.service is not None
         for widget in (self.enabled, self.create_button, self.revoke_button, self.audit_button,
-                       self.key_name):
+                       self.key_name, self.key_all_collections, self.key_mask):
             widget.setEnabled(ready)
+        self._update_collections_enabled()
         self.scope.setEnabled(self.server is None)
         self.port.setEnabled(self.server is None)
 
@@ -272,16 +302,47 @@ class ApiPanel(Retranslating, QGroupBox):
 
     # --- keys ----------------------------------------------------------------------------
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.reload_collections()  # made or deleted in the Documents tab meanwhile
+
     def reload_keys(self) -> None:
         service = self.service
         if service is not None:
             self.tasks.run(lambda _: service.access.keys(), on_result=self._show_keys)
+        self.reload_collections()
+
+    def reload_collections(self) -> None:
+        service = self.service
+        if service is not None:
+            self.tasks.run(lambda _: [c.name for c in service.library.collections()],
+                           on_result=self._show_collections)
+
+    def _show_collections(self, names: list[str]) -> None:
+        checked = set(self.checked_collections())
+        self.key_collections.clear()
+        for name in names:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if name in checked else Qt.Unchecked)
+            self.key_collections.addItem(item)
+
+    def checked_collections(self) -> list[str]:
+        items = (self.key_collections.item(i) for i in range(self.key_collections.count()))
+        return [item.text() for item in items if item.checkState() == Qt.Checked]
+
+    def _update_collections_enabled(self) -> None:
+        self.key_collections.setEnabled(self.service is not None
+                                        and not self.key_all_collections.isChecked())
 
     def _show_keys(self, keys) -> None:
+        self._keys_shown = keys
         self.keys.setRowCount(len(keys))
         for r, key in enumerate(keys):
             cells = [key.name, key.scope, time.strftime("%Y-%m-%d", time.localtime(key.created_at)),
-                     self.tr("active") if key.active else self.tr("revoked")]
+                     self.tr("active") if key.active else self.tr("revoked"),
+                     self.tr("All") if key.collections is None else ", ".join(key.collections),
+                     self.tr("Masked") if key.mask_personal_data else self.tr("Shown")]
             for c, text in enumerate(cells):
                 self.keys.setItem(r, c, QTableWidgetItem(text))
 
@@ -289,8 +350,14 @@ class ApiPanel(Retranslating, QGroupBox):
         service, name, scope = self.service, self.key_name.text().strip(), self.key_scope.currentData()
         if service is None:
             return
+        collections = None if self.key_all_collections.isChecked() else self.checked_collections()
+        if collections == []:
+            self.key_error.setText(self.tr("Check the collections the key may use, or "
+                                           "All collections."))
+            return
+        mask = self.key_mask.isChecked()
         self.key_error.clear()
-        self.tasks.run(lambda _: service.access.create_key(name, scope)[1],
+        self.tasks.run(lambda _: service.access.create_key(name, scope, collections, mask)[1],
                        on_result=self._created, on_error=lambda exc: self.key_error.setText(str(exc)))
 
     def _created(self, key: str) -> None:

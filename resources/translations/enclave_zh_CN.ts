@@ -83,6 +83,14 @@
         <translation>状态</translation>
     </message>
     <message>
+        <source>Collections</source>
+        <translation>文集</translation>
+    </message>
+    <message>
+        <source>Personal data</source>
+        <translation>个人信息</translation>
+    </message>
+    <message>
         <source>Name of a new key, e.g. reporting-server</source>
         <translation>新密钥的名称，例如 reporting-server</translation>
     </message>
@@ -93,6 +101,26 @@
     <message>
         <source>Read-write (also upload, delete)</source>
         <translation>读写（还可上传、删除）</translation>
+    </message>
+    <message>
+        <source>The new key may use</source>
+        <translation>新密钥可使用</translation>
+    </message>
+    <message>
+        <source>All collections</source>
+        <translation>所有文集</translation>
+    </message>
+    <message>
+        <source>Only the checked collections: the key cannot search, read or change the others.</source>
+        <translation>仅限勾选的文集：该密钥无法搜索、读取或更改其他文集。</translation>
+    </message>
+    <message>
+        <source>Mask personal data</source>
+        <translation>遮盖个人信息</translation>
+    </message>
+    <message>
+        <source>E-mail addresses, phone, card and ID numbers are masked in what the key gets: search results, answers, sources, chats and conversations.</source>
+        <translation>该密钥获得的内容中，电子邮件地址、电话号码、银行卡号和身份证号都会被遮盖：搜索结果、回答、来源、聊天和对话。</translation>
     </message>
     <message>
         <source>Create key</source>
@@ -145,6 +173,22 @@
     <message>
         <source>revoked</source>
         <translation>已吊销</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Masked</source>
+        <translation>已遮盖</translation>
+    </message>
+    <message>
+        <source>Shown</source>
+        <translation>未遮盖</translation>
+    </message>
+    <message>
+        <source>Check the collections the key may use, or All collections.</source>
+        <translation>请勾选该密钥可使用的文集，或选择“所有文集”。</translation>
     </message>
 </context>
 <context>
@@ -358,6 +402,10 @@
     <message>
         <source>Stopped.</source>
         <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>The language model could not be loaded, so these are the passages that best answer the question. Check the model in Settings.</source>
+        <translation>语言模型无法加载，因此这里列出的是最能回答该问题的段落。请在设置中检查模型。</translation>
     </message>
     <message>
         <source>No answer: see the message above.</source>
@@ -738,6 +786,14 @@
         <translation>取消</translation>
     </message>
     <message>
+        <source>Skip file</source>
+        <translation>跳过文件</translation>
+    </message>
+    <message>
+        <source>Take the selected file out of the import queue; the other files go on.</source>
+        <translation>将所选文件移出导入队列；其他文件继续导入。</translation>
+    </message>
+    <message>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -875,6 +931,10 @@
     <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>The language model could not be loaded, so answers are the passages of your documents that best answer each question. Check the model in Settings. ({0})</source>
+        <translation>语言模型无法加载，因此回答是您文档中最能回答各个问题的段落。请在设置中检查模型。（{0}）</translation>
     </message>
     <message>
         <source>Something went wrong ({0}: {1}). The details are in the log file.</source>
