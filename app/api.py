@@ -24,7 +24,7 @@ from starlette.formparsers import MultiPartParser
 from starlette.routing import Match
 
 from engine import (AlreadyExistsError, AuditEntry, EnclaveService, ModelUnavailableError,
-                    NotFoundError, UserError)
+                    NotAllowedError, NotFoundError, UserError)
 
 from .api_gate import ApiGate
 from .api_guard import ApiError, GenerationQueue, Limits, Metrics, RateLimiter
@@ -79,6 +79,8 @@ def _handle_errors(app: FastAPI) -> None:
     async def user_error(_request, exc: UserError):
         if isinstance(exc, ModelUnavailableError):  # the server's state, not the request
             return _error(503, str(exc), "model_unavailable")
+        if isinstance(exc, NotAllowedError):  # a key scoped to collections named another
+            return _error(403, str(exc), "permission_error")
         status = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(
             exc, AlreadyExistsError) else 400
         return _error(status, str(exc), "invalid_request_error")

@@ -14,7 +14,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from engine import ApiKey, EnclaveService
+from engine import AnswerStream, ApiKey, EnclaveService, mask_personal_data
 
 from ..api_guard import ApiError, GenerationQueue, Limits, Metrics, RateLimiter, require_scope
 from ..api_jobs import Jobs
@@ -33,13 +33,15 @@ class ErrorBody(BaseModel):
 _MEANINGS = {
     400: "The request cannot be done as asked; the message says why.",
     401: "No API key, or one that is not valid or was revoked.",
-    403: "The key is read-only: this needs a read-write key.",
+    403: "The key may not do this: it is read-only and this needs a read-write key, or it "
+         "is scoped to collections and this names another.",
     404: "What the request names is not there.",
     409: "It exists already, or is still being worked on.",
     413: "The request is over the upload limit.",
     422: "The request is not valid: the message names the field and the reason.",
     429: "Too many requests, or generations, for this key; see Retry-After.",
-    503: "The generation queue is full; see Retry-After.",
+    503: "The model cannot take it now: the generation queue is full (see Retry-After), or "
+         "the model could not be loaded (plain chat).",
 }
 
 
@@ -88,6 +90,22 @@ class ApiContext:
     @property
     def writer(self):
         return self.key_for(True)
+
+    @staticmethod
+    def shown(key: ApiKey, text: str) -> str:
+        """Library text as this key may see it: personal data masked if the key asks."""
+        return mask_personal_data(text) if key.mask_personal_data and text else text
+
+    @staticmethod
+    def shown_stream(key: ApiKey, stream: AnswerStream) -> AnswerStream:
+        """An answer stream as this key may see it (before it is read): its pieces, answer
+        and sources' passages masked if the key asks."""
+        return stream.mask_personal_data() if key.mask_personal_data else stream
+
+    def shown_sources(self, key: ApiKey, sources: list[dict]) -> list[dict]:
+        """Sources in JSON (as a conversation keeps them) with their passages as shown."""
+        return [{**s, "text": self.shown(key, s.get("text", ""))} if "text" in s else s
+                for s in sources]
 
     def take_turn(self, key: ApiKey) -> object:
         """A place in the generation queue (503 when it is full)."""

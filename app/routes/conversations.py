@@ -32,38 +32,40 @@ class Question(BaseModel):
     question: str = Field(min_length=1, max_length=4000)
 
 
-def _conversation(chat: Chat) -> dict:
-    return dataclasses.asdict(chat)
-
-
-def _message(message: Message) -> dict:
-    return dataclasses.asdict(message)
-
-
 def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["conversations"], responses=KEYED)
     service, queue, reader, writer = ctx.service, ctx.queue, ctx.reader, ctx.writer
 
+    # A key scoped to collections sees only the conversations in one of them; a key that
+    # asks for it reads them with personal data masked (titles, messages, passages).
+    def _conversation(chat: Chat, key: ApiKey) -> dict:
+        return {**dataclasses.asdict(chat), "title": ctx.shown(key, chat.title)}
+
+    def _message(message: Message, key: ApiKey) -> dict:
+        return {**dataclasses.asdict(message), "text": ctx.shown(key, message.text),
+                "sources": ctx.shown_sources(key, message.sources)}
+
     @routes.get("/v1/conversations")
-    def conversations(search: str = "", _key: ApiKey = reader):
-        return {"conversations": [_conversation(c)
-                                  for c in service.conversations.list(search)]}
+    def conversations(search: str = "", key: ApiKey = reader):
+        return {"conversations": [_conversation(c, key) for c in
+                                  service.conversations.list(search, key.collections)]}
 
     @routes.post("/v1/conversations", status_code=201,
-                 responses=errors(400, 404))
-    def create(body: NewConversation, _key: ApiKey = reader):
-        return _conversation(service.conversations.create(body.collection, body.title))
+                 responses=errors(400, 403, 404))
+    def create(body: NewConversation, key: ApiKey = reader):
+        return _conversation(service.conversations.create(body.collection, body.title,
+                                                          key.collections), key)
 
     @routes.get("/v1/conversations/{conversation_id}", responses=errors(404))
-    def conversation(conversation_id: ConversationId, _key: ApiKey = reader):
-        messages = service.conversations.messages(conversation_id)
-        return {**_conversation(service.conversations.get(conversation_id)),
-                "messages": [_message(m) for m in messages]}
+    def conversation(conversation_id: ConversationId, key: ApiKey = reader):
+        messages = service.conversations.messages(conversation_id, key.collections)
+        return {**_conversation(service.conversations.get(conversation_id, key.collections),
+                                key), "messages": [_message(m, key) for m in messages]}
 
     @routes.delete("/v1/conversations/{conversation_id}",
                    responses=errors(403, 404))
-    def delete(conversation_id: ConversationId, _key: ApiKey = writer):
-        service.conversations.get(conversation_id)  # 404 for one that is not there
+    def delete(conversation_id: ConversationId, key: ApiKey = writer):
+        service.conversations.get(conversation_id, key.collections)  # 404: not there (for it)
         service.conversations.delete(conversation_id)
         return {"deleted": conversation_id}
 
@@ -71,16 +73,17 @@ def router(ctx: ApiContext) -> APIRouter:
                  responses=errors(400, 404, 503))
     def ask(conversation_id: ConversationId, body: Question, request: Request, key: ApiKey = reader):
         """Ask in the conversation; the answer (as /v1/query gives it) and the stored message."""
-        service.conversations.get(conversation_id)  # 404 before waiting for the model
+        service.conversations.get(conversation_id, key.collections)  # 404 before the model
         ticket = ctx.take_turn(key)
         started = queue.wait_turn(ticket)
         try:
-            turn = service.conversations.ask(body.question, conversation_id)
-            answer = turn.stream.collect()
+            turn = service.conversations.ask(body.question, conversation_id,
+                                             within=key.collections)
+            answer = ctx.shown_stream(key, turn.stream).collect()
         finally:
             queue.leave(key.name, ticket, started)
         ctx.observe_answer(request, answer)
         return {**answer.to_json(), "conversation_id": conversation_id,
-                "message": _message(turn.message)}
+                "message": _message(turn.message, key)}
 
     return routes

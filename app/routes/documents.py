@@ -3,8 +3,6 @@ worker, followed as jobs), the documents and the collections."""
 
 from __future__ import annotations
 
-import shutil
-
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from pydantic import BaseModel, Field
 
@@ -20,72 +18,64 @@ class CollectionRequest(BaseModel):
 
 def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["rag"], responses=KEYED)
-    service, jobs, limits = ctx.service, ctx.jobs, ctx.limits
+    service, jobs = ctx.service, ctx.jobs
     reader, writer = ctx.reader, ctx.writer
 
     @routes.post("/v1/documents", status_code=202,
                  responses=errors(400, 403, 409))
     def upload(files: list[UploadFile] = File(..., min_length=1),
-               collection: str = Form("default"), _key: ApiKey = writer):
-        folder = jobs.staging_dir()
-        names, total = [], 0
-        try:
-            for upload in files:
-                name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-                if not name or name.startswith("."):
-                    raise ApiError(422, "Every uploaded file needs a name.")
-                if "\x00" in name or len(name.encode("utf-8", "replace")) > 255:
-                    raise ApiError(422, "A file name may not hold a NUL byte or be over 255 "
-                                        "bytes long.")
-                if name in names:
-                    raise ApiError(422, f"Two uploaded files are named {name}: one would "
-                                        "replace the other. Rename one, or send them apart.")
-                with (folder / name).open("wb") as out:
-                    for block in iter(lambda: upload.file.read(1 << 20), b""):
-                        total += len(block)
-                        if total > limits.max_upload_bytes:
-                            raise ApiError(413, f"The upload is over the "
-                                           f"{limits.max_upload_bytes // 2**20} MiB limit.")
-                        out.write(block)
-                names.append(name)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        return jobs.submit(folder, names, collection)
+               collection: str = Form("default"), key: ApiKey = writer):
+        service.access.check_collection(collection, key.collections)  # 403 before reading
+        received: dict[str, bytes] = {}  # in memory (the gate bounds the body), then the vault
+        for upload in files:
+            name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+            if not name or name.startswith("."):
+                raise ApiError(422, "Every uploaded file needs a name.")
+            if "\x00" in name or len(name.encode("utf-8", "replace")) > 255:
+                raise ApiError(422, "A file name may not hold a NUL byte or be over 255 "
+                                    "bytes long.")
+            if name in received:
+                raise ApiError(422, f"Two uploaded files are named {name}: one would "
+                                    "replace the other. Rename one, or send them apart.")
+            received[name] = upload.file.read()
+        return jobs.submit(list(received.items()), collection)
 
     @routes.get("/v1/jobs/{job_id}", responses=errors(404))
-    def job(job_id: str, _key: ApiKey = reader):
+    def job(job_id: str, key: ApiKey = reader):
         found = jobs.get(job_id)
-        if found is None:
+        if found is None or not service.access.may_use(found["collection"], key.collections):
             raise ApiError(404, f"There is no job {job_id}.", "not_found")
         return found
 
-    @routes.get("/v1/documents", responses=errors(404))
-    def documents(collection: str | None = None, _key: ApiKey = reader):
-        return {"documents": [d.__dict__ for d in service.library.documents(collection)]}
+    @routes.get("/v1/documents", responses=errors(403, 404))
+    def documents(collection: str | None = None, key: ApiKey = reader):
+        return {"documents": [d.__dict__ for d in
+                              service.library.documents(collection, key.collections)]}
 
     @routes.delete("/v1/documents/{document_id}",
                    responses=errors(403, 404))
     def delete_document(request: Request, document_id: int = Path(ge=1, le=MAX_ID),
-                        _key: ApiKey = writer):
-        service.library.delete_document(document_id)
+                        key: ApiKey = writer):
+        # another collection's document is not there for a scoped key: 404, as its id
+        # could be guessed and a 403 would say that it exists
+        service.library.delete_document(document_id, key.collections)
         request.state.documents = [document_id]
         return {"deleted": document_id}
 
     @routes.get("/v1/collections")
-    def collections(_key: ApiKey = reader):
-        return {"collections": [c.__dict__ for c in service.library.collections()]}
+    def collections(key: ApiKey = reader):
+        return {"collections": [c.__dict__ for c in service.library.collections(key.collections)]}
 
     @routes.post("/v1/collections", status_code=201,
                  responses=errors(400, 403, 409))
-    def create_collection(body: CollectionRequest, _key: ApiKey = writer):
-        service.library.create_collection(body.name)
+    def create_collection(body: CollectionRequest, key: ApiKey = writer):
+        service.library.create_collection(body.name, key.collections)
         return {"created": body.name}
 
     @routes.delete("/v1/collections/{name}",
                    responses=errors(400, 403, 404))
-    def delete_collection(name: str, _key: ApiKey = writer):
-        service.library.delete_collection(name)
+    def delete_collection(name: str, key: ApiKey = writer):
+        service.library.delete_collection(name, key.collections)
         return {"deleted": name}
 
     return routes

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from engine import ApiKey, UserError
+from engine import ApiKey, NotAllowedError, UserError
 
 from ..api_guard import MAX_ID
 from . import KEYED, ApiContext, errors
@@ -101,18 +101,20 @@ def router(ctx: ApiContext) -> APIRouter:
         return {"object": "list", "data": data, "model": service.config.embedding_model,
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
-    def start_answer(body: ChatRequest) -> tuple:
-        """(the answer stream, the conversation it is kept in or None)."""
+    def start_answer(body: ChatRequest, key: ApiKey) -> tuple:
+        """(the answer stream, as the key may see it; the conversation it is kept in or
+        None). A key scoped to collections answers from them only."""
         if not body.rag:
-            return service.answers.chat([m.model_dump() for m in body.messages],
-                                        body.max_tokens), None
+            return ctx.shown_stream(key, service.answers.chat(
+                [m.model_dump() for m in body.messages], body.max_tokens)), None
         question = next((m.content for m in reversed(body.messages) if m.role == "user"), "")
         if body.conversation_id is None:
-            return service.answers.ask(question, body.collection), None
+            return ctx.shown_stream(key, service.answers.ask(
+                question, body.collection, within=key.collections)), None
         turn = service.conversations.ask(  # a kept conversation answers from its own collection
             question, None if body.conversation_id == "new" else body.conversation_id,
-            body.collection)
-        return turn.stream, turn.conversation_id
+            body.collection, within=key.collections)
+        return ctx.shown_stream(key, turn.stream), turn.conversation_id
 
     def extras(request: Request, stream, conversation_id: int | None) -> dict:
         answer = stream.answer
@@ -125,7 +127,7 @@ def router(ctx: ApiContext) -> APIRouter:
                            "total_tokens": prompt + completion}}
         return found if conversation_id is None else {**found, "conversation_id": conversation_id}
 
-    @routes.post("/v1/chat/completions", responses={**errors(400, 404, 503), 200: {
+    @routes.post("/v1/chat/completions", responses={**errors(400, 403, 404, 503), 200: {
         "description": "The completion; with `stream`, its chunks as server-sent events.",
         "content": {"text/event-stream": {"itemSchema": STREAM_EVENT}}}})
     async def chat_completions(body: ChatRequest, request: Request, key: ApiKey = reader):
@@ -133,8 +135,10 @@ def router(ctx: ApiContext) -> APIRouter:
             if not body.rag:
                 raise UserError("Conversations keep answers from the documents: "
                                 "leave out conversation_id with rag: false.")
-            if body.conversation_id != "new":
-                service.conversations.get(body.conversation_id)  # 404 if it is not there
+            if body.conversation_id != "new":  # 404 if it is not there (or not the key's)
+                service.conversations.get(body.conversation_id, key.collections)
+        if body.rag and body.collection is not None:  # a collection outside the key's: 403
+            service.access.check_collection(body.collection, key.collections)
         ticket = ctx.take_turn(key)
         model = body.model or service.config.generation_model
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
@@ -142,7 +146,7 @@ def router(ctx: ApiContext) -> APIRouter:
             def run() -> dict:
                 started = queue.wait_turn(ticket)
                 try:
-                    stream, conversation_id = start_answer(body)
+                    stream, conversation_id = start_answer(body, key)
                     stream.collect()
                     more = extras(request, stream, conversation_id)
                 finally:
@@ -162,7 +166,7 @@ def router(ctx: ApiContext) -> APIRouter:
             started, stream, pieces = False, None, None
             try:
                 started = await anyio.to_thread.run_sync(queue.wait_turn, ticket)
-                stream, conversation_id = await anyio.to_thread.run_sync(start_answer, body)
+                stream, conversation_id = await anyio.to_thread.run_sync(start_answer, body, key)
                 pieces = iter(stream)
                 yield chunk({"role": "assistant", "content": ""})
                 while True:
@@ -177,7 +181,9 @@ def router(ctx: ApiContext) -> APIRouter:
                     yield chunk({}, "stop", **extras(request, stream, conversation_id))
                 yield "data: [DONE]\n\n"
             except UserError as exc:  # after the 200: said in the stream, which still ends
-                error = {"error": {"message": str(exc), "type": "invalid_request_error"}}
+                kind = ("permission_error" if isinstance(exc, NotAllowedError)
+                        else "invalid_request_error")
+                error = {"error": {"message": str(exc), "type": kind}}
                 yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
                 yield "data: [DONE]\n\n"
             finally:

@@ -33,19 +33,24 @@ def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["rag"], responses=KEYED)
     service, queue, reader = ctx.service, ctx.queue, ctx.reader
 
-    @routes.post("/v1/search", responses=errors(400, 404))
-    def search(body: SearchRequest, request: Request, _key: ApiKey = reader):
-        hits = service.answers.search(body.query, body.k, body.collection, body.document_ids)
+    @routes.post("/v1/search", responses=errors(400, 403, 404))
+    def search(body: SearchRequest, request: Request, key: ApiKey = reader):
+        hits = service.answers.search(body.query, body.k, body.collection, body.document_ids,
+                                      within=key.collections)
         request.state.documents = [h.document_id for h in hits]
-        return {"query": body.query, "hits": [h.to_json() for h in hits]}
+        return {"query": body.query, "hits": [{**h.to_json(), "text": ctx.shown(key, h.text)}
+                                              for h in hits]}
 
-    @routes.post("/v1/query", responses=errors(400, 404, 503))
+    @routes.post("/v1/query", responses=errors(400, 403, 404, 503))
     def query(body: QueryRequest, request: Request, key: ApiKey = reader):
+        if body.collection is not None:  # refused before waiting for the model
+            service.access.check_collection(body.collection, key.collections)
         ticket = ctx.take_turn(key)
         started = queue.wait_turn(ticket)
         try:
-            answer = service.answers.ask(body.question, body.collection,
-                                         body.document_ids).collect()
+            answer = ctx.shown_stream(key, service.answers.ask(
+                body.question, body.collection, body.document_ids,
+                within=key.collections)).collect()
         finally:
             queue.leave(key.name, ticket, started)
         ctx.observe_answer(request, answer)
