@@ -19,6 +19,8 @@ from engine import ApiKey, Chat, Message
 
 from ..api_guard import MAX_ID
 from . import KEYED, ApiContext, errors
+from .shapes import (Conversation, ConversationAnswer, ConversationList,
+                     ConversationWithMessages, DeletedConversation, ok)
 
 ConversationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -45,32 +47,33 @@ def router(ctx: ApiContext) -> APIRouter:
         return {**dataclasses.asdict(message), "text": ctx.shown(key, message.text),
                 "sources": ctx.shown_sources(key, message.sources)}
 
-    @routes.get("/v1/conversations")
+    @routes.get("/v1/conversations", responses=ok(ConversationList))
     def conversations(search: str = "", key: ApiKey = reader):
         return {"conversations": [_conversation(c, key) for c in
                                   service.conversations.list(search, key.collections)]}
 
     @routes.post("/v1/conversations", status_code=201,
-                 responses=errors(400, 403, 404))
+                 responses={**ok(Conversation, 201), **errors(400, 403, 404)})
     def create(body: NewConversation, key: ApiKey = reader):
         return _conversation(service.conversations.create(body.collection, body.title,
                                                           key.collections), key)
 
-    @routes.get("/v1/conversations/{conversation_id}", responses=errors(404))
+    @routes.get("/v1/conversations/{conversation_id}",
+                responses={**ok(ConversationWithMessages), **errors(404)})
     def conversation(conversation_id: ConversationId, key: ApiKey = reader):
         messages = service.conversations.messages(conversation_id, key.collections)
         return {**_conversation(service.conversations.get(conversation_id, key.collections),
                                 key), "messages": [_message(m, key) for m in messages]}
 
     @routes.delete("/v1/conversations/{conversation_id}",
-                   responses=errors(403, 404))
+                   responses={**ok(DeletedConversation), **errors(403, 404)})
     def delete(conversation_id: ConversationId, key: ApiKey = writer):
         service.conversations.get(conversation_id, key.collections)  # 404: not there (for it)
         service.conversations.delete(conversation_id)
         return {"deleted": conversation_id}
 
     @routes.post("/v1/conversations/{conversation_id}/messages",
-                 responses=errors(400, 404, 503))
+                 responses={**ok(ConversationAnswer), **errors(400, 404, 503)})
     def ask(conversation_id: ConversationId, body: Question, request: Request, key: ApiKey = reader):
         """Ask in the conversation; the answer (as /v1/query gives it) and the stored message."""
         service.conversations.get(conversation_id, key.collections)  # 404 before the model

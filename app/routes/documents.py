@@ -10,6 +10,8 @@ from engine import ApiKey
 
 from ..api_guard import MAX_ID, ApiError
 from . import KEYED, ApiContext, errors
+from .shapes import (CollectionList, CreatedCollection, DeletedCollection, DeletedDocument,
+                     DocumentList, Job, ok)
 
 
 class CollectionRequest(BaseModel):
@@ -22,7 +24,7 @@ def router(ctx: ApiContext) -> APIRouter:
     reader, writer = ctx.reader, ctx.writer
 
     @routes.post("/v1/documents", status_code=202,
-                 responses=errors(400, 403, 409))
+                 responses={**ok(Job, 202), **errors(400, 403, 409)})
     def upload(files: list[UploadFile] = File(..., min_length=1),
                collection: str = Form("default"), key: ApiKey = writer):
         service.access.check_collection(collection, key.collections)  # 403 before reading
@@ -40,20 +42,20 @@ def router(ctx: ApiContext) -> APIRouter:
             received[name] = upload.file.read()
         return jobs.submit(list(received.items()), collection)
 
-    @routes.get("/v1/jobs/{job_id}", responses=errors(404))
+    @routes.get("/v1/jobs/{job_id}", responses={**ok(Job), **errors(404)})
     def job(job_id: str, key: ApiKey = reader):
         found = jobs.get(job_id)
         if found is None or not service.access.may_use(found["collection"], key.collections):
             raise ApiError(404, f"There is no job {job_id}.", "not_found")
         return found
 
-    @routes.get("/v1/documents", responses=errors(403, 404))
+    @routes.get("/v1/documents", responses={**ok(DocumentList), **errors(403, 404)})
     def documents(collection: str | None = None, key: ApiKey = reader):
         return {"documents": [d.__dict__ for d in
                               service.library.documents(collection, key.collections)]}
 
     @routes.delete("/v1/documents/{document_id}",
-                   responses=errors(403, 404))
+                   responses={**ok(DeletedDocument), **errors(403, 404)})
     def delete_document(request: Request, document_id: int = Path(ge=1, le=MAX_ID),
                         key: ApiKey = writer):
         # another collection's document is not there for a scoped key: 404, as its id
@@ -62,18 +64,18 @@ def router(ctx: ApiContext) -> APIRouter:
         request.state.documents = [document_id]
         return {"deleted": document_id}
 
-    @routes.get("/v1/collections")
+    @routes.get("/v1/collections", responses=ok(CollectionList))
     def collections(key: ApiKey = reader):
         return {"collections": [c.__dict__ for c in service.library.collections(key.collections)]}
 
     @routes.post("/v1/collections", status_code=201,
-                 responses=errors(400, 403, 409))
+                 responses={**ok(CreatedCollection, 201), **errors(400, 403, 409)})
     def create_collection(body: CollectionRequest, key: ApiKey = writer):
         service.library.create_collection(body.name, key.collections)
         return {"created": body.name}
 
     @routes.delete("/v1/collections/{name}",
-                   responses=errors(400, 403, 404))
+                   responses={**ok(DeletedCollection), **errors(400, 403, 404)})
     def delete_collection(name: str, key: ApiKey = writer):
         service.library.delete_collection(name, key.collections)
         return {"deleted": name}

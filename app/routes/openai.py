@@ -23,6 +23,7 @@ from engine import ApiKey, NotAllowedError, UserError
 
 from ..api_guard import MAX_ID
 from . import KEYED, ApiContext, errors
+from .shapes import ChatCompletion, EmbeddingList, ModelList, ok
 
 
 class ChatMessage(BaseModel):
@@ -81,14 +82,14 @@ def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["openai"], responses=KEYED)
     service, queue, reader = ctx.service, ctx.queue, ctx.reader
 
-    @routes.get("/v1/models")
+    @routes.get("/v1/models", responses=ok(ModelList))
     def list_models(_key: ApiKey = reader):
         created = int(service.health.status()["created_at"])
         return {"object": "list", "data": [
             {"id": name, "object": "model", "created": created, "owned_by": "enclave"}
             for name in (service.config.generation_model, service.config.embedding_model)]}
 
-    @routes.post("/v1/embeddings", responses=errors(400))
+    @routes.post("/v1/embeddings", responses={**ok(EmbeddingList), **errors(400)})
     def embeddings(body: EmbeddingRequest, _key: ApiKey = reader):
         texts = [body.input] if isinstance(body.input, str) else body.input
         vectors = service.answers.embed(texts)
@@ -128,6 +129,7 @@ def router(ctx: ApiContext) -> APIRouter:
         return found if conversation_id is None else {**found, "conversation_id": conversation_id}
 
     @routes.post("/v1/chat/completions", responses={**errors(400, 403, 404, 503), 200: {
+        "model": ChatCompletion,
         "description": "The completion; with `stream`, its chunks as server-sent events.",
         "content": {"text/event-stream": {"itemSchema": STREAM_EVENT}}}})
     async def chat_completions(body: ChatRequest, request: Request, key: ApiKey = reader):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from engine import ApiKey
 
 from . import KEYED, ApiContext, errors
+from .shapes import Health, ok
 
 
 class Readiness(BaseModel):
@@ -34,7 +35,7 @@ def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["operations"])
     service, metrics, reader = ctx.service, ctx.metrics, ctx.reader
 
-    @routes.get("/health", responses=errors(413))
+    @routes.get("/health", responses={**ok(Health), **errors(413)})
     def health():
         return {"status": "ok"}
 

@@ -11,6 +11,7 @@ from engine import ApiKey
 
 from ..api_guard import MAX_ID
 from . import KEYED, ApiContext, errors
+from .shapes import AnswerBody, SearchResults, ok
 
 
 DocumentIds = list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None
@@ -33,7 +34,7 @@ def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["rag"], responses=KEYED)
     service, queue, reader = ctx.service, ctx.queue, ctx.reader
 
-    @routes.post("/v1/search", responses=errors(400, 403, 404))
+    @routes.post("/v1/search", responses={**ok(SearchResults), **errors(400, 403, 404)})
     def search(body: SearchRequest, request: Request, key: ApiKey = reader):
         hits = service.answers.search(body.query, body.k, body.collection, body.document_ids,
                                       within=key.collections)
@@ -41,7 +42,7 @@ def router(ctx: ApiContext) -> APIRouter:
         return {"query": body.query, "hits": [{**h.to_json(), "text": ctx.shown(key, h.text)}
                                               for h in hits]}
 
-    @routes.post("/v1/query", responses=errors(400, 403, 404, 503))
+    @routes.post("/v1/query", responses={**ok(AnswerBody), **errors(400, 403, 404, 503)})
     def query(body: QueryRequest, request: Request, key: ApiKey = reader):
         if body.collection is not None:  # refused before waiting for the model
             service.access.check_collection(body.collection, key.collections)
