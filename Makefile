@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run serve test package package-test bench screenshots translations clean
+.PHONY: install run serve test fuzz package package-test bench screenshots translations clean
 
 install: $(STAMP)
 
@@ -39,6 +39,13 @@ serve: install
 test: install $(R_MANUALS)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# The LAN API fuzzed from its own OpenAPI schema at length (`make test` runs a short pass):
+# 300 generated requests a route, valid and invalid, and a stateful phase, against a real
+# server on loopback; prints schemathesis' figures (README, "Fuzzing the API").
+fuzz: install
+	ENCLAVE_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest tests/api/test_fuzz.py -q --timeout=10800 \
+		-k no_request_gets_a_server_error
 
 # The air-gapped bundle: dist/enclave/ and dist/enclave-<version>-linux-x86_64.tar.gz (+ .sha256).
 # Builds its own venv (build/package-venv) with llama.cpp and hnswlib compiled for any x86-64
