@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run serve test fuzz package package-test bench screenshots translations clean
+.PHONY: install run serve test fuzz soak package package-test bench screenshots translations clean
 
 install: $(STAMP)
 
@@ -46,6 +46,11 @@ test: install $(R_MANUALS)
 fuzz: install
 	ENCLAVE_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest tests/api/test_fuzz.py -q --timeout=10800 \
 		-k no_request_gets_a_server_error
+
+# Mixed traffic on `enclave serve` from 32 clients for 10 minutes while backups run: no 5xx,
+# bounded memory, every accepted upload found, every deleted one gone (README, "Soak").
+soak: install $(R_MANUALS)
+	$(BIN)/python bench/soak.py 600 32
 
 # The air-gapped bundle: dist/enclave/ and dist/enclave-<version>-linux-x86_64.tar.gz (+ .sha256).
 # Builds its own venv (build/package-venv) with llama.cpp and hnswlib compiled for any x86-64
