@@ -7,11 +7,15 @@ closes the library or ends in any way (Ctrl-C, a crash, kill -9): a dead program
 leaves a library locked, and nothing has to clean up. The file itself stays (removing a
 lock file races with the next opener); what it says is only read while it is locked.
 
-Another program then either refuses at once (it came to write) or opens the library
-read-only: it never migrates, repairs or saves the index, never runs the ingest worker,
-and every write through the facade raises `LibraryInUseError`, which names the holder
-and says what to do. The holder's file descriptor is not inherited by the processes it
-starts (Python opens files close-on-exec; Enclave's helper processes are spawned).
+Another program then either refuses (it came to write: after a grace of a second, for
+a lock held only for a moment) or opens the library read-only: it never migrates,
+repairs or saves the index, never runs the ingest worker, and every write through the
+facade raises `LibraryInUseError`, which names the holder and says what to do. A program
+that only reads takes the lock only to migrate a library made by an older Enclave, and
+only while nobody holds it; `current_holder` asks who writes without taking it.
+
+The holder's file descriptor is not inherited by the processes it starts (Python opens
+files close-on-exec; Enclave's helper processes are spawned, not forked).
 
 On Windows, `msvcrt.locking` stands in for `flock` (untested): it locks the file's first
 byte, which is why the holder's description starts after a newline.
@@ -30,6 +34,8 @@ from pathlib import Path
 from ..errors import UserError
 
 LOCK_FILE = "writer.lock"
+GRACE_S = 1.0
+"""How long an opening for writing waits for the lock before it refuses."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class Holder:
 
     def __str__(self) -> str:
         where = "" if self.host == socket.gethostname() else f" on {self.host}"
-        return f"{self.program} (pid {self.pid}{where})"
+        return f"{self.program} (pid {self.pid}{where})" if self.pid else self.program
 
     @property
     def running(self) -> bool:
@@ -80,15 +86,20 @@ class WriterLock:
         self.path, self._fd, self._previous = path, fd, previous
 
     @classmethod
-    def try_acquire(cls, data_dir: Path, program: str | None = None) -> "WriterLock | None":
-        """Take the lock and write who holds it; None if another open file holds it."""
+    def try_acquire(cls, data_dir: Path, program: str | None = None,
+                    wait: float = 0.0) -> "WriterLock | None":
+        """Take the lock (trying for up to `wait` seconds) and write who holds it; None if
+        another open file holds it."""
         path = data_dir / LOCK_FILE
         existed = path.exists()
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + wait
         try:
-            if not _lock(fd):
-                os.close(fd)
-                return None
+            while not _lock(fd):
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return None
+                time.sleep(0.05)
             previous = _read(fd) if existed else None
             holder = {"program": program or default_program(), "pid": os.getpid(),
                       "host": socket.gethostname(), "since": time.time()}
@@ -99,9 +110,10 @@ class WriterLock:
         return cls(path, fd, previous)
 
     @classmethod
-    def acquire(cls, data_dir: Path, program: str | None = None) -> "WriterLock":
+    def acquire(cls, data_dir: Path, program: str | None = None,
+                wait: float = GRACE_S) -> "WriterLock":
         """Take the lock, or raise LibraryInUseError naming the holder."""
-        lock = cls.try_acquire(data_dir, program)
+        lock = cls.try_acquire(data_dir, program, wait)
         if lock is None:
             raise in_use(data_dir)
         return lock
@@ -126,6 +138,22 @@ class WriterLock:
 
     def __exit__(self, exc_type, *exc) -> None:
         self.release(undo=exc_type is not None)  # what failed leaves the file as it was
+
+
+def current_holder(data_dir: Path) -> Holder | None:
+    """Who holds the library for writing now (None: nobody), asked without taking the
+    lock: a shared lock is refused only while someone holds the exclusive one."""
+    try:
+        fd = os.open(data_dir / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        if not _lock(fd, shared=True):
+            return holder(data_dir) or Holder("another program", 0, socket.gethostname(), 0.0)
+        _unlock(fd)
+        return None
+    finally:
+        os.close(fd)
 
 
 def holder(data_dir: Path) -> Holder | None:
@@ -208,20 +236,27 @@ def _write(fd: int, text: bytes) -> None:
 if os.name == "posix":
     import fcntl
 
-    def _lock(fd: int) -> bool:
+    def _lock(fd: int, shared: bool = False) -> bool:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
         return True
 
-else:  # pragma: no cover - Windows, untested
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+else:  # pragma: no cover - Windows, untested (no shared lock: the probe takes it a moment)
     import msvcrt
 
-    def _lock(fd: int) -> bool:
+    def _lock(fd: int, shared: bool = False) -> bool:
         os.lseek(fd, 0, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         except OSError:
             return False
         return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)

@@ -168,8 +168,7 @@ def test_a_reader_brings_a_stale_index_up_to_date_in_memory_and_never_saves_it(
     assert _files(config.data_dir) == before
 
 
-def test_a_reader_does_the_upkeep_when_nobody_writes_then_lets_writers_in(
-        config, corpus, embedder, generator):
+def test_a_reader_takes_no_lock_so_writers_open_beside_it(config, corpus, embedder, generator):
     service = _open(config, embedder, generator)
     service.library.ingest([corpus])
     service.close()
@@ -177,12 +176,16 @@ def test_a_reader_does_the_upkeep_when_nobody_writes_then_lets_writers_in(
 
     reader = _open(config, embedder, generator, access="read", program="enclave status")
     try:
-        assert reader.health.index_repair == "no index file"  # repaired and saved...
-        assert (config.data_dir / INDEX_FILE).exists()
-        assert reader.read_only  # ...and then the lock was let go
-        writer = _open(config, embedder, generator)  # while the reader is still open
+        assert reader.read_only and reader.writer is None
+        assert reader.health.index_repair.startswith("no index file; brought up to date in "
+                                                     "memory only")
+        assert not (config.data_dir / INDEX_FILE).exists()  # left to the next writer
+        assert reader.health.status()["access"] == "read-only (no other program was writing it)"
+        writer = _open(config, embedder, generator)  # while the reader is open
+        assert writer.health.index_repair == "no index file"  # the writer repairs it
         writer.library.create_collection("new")
         writer.close()
+        assert [c.name for c in reader.library.collections()] == ["default", "new"]
         with pytest.raises(LibraryInUseError, match="opened read-only here"):
             reader.library.create_collection("other")
     finally:
