@@ -195,9 +195,6 @@ class Vault:
         self._conn = conn
         self._key = key
         self.lock = threading.RLock()
-        self.key_lock = threading.RLock()
-        """Held while the key changes; hold it to read the key together with the files
-        encrypted under it (a backup)."""
         self._writer: WriterLock | None = None
         self._opened_while: Holder | None = None  # who wrote it when it was opened read-only
         self._closed = False
@@ -219,33 +216,60 @@ class Vault:
         machine may copy the vault and its key salt to guess the passphrase offline.
 
         `access` "write" takes the writer lock (in the lock file, `program` says who holds
-        it) or raises LibraryInUseError at once, before the key is asked for; "read" takes
-        it if it is free (release it with `release_writer` once the opening's upkeep is
-        done) and otherwise opens the vault read-only.
+        it) or raises LibraryInUseError, before the key is asked for. "read" opens the
+        vault read-only without the lock, and takes it only to create the library or to
+        migrate one made by an older Enclave, if nobody holds it (release it with
+        `release_writer` once the opening's upkeep is done).
         """
         if access not in ("write", "read"):
             raise ValueError(f"access must be 'write' or 'read', not {access!r}")
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = data_dir / VAULT_FILE
-        lock = WriterLock.try_acquire(data_dir, program)
-        if lock is None and (access == "write" or not path.exists()):
+        if access == "read" and path.exists():
+            return cls._open_for_reading(data_dir, path, passphrase, kdf_log2_n, prefer,
+                                         program)
+        lock = WriterLock.try_acquire(data_dir, program, wait=writer_lock.GRACE_S)
+        if lock is None:
             raise writer_lock.in_use(data_dir)
-        opened_while = writer_lock.holder(data_dir) if lock is None else None
         try:
-            vault = cls._open_file(data_dir, path, passphrase, kdf_log2_n, prefer,
-                                   settle=lock is not None)
+            vault = cls._open_file(data_dir, path, passphrase, kdf_log2_n, prefer)
         except BaseException:
-            if lock is not None:
-                lock.release(undo=True)  # a failed opening changes no file
+            lock.release(undo=True)  # a failed opening changes no file
             raise
-        vault._writer, vault._opened_while = lock, opened_while
+        vault._writer = lock
         try:
-            if lock is not None:
-                make_private(data_dir)
-                vault._migrate()
-            else:
-                vault._check_schema_readable()
+            make_private(data_dir)
+            vault._migrate()
+        except BaseException:
+            vault.close()
+            raise
+        return vault
+
+    @classmethod
+    def _open_for_reading(cls, data_dir: Path, path: Path, passphrase: keys.PassphraseProvider,
+                          kdf_log2_n: int, prefer: str, program: str | None) -> "Vault":
+        """Open without the writer lock: read-only (`PRAGMA query_only`), unless the schema
+        is older than this Enclave's and nobody holds the lock: then take it and migrate."""
+        opened_while = writer_lock.current_holder(data_dir)
+        vault = cls._open_file(data_dir, path, passphrase, kdf_log2_n, prefer)
+        vault._opened_while = opened_while
+        try:
+            version = vault.scalar("PRAGMA user_version")
+            vault._refuse_newer(version)
+            if version == SCHEMA_VERSION:
                 vault._conn.execute("PRAGMA query_only = 1")
+                return vault
+            lock = WriterLock.try_acquire(data_dir, program, wait=writer_lock.GRACE_S)
+            if lock is None:
+                who = writer_lock.current_holder(data_dir)
+                raise writer_lock.LibraryInUseError(
+                    f"This library has schema {version}; this Enclave reads schema "
+                    f"{SCHEMA_VERSION}, which the library gets once a program opens it for "
+                    f"writing, and {who or 'another program'} writes it now (an older "
+                    "Enclave?). Close that program, then open the library again.", who)
+            vault._writer, vault._opened_while = lock, None
+            make_private(data_dir)
+            vault._migrate()
         except BaseException:
             vault.close()
             raise
@@ -253,7 +277,7 @@ class Vault:
 
     @classmethod
     def _open_file(cls, data_dir: Path, path: Path, passphrase: keys.PassphraseProvider,
-                   kdf_log2_n: int, prefer: str, settle: bool = True) -> "Vault":
+                   kdf_log2_n: int, prefer: str) -> "Vault":
         info = keys.read_key_info(data_dir)
         if info is None:
             if path.exists():
@@ -266,29 +290,7 @@ class Vault:
             return vault
         if not path.exists():
             raise VaultCorruptError(f"{path} is missing (key.json is there).")
-        if info.next is None:
-            return cls._connect(path, keys.load_key(info, passphrase))
-        return cls._open_interrupted_change(data_dir, path, info, passphrase, settle)
-
-    @classmethod
-    def _open_interrupted_change(cls, data_dir: Path, path: Path, info: keys.KeyInfo,
-                                 passphrase: keys.PassphraseProvider, settle: bool) -> "Vault":
-        """A change of key was interrupted: the vault is under the old key or the new one,
-        never neither. Open it with the one that works and, where this process may write
-        (`settle`), make key.json say only that key (and drop the other from the keyring)."""
-        for key, candidate in keys.candidate_keys(info, passphrase):
-            try:
-                vault = cls._connect(path, key)
-            except WrongKeyError:
-                continue
-            if settle:
-                old, new = info.with_pending(None), info.pending
-                keys.forget_keyring_key(new if candidate == old else old)
-                keys.write_key_info(data_dir, candidate)
-            return vault
-        raise WrongKeyError("Wrong passphrase or key: the vault could not be decrypted (a "
-                            "change of its key was interrupted: the old or the new "
-                            "passphrase opens it).")
+        return cls._connect(path, keys.load_key(info, passphrase))
 
     # --- one writer --------------------------------------------------------------------
 
@@ -316,17 +318,6 @@ class Vault:
                 self._conn.execute("PRAGMA query_only = 1")
                 self._writer.release()
                 self._writer = None
-
-    def _check_schema_readable(self) -> None:
-        version = self.scalar("PRAGMA user_version")
-        if version < SCHEMA_VERSION:
-            raise writer_lock.LibraryInUseError(
-                f"This library has schema {version}; this Enclave reads schema "
-                f"{SCHEMA_VERSION}, which the library gets once a program opens it for "
-                f"writing, and {self._opened_while or 'another program'} writes it now "
-                "(an older Enclave?). Close that program, then open the library again.",
-                self._opened_while)
-        self._refuse_newer(version)
 
     @classmethod
     def _connect(cls, path: Path, key: bytes) -> "Vault":
@@ -435,38 +426,6 @@ class Vault:
                 self._conn.execute("DETACH DATABASE backup")
                 if self._writer is None:
                     self._conn.execute("PRAGMA query_only = 1")
-
-    def rekey(self, key: bytes) -> None:
-        """Re-encrypt the whole vault under `key` in one transaction (SQLCipher's `PRAGMA
-        rekey`): a crash leaves it under the old key or the new one, never a mix.
-
-        It runs in rollback-journal mode, which SQLCipher rolls back with the old key
-        after a crash, and which cannot be entered while another program has the vault
-        open (it would read pages it cannot decrypt): LibraryInUseError then, nothing
-        changed. Callers keep key.json in step (`rekey.py`)."""
-        with self.key_lock, self.lock:
-            self.require_writable()
-            try:
-                mode = self._conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-            except sqlcipher3.OperationalError:
-                mode = "busy"
-            if mode != "delete":
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                raise writer_lock.LibraryInUseError(
-                    "Another program is reading the library now (an `enclave search`, "
-                    "`status` or backup): try again once it has finished.")
-            try:
-                self._conn.execute("PRAGMA synchronous = FULL")
-                self._conn.execute(f"PRAGMA rekey = \"x'{key.hex()}'\"")
-                self._key = key
-                self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            finally:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                self._conn.execute("PRAGMA synchronous = NORMAL")
-
-    def fingerprint(self) -> str:
-        """The fingerprint of the vault's key (`keys.fingerprint`)."""
-        return keys.fingerprint(self._key)
 
     def key_for_backups(self) -> bytes:
         """The vault key, to check that a backup opens with it."""
