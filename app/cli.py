@@ -326,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a full disk is the environment's fault, not a bug to trace
+        from engine.store.diskspace import DISK_FULL, disk_full
+
+        if not disk_full(exc):
+            raise
+        print(f"enclave: error: {DISK_FULL} ({exc}).", file=sys.stderr)
+        return 1
     finally:
         if service is not None:
             service.close()

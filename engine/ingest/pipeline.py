@@ -31,6 +31,7 @@ from ..store.catalogue import Catalogue, bump_generation
 from .navigation import is_navigation
 from .reader import ReaderProcess
 from ..records import IngestProgress, IngestReport
+from ..store.diskspace import disk_full
 from ..store.vault import Vault
 from ..retrieval.vector_index import VectorIndex
 
@@ -178,11 +179,14 @@ class Ingestor:
                 break
             except DocumentError as exc:
                 reason = exc.reason
-            except OSError as exc:
-                reason = f"cannot read the file ({exc.strerror or exc})"
-            except Exception as exc:  # a bug must not abort the batch either
-                log.exception("ingest of %s failed", path)
-                reason = f"internal error: {type(exc).__name__}: {exc}"
+            except Exception as exc:
+                if disk_full(exc):  # not this file's fault: the run stops, the file stays queued
+                    raise
+                if isinstance(exc, OSError):
+                    reason = f"cannot read the file ({exc.strerror or exc})"
+                else:  # a bug must not abort the batch either
+                    log.exception("ingest of %s failed", path)
+                    reason = f"internal error: {type(exc).__name__}: {exc}"
             finally:
                 self._current = None
             if reason is not None:

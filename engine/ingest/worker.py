@@ -20,6 +20,7 @@ from typing import Callable
 
 from ..errors import UserError
 from ..records import IngestProgress, IngestReport
+from ..store.diskspace import DISK_FULL, disk_full
 from ..store.vault import Vault
 from .pipeline import CancelToken, Ingestor
 
@@ -125,9 +126,13 @@ class IngestWorker:
         """One run over the queue and its report; whether to run again at once."""
         try:
             report = self._ingestor.run(self._publish, self._cancel)
-        except Exception as exc:  # a broken vault or index: told to the front ends
-            log.exception("ingest run failed")
-            report = IngestReport(error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a full disk, a broken vault or index: told to the front ends
+            if disk_full(exc):
+                log.warning("ingest run stopped: the disk is full")
+                report = IngestReport(error=f"{DISK_FULL} ({exc})")
+            else:
+                log.exception("ingest run failed")
+                report = IngestReport(error=f"{type(exc).__name__}: {exc}")
         if self._drop_after_run:
             self._drop_waiting()
         stopped = report.cancelled or report.error is not None
