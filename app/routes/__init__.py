@@ -57,6 +57,9 @@ over the limit, an invalid request, the key's rate limit."""
 BEARER = HTTPBearer(auto_error=False, description="An API key: `enclave keys create NAME`.")
 
 
+_SERVER_PATHS = ("path", "folder")
+
+
 @dataclass
 class ApiContext:
     service: EnclaveService
@@ -106,6 +109,20 @@ class ApiContext:
         """Sources in JSON (as a conversation keeps them) with their passages as shown."""
         return [{**s, "text": self.shown(key, s.get("text", ""))} if "text" in s else s
                 for s in sources]
+
+    @staticmethod
+    def visible(key: ApiKey, body):
+        """A response body as this key may see it: where files lie on the server (`path`
+        of documents and sources, `folder` of linked collections) only for keys that may
+        change the library; a read-only key gets names."""
+        if key.scope == "read-write":
+            return body
+        if isinstance(body, dict):
+            return {k: ApiContext.visible(key, v) for k, v in body.items()
+                    if k not in _SERVER_PATHS}
+        if isinstance(body, list):
+            return [ApiContext.visible(key, item) for item in body]
+        return body
 
     def take_turn(self, key: ApiKey) -> object:
         """A place in the generation queue (503 when it is full)."""

@@ -45,7 +45,7 @@ def router(ctx: ApiContext) -> APIRouter:
 
     def _message(message: Message, key: ApiKey) -> dict:
         return {**dataclasses.asdict(message), "text": ctx.shown(key, message.text),
-                "sources": ctx.shown_sources(key, message.sources)}
+                "sources": ctx.visible(key, ctx.shown_sources(key, message.sources))}
 
     @routes.get("/v1/conversations", responses=ok(ConversationList))
     def conversations(search: str = "", key: ApiKey = reader):
@@ -86,7 +86,7 @@ def router(ctx: ApiContext) -> APIRouter:
         finally:
             queue.leave(key.name, ticket, started)
         ctx.observe_answer(request, answer)
-        return {**answer.to_json(), "conversation_id": conversation_id,
-                "message": _message(turn.message, key)}
+        return ctx.visible(key, {**answer.to_json(), "conversation_id": conversation_id,
+                                 "message": _message(turn.message, key)})
 
     return routes

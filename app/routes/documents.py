@@ -51,8 +51,8 @@ def router(ctx: ApiContext) -> APIRouter:
 
     @routes.get("/v1/documents", responses={**ok(DocumentList), **errors(403, 404)})
     def documents(collection: str | None = None, key: ApiKey = reader):
-        return {"documents": [d.__dict__ for d in
-                              service.library.documents(collection, key.collections)]}
+        return ctx.visible(key, {"documents": [
+            d.__dict__ for d in service.library.documents(collection, key.collections)]})
 
     @routes.delete("/v1/documents/{document_id}",
                    responses={**ok(DeletedDocument), **errors(403, 404)})
@@ -66,7 +66,8 @@ def router(ctx: ApiContext) -> APIRouter:
 
     @routes.get("/v1/collections", responses=ok(CollectionList))
     def collections(key: ApiKey = reader):
-        return {"collections": [c.__dict__ for c in service.library.collections(key.collections)]}
+        return ctx.visible(key, {"collections": [
+            c.__dict__ for c in service.library.collections(key.collections)]})
 
     @routes.post("/v1/collections", status_code=201,
                  responses={**ok(CreatedCollection, 201), **errors(400, 403, 409)})

@@ -117,7 +117,7 @@ def router(ctx: ApiContext) -> APIRouter:
             body.collection, within=key.collections)
         return ctx.shown_stream(key, turn.stream), turn.conversation_id
 
-    def extras(request: Request, stream, conversation_id: int | None) -> dict:
+    def extras(request: Request, key: ApiKey, stream, conversation_id: int | None) -> dict:
         answer = stream.answer
         ctx.observe_answer(request, answer)
         prompt = answer.usage.get("prompt_tokens", 0)
@@ -126,6 +126,7 @@ def router(ctx: ApiContext) -> APIRouter:
                  "refused": answer.refused,
                  "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                            "total_tokens": prompt + completion}}
+        found = ctx.visible(key, found)
         return found if conversation_id is None else {**found, "conversation_id": conversation_id}
 
     @routes.post("/v1/chat/completions", responses={**errors(400, 403, 404, 503), 200: {
@@ -150,7 +151,7 @@ def router(ctx: ApiContext) -> APIRouter:
                 try:
                     stream, conversation_id = start_answer(body, key)
                     stream.collect()
-                    more = extras(request, stream, conversation_id)
+                    more = extras(request, key, stream, conversation_id)
                 finally:
                     queue.leave(key.name, ticket, started)
                 return {"id": completion_id, "object": "chat.completion", "created": created,
@@ -180,7 +181,7 @@ def router(ctx: ApiContext) -> APIRouter:
                         break
                     yield chunk({"content": piece})
                 if stream.answer is not None:
-                    yield chunk({}, "stop", **extras(request, stream, conversation_id))
+                    yield chunk({}, "stop", **extras(request, key, stream, conversation_id))
                 yield "data: [DONE]\n\n"
             except UserError as exc:  # after the 200: said in the stream, which still ends
                 kind = ("permission_error" if isinstance(exc, NotAllowedError)

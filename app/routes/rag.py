@@ -39,8 +39,8 @@ def router(ctx: ApiContext) -> APIRouter:
         hits = service.answers.search(body.query, body.k, body.collection, body.document_ids,
                                       within=key.collections)
         request.state.documents = [h.document_id for h in hits]
-        return {"query": body.query, "hits": [{**h.to_json(), "text": ctx.shown(key, h.text)}
-                                              for h in hits]}
+        return ctx.visible(key, {"query": body.query, "hits": [
+            {**h.to_json(), "text": ctx.shown(key, h.text)} for h in hits]})
 
     @routes.post("/v1/query", responses={**ok(AnswerBody), **errors(400, 403, 404, 503)})
     def query(body: QueryRequest, request: Request, key: ApiKey = reader):
@@ -55,6 +55,6 @@ def router(ctx: ApiContext) -> APIRouter:
         finally:
             queue.leave(key.name, ticket, started)
         ctx.observe_answer(request, answer)
-        return answer.to_json()
+        return ctx.visible(key, answer.to_json())
 
     return routes

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Shape(BaseModel):
@@ -178,7 +178,7 @@ class DeletedDocument(Shape):
 class CollectionEntry(Shape):
     id: int
     name: str
-    folder: str | None
+    folder: str | None = Field(None, description="The linked folder (read-write keys only).")
     documents: int
     created_at: float
 
