@@ -14,10 +14,11 @@ from .answers.sources import Passage, RenderedPage
 from .config import BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS, EngineConfig
 from .errors import (AlreadyExistsError, Cancelled, DocumentError, EnclaveError,
                      KeyUnavailableError, ModelUnavailableError, NotAllowedError, NotFoundError,
-                     UserError, VaultCorruptError, WrongKeyError)
+                     OlderKeyError, UserError, VaultCorruptError, WrongKeyError)
 from .facade.backups import BackupMade, Restored, restore_library
 from .facade.conversations import ConversationTurn
 from .facade.health import CostReport
+from .facade.vault_key import KeyChanged
 from .ingest.pipeline import CancelToken
 from .models import check_models, import_gguf
 from .ops.alerts import Alert
@@ -41,11 +42,12 @@ __all__ = [
     "Alert", "Answer", "AnswerStream", "ApiKey", "AuditEntry", "BackupMade", "BackupPlan",
     "BackupResult", "CancelToken", "Chat", "Collection", "ConversationTurn", "CostRates",
     "CostReport", "DayCost", "Document", "Failure", "Holder", "IngestProgress", "IngestReport",
+    "KeyChanged",
     "Manifest", "Message", "Passage", "Relevance", "RenderedPage", "Restored", "SearchHit", "Source",
     # errors
     "AlreadyExistsError", "Cancelled", "DocumentError", "EnclaveError", "KeyUnavailableError",
     "LibraryInUseError", "ModelUnavailableError", "NotAllowedError", "NotFoundError",
-    "UserError", "VaultCorruptError", "WrongKeyError",
+    "OlderKeyError", "UserError", "VaultCorruptError", "WrongKeyError",
     # before a library is open
     "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_models", "import_gguf", "key_method",
     "keyring_usable", "library_exists", "restore_library",

@@ -19,6 +19,16 @@ class WrongKeyError(UserError):
     """The vault key or passphrase does not open the vault."""
 
 
+class OlderKeyError(WrongKeyError):
+    """A backup was made under a key the library has since replaced: it needs the passphrase
+    or recovery key of that time. `changed_at` is when that key was replaced (None when
+    the library does not know)."""
+
+    def __init__(self, message: str, changed_at: float | None = None):
+        super().__init__(message)
+        self.changed_at = changed_at
+
+
 class KeyUnavailableError(UserError):
     """No key could be obtained (no keyring entry and no passphrase given)."""
 

@@ -8,6 +8,7 @@ It opens the vault, checks the vector index against it, wires the pipeline's par
 - `conversations`: kept conversations, asked in from the desktop or the API;
 - `backups`: verified backups, their plan, and restore;
 - `access`: the LAN API's keys and the audit log;
+- `vault_key`: how the library is locked, and changing its key;
 - `health`: totals, readiness, chart series, alerts and cost.
 
 Models load lazily: opening a vault, listing documents or a BM25-only path never imports
@@ -37,6 +38,7 @@ from .facade.backups import BackupService
 from .facade.conversations import ConversationService
 from .facade.health import HealthService
 from .facade.library import LibraryService
+from .facade.vault_key import VaultKeyService
 from .ingest.chunker import Chunker
 from .ingest.navigation import classify_unmarked
 from .ingest.pipeline import Ingestor
@@ -110,6 +112,8 @@ class EnclaveService:
         self.conversations = ConversationService(ChatStore(vault), self.answers)
         self.backups = BackupService(vault, config.data_dir, self.close)
         self.access = AccessService(ApiKeys(vault), AuditLog(vault), catalogue)
+        self.vault_key = VaultKeyService(vault, config.data_dir, index,
+                                         lambda: self._worker.running, config.kdf_log2_n)
         self.health = HealthService(config, vault, index, monitor, self._models_loaded,
                                     catalogue.pending, index_repair)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import UserError
-from ..store import backup_plan, backups
+from ..errors import UserError, WrongKeyError
+from ..store import backup_plan, backups, keys, rekey
 from ..store.backup_plan import BackupPlan, BackupResult
 from ..store.backups import Manifest
 from ..store.vault import Vault
@@ -37,6 +37,9 @@ class Restored:
     """Where the data directory's previous content was moved (None if it was empty)."""
     unlocked_with: str = "passphrase"
     """"keyring" or "passphrase": how the restored library opens on this machine."""
+    key_changed_since: float | None = None
+    """When the key of the library it replaced was changed, if that was after the backup was
+    made: the restored library opens with the passphrase (or recovery key) of that time."""
 
 
 class BackupService:
@@ -77,9 +80,26 @@ class BackupService:
         backup_plan.record_result(self._vault, result)
         return result
 
-    def verify(self, folder: Path) -> Manifest:
-        """Check a backup of this library, with this library's key."""
-        return backups.verify_backup(folder, self._vault.key_for_backups())
+    def verify(self, folder: Path, passphrase: str | None = None,
+               recovery_key: str | None = None) -> Manifest:
+        """Check a backup of this library with this library's key; one made before the key
+        was changed needs the `passphrase` or `recovery_key` of that time (without them,
+        OlderKeyError says when the key was changed)."""
+        return backups.verify_backup(folder, self._key_for(folder, passphrase, recovery_key))
+
+    def _key_for(self, folder: Path, passphrase: str | None, recovery_key: str | None) -> bytes:
+        """The key of one of this library's backups: the library's own, or the one the
+        passphrase or recovery key given gives."""
+        manifest = backups.read_manifest(folder)
+        current = self._vault.key_for_backups()
+        if manifest.key_fingerprint == keys.fingerprint(current):
+            return current
+        if passphrase or recovery_key:
+            return backups.backup_key(folder, passphrase, recovery_key)
+        replaced = rekey.replaced_at(self._vault, manifest.key_fingerprint, manifest.created_at)
+        if manifest.key_fingerprint is None and replaced is None:
+            return current  # recorded no key, and the library's has not changed since
+        raise rekey.older_key_error(replaced)
 
     @staticmethod
     def list(folder: Path) -> list[tuple[Path, Manifest | None]]:
@@ -103,14 +123,26 @@ class BackupService:
         """The key that opens this library's backups on another machine (keyring libraries)."""
         return self._vault.recovery_key()
 
-    def restore(self, folder: Path) -> Path | None:
+    def restore(self, folder: Path, passphrase: str | None = None,
+                recovery_key: str | None = None) -> Path | None:
         """Replace this library with one of its backups: verify it (nothing changes if that
         fails), close the library, and swap the data directory (the previous one is kept
-        aside and returned; a failed swap puts it back). Open the library again afterwards."""
-        key = self._vault.key_for_backups()
-        backups.verify_backup(folder, key)
+        aside and returned; a failed swap puts it back). Open the library again afterwards.
+
+        A backup made before the library's key was changed needs the `passphrase` or
+        `recovery_key` of that time (OlderKeyError otherwise), and the restored library
+        opens with it again (a keyring key goes back into the keyring)."""
+        key = self._key_for(folder, passphrase, recovery_key)
+        manifest = backups.verify_backup(folder, key)
+        older = key != self._vault.key_for_backups()
+        if older and manifest.key_method == "keyring" and not keys.keyring_usable():
+            raise UserError("This backup's key was kept in a keyring, and this machine has "
+                            "none now: restore it with `enclave restore --recovery-key`.")
         self._close_library()
-        return backups.restore_backup(folder, self._data_dir, key)
+        aside = backups.restore_backup(folder, self._data_dir, key)
+        if older:
+            backups.adopt_key(self._data_dir, key)  # its keyring id gets its key back
+        return aside
 
 
 def restore_library(folder: Path, data_dir: Path, passphrase: Callable[[bool], str],
@@ -122,13 +154,22 @@ def restore_library(folder: Path, data_dir: Path, passphrase: Callable[[bool], s
     new passphrase (`passphrase(True)`).
     """
     manifest = backups.read_manifest(folder)
+    changed_at = _key_changed_at(data_dir)
+    changed_since = changed_at if changed_at and changed_at > manifest.created_at else None
     if recovery_key:
         key = backups.backup_key(folder, recovery_key=recovery_key)
     elif manifest.key_method == "passphrase":
         key = backups.backup_key(folder, passphrase=passphrase(False))
+    elif changed_since:
+        raise rekey.older_key_error(changed_since)
     else:
         raise UserError("This backup's key was kept in a keyring: give its recovery key.")
-    aside = backups.restore_backup(folder, data_dir, key)
+    try:
+        aside = backups.restore_backup(folder, data_dir, key)
+    except WrongKeyError as exc:
+        if changed_since:
+            raise rekey.older_key_error(changed_since) from exc
+        raise
     from ..store.keys import keyring_usable
     from ..store.writer_lock import WriterLock
 
@@ -136,4 +177,14 @@ def restore_library(folder: Path, data_dir: Path, passphrase: Callable[[bool], s
                       and not keyring_usable() else None)
     with WriterLock.acquire(data_dir.expanduser().resolve(), "an Enclave restore"):
         how = backups.adopt_key(data_dir, key, new_passphrase, kdf_log2_n)
-    return Restored(manifest, aside, how)
+    return Restored(manifest, aside, how, changed_since)
+
+
+def _key_changed_at(data_dir: Path) -> float | None:
+    """When the key of the library in `data_dir` was last changed (None: never, or no
+    readable library there)."""
+    try:
+        info = keys.read_key_info(data_dir.expanduser())
+    except UserError:
+        return None
+    return info.changed_at if info else None

@@ -147,21 +147,34 @@ class VectorIndex:
         if self._vault is not None:
             self._vault.require_writable()
         with self._save_lock:
-            with self._lock:  # a save that waited holds every change of the one before it
-                generation = max(generation, self.generation)
-                payload = pickle.dumps({"index": self._index, "ids": sorted(self._ids),
-                                        "dimension": self.dimension, "generation": generation})
-                self.generation = generation
-            nonce = secrets.token_bytes(12)
-            tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-            try:
-                with tmp.open("wb") as f:
-                    f.write(nonce + self._aead.encrypt(nonce, payload, _AAD))
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, self.path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            self._write(generation)
+
+    def change_key(self, key: bytes, generation: int) -> None:
+        """Encrypt the index file under `key` from now on, and rewrite it now (the vault's
+        key changed). A save waiting meanwhile writes under the new key too."""
+        if self._vault is not None:
+            self._vault.require_writable()
+        with self._save_lock:
+            self._aead = AESGCM(key)
+            self._write(generation)
+
+    def _write(self, generation: int) -> None:
+        """Write the file (the caller holds the save lock)."""
+        with self._lock:  # a save that waited holds every change of the one before it
+            generation = max(generation, self.generation)
+            payload = pickle.dumps({"index": self._index, "ids": sorted(self._ids),
+                                    "dimension": self.dimension, "generation": generation})
+            self.generation = generation
+        nonce = secrets.token_bytes(12)
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            with tmp.open("wb") as f:
+                f.write(nonce + self._aead.encrypt(nonce, payload, _AAD))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     # --- changes and queries -----------------------------------------------------------
 

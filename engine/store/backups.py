@@ -49,6 +49,9 @@ class Manifest:
     counts: dict[str, int]
     files: dict[str, str]
     """File name -> SHA-256."""
+    key_fingerprint: str | None = None
+    """Which key encrypted it (`keys.fingerprint`; None in backups made before Enclave
+    recorded it): a backup made before the library's key changed needs the old one."""
 
 
 def _fsync(path: Path) -> None:
@@ -83,19 +86,21 @@ def create_backup(vault: Vault, data_dir: Path, destination: Path, app_version: 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(mode=0o700)
     try:
-        counts = vault.export_to(work / VAULT_FILE, COUNTED)
-        for name in (INDEX_FILE, keys.KEY_FILE):
-            if (data_dir / name).exists():
-                shutil.copy2(data_dir / name, work / name)
+        with vault.key_lock:  # the vault, its index and key.json under one key
+            counts = vault.export_to(work / VAULT_FILE, COUNTED)
+            for name in (INDEX_FILE, keys.KEY_FILE):
+                if (data_dir / name).exists():
+                    shutil.copy2(data_dir / name, work / name)
+            info = keys.read_key_info(work)
+            fingerprint = vault.fingerprint()
         for name, path in (extra_files or {}).items():
             if name in LIBRARY_FILES or name == MANIFEST:
                 raise ValueError(f"{name} is a name the backup uses itself")
             if path.exists():
                 shutil.copy2(path, work / name)
-        info = keys.read_key_info(data_dir)
         files = {p.name: file_sha256(p) for p in sorted(work.iterdir())}
         manifest = Manifest(time.time(), app_version, SCHEMA_VERSION,
-                            info.method if info else "unknown", counts, files)
+                            info.method if info else "unknown", counts, files, fingerprint)
         (work / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1))
         for path in work.iterdir():
             _fsync(path)
@@ -140,6 +145,8 @@ def backup_key(backup: Path, passphrase: str | None = None,
 def verify_backup(backup: Path, key: bytes) -> Manifest:
     """Check a backup completely; VaultCorruptError or WrongKeyError say what is wrong."""
     manifest = read_manifest(backup)
+    if manifest.key_fingerprint not in (None, keys.fingerprint(key)):
+        raise WrongKeyError("Wrong passphrase or recovery key for this backup.")
     for name, expected in manifest.files.items():
         path = backup / name
         if not path.exists():

@@ -195,6 +195,9 @@ class Vault:
         self._conn = conn
         self._key = key
         self.lock = threading.RLock()
+        self.key_lock = threading.RLock()
+        """Held while the key changes; hold it to read the key together with the files
+        encrypted under it (a backup)."""
         self._writer: WriterLock | None = None
         self._opened_while: Holder | None = None  # who wrote it when it was opened read-only
         self._closed = False
@@ -232,7 +235,8 @@ class Vault:
         if lock is None:
             raise writer_lock.in_use(data_dir)
         try:
-            vault = cls._open_file(data_dir, path, passphrase, kdf_log2_n, prefer)
+            vault = cls._open_file(data_dir, path, passphrase, kdf_log2_n, prefer,
+                                   settle=True)
         except BaseException:
             lock.release(undo=True)  # a failed opening changes no file
             raise
@@ -251,7 +255,7 @@ class Vault:
         """Open without the writer lock: read-only (`PRAGMA query_only`), unless the schema
         is older than this Enclave's and nobody holds the lock: then take it and migrate."""
         opened_while = writer_lock.current_holder(data_dir)
-        vault = cls._open_file(data_dir, path, passphrase, kdf_log2_n, prefer)
+        vault = cls._open_file(data_dir, path, passphrase, kdf_log2_n, prefer, settle=False)
         vault._opened_while = opened_while
         try:
             version = vault.scalar("PRAGMA user_version")
@@ -277,7 +281,7 @@ class Vault:
 
     @classmethod
     def _open_file(cls, data_dir: Path, path: Path, passphrase: keys.PassphraseProvider,
-                   kdf_log2_n: int, prefer: str) -> "Vault":
+                   kdf_log2_n: int, prefer: str, settle: bool = True) -> "Vault":
         info = keys.read_key_info(data_dir)
         if info is None:
             if path.exists():
@@ -290,7 +294,29 @@ class Vault:
             return vault
         if not path.exists():
             raise VaultCorruptError(f"{path} is missing (key.json is there).")
-        return cls._connect(path, keys.load_key(info, passphrase))
+        if info.next is None:
+            return cls._connect(path, keys.load_key(info, passphrase))
+        return cls._open_interrupted_change(data_dir, path, info, passphrase, settle)
+
+    @classmethod
+    def _open_interrupted_change(cls, data_dir: Path, path: Path, info: keys.KeyInfo,
+                                 passphrase: keys.PassphraseProvider, settle: bool) -> "Vault":
+        """A change of key was interrupted: the vault is under the old key or the new one,
+        never neither. Open it with the one that works and, where this process may write
+        (`settle`), make key.json say only that key (and drop the other from the keyring)."""
+        for key, candidate in keys.candidate_keys(info, passphrase):
+            try:
+                vault = cls._connect(path, key)
+            except WrongKeyError:
+                continue
+            if settle:
+                old, new = info.with_pending(None), info.pending
+                keys.forget_keyring_key(new if candidate == old else old)
+                keys.write_key_info(data_dir, candidate)
+            return vault
+        raise WrongKeyError("Wrong passphrase or key: the vault could not be decrypted (a "
+                            "change of its key was interrupted: the old or the new "
+                            "passphrase opens it).")
 
     # --- one writer --------------------------------------------------------------------
 
@@ -426,6 +452,38 @@ class Vault:
                 self._conn.execute("DETACH DATABASE backup")
                 if self._writer is None:
                     self._conn.execute("PRAGMA query_only = 1")
+
+    def rekey(self, key: bytes) -> None:
+        """Re-encrypt the whole vault under `key` in one transaction (SQLCipher's `PRAGMA
+        rekey`): a crash leaves it under the old key or the new one, never a mix.
+
+        It runs in rollback-journal mode, which SQLCipher rolls back with the old key
+        after a crash, and which cannot be entered while another program has the vault
+        open (it would read pages it cannot decrypt): LibraryInUseError then, nothing
+        changed. Callers keep key.json in step (`rekey.py`)."""
+        with self.key_lock, self.lock:
+            self.require_writable()
+            try:
+                mode = self._conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+            except sqlcipher3.OperationalError:
+                mode = "busy"
+            if mode != "delete":
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                raise writer_lock.LibraryInUseError(
+                    "Another program is reading the library now (an `enclave search`, "
+                    "`status` or backup): try again once it has finished.")
+            try:
+                self._conn.execute("PRAGMA synchronous = FULL")
+                self._conn.execute(f"PRAGMA rekey = \"x'{key.hex()}'\"")
+                self._key = key
+                self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+
+    def fingerprint(self) -> str:
+        """The fingerprint of the vault's key (`keys.fingerprint`)."""
+        return keys.fingerprint(self._key)
 
     def key_for_backups(self) -> bytes:
         """The vault key, to check that a backup opens with it."""
