@@ -1,5 +1,6 @@
 """The `enclave` command line: ingest, search, ask, documents, collections, sync (and, in
-cli_admin.py, the LAN API's serve, keys and audit).
+cli_admin.py, the LAN API's serve, keys and audit, and backups; in cli_vault.py, changing
+the vault's key).
 
 Every command opens the engine through the one facade, `EnclaveService`. User errors
 print one line on stderr and exit with status 2; an interrupted ingest says how many
@@ -96,9 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("collection", nargs="?")
     commands.add_parser("status", help="what the vault holds")
     from app.cli_admin import add_admin_commands, add_backup_commands
+    from app.cli_vault import add_vault_commands
 
     add_admin_commands(commands)
     add_backup_commands(commands)
+    add_vault_commands(commands)
     return parser
 
 
@@ -283,6 +286,10 @@ def _run(args: argparse.Namespace, service) -> int:
         for key, value in service.health.status().items():
             print(f"{key}: {value}", file=out)
         return 0
+    if args.command == "vault":
+        from app.cli_vault import run_vault_command
+
+        return run_vault_command(args, service, out)
     from app.cli_admin import run_admin_command
 
     return run_admin_command(args, service, out)

@@ -50,8 +50,11 @@ def add_backup_commands(commands) -> None:
     actions = backups.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser("list", help="backups in a folder, newest first")
     p.add_argument("--in", dest="folder", type=Path, help="default: the backup_dir setting")
-    p = actions.add_parser("verify", help="check a backup (default: the newest)")
+    p = actions.add_parser("verify", help="check a backup (default: the newest); one made "
+                           "before the key was changed needs the passphrase of that time "
+                           "(ENCLAVE_BACKUP_PASSPHRASE, or asked) or --recovery-key")
     p.add_argument("path", nargs="?", type=Path)
+    p.add_argument("--recovery-key", help="the recovery key of the time the backup was made")
     p = commands.add_parser("restore", help="restore a backup into --data-dir (may be new)")
     p.add_argument("path", type=Path)
     p.add_argument("--recovery-key", help="for a library whose key was in a keyring "
@@ -107,10 +110,34 @@ def _backups(args, service, out) -> int:
         if not found:
             raise UserError("There is no backup to verify.")
         path = found[0][0]
-    manifest = service.backups.verify(path)
+    manifest = _verify(service, path, args.recovery_key)
     print(f"{path.name} is intact: {manifest.counts['documents']} documents, "
           f"{manifest.counts['chunks']} chunks, integrity check ok.", file=out)
     return 0
+
+
+def _verify(service, path: Path, recovery_key: str | None):
+    """Verify a backup; one made before the key was changed with the passphrase of that time
+    (ENCLAVE_BACKUP_PASSPHRASE, or asked on a terminal) or the recovery key given."""
+    import getpass
+    import os
+
+    from engine import OlderKeyError
+
+    passphrase = os.environ.get("ENCLAVE_BACKUP_PASSPHRASE") or None
+    try:
+        return service.backups.verify(path, passphrase, recovery_key)
+    except OlderKeyError as exc:
+        if passphrase or recovery_key or not sys.stdin.isatty():
+            raise UserError(f"{exc} (ENCLAVE_BACKUP_PASSPHRASE or --recovery-key)") from exc
+        print(exc, file=sys.stderr)
+        asked = getpass.getpass("Passphrase of that time (or its recovery key): ").strip()
+        if not asked:
+            raise UserError(str(exc)) from exc
+        hexed = asked.replace("-", "").replace(" ", "")
+        if len(hexed) == 64 and all(c in "0123456789abcdefABCDEF" for c in hexed):
+            return service.backups.verify(path, recovery_key=asked)
+        return service.backups.verify(path, asked)
 
 
 def restore(args, settings, passphrase, out) -> int:
@@ -128,6 +155,11 @@ def restore(args, settings, passphrase, out) -> int:
           f"({restored.manifest.counts['documents']} documents; unlocked with the "
           f"{restored.unlocked_with})." + (f" The previous data is kept in {aside}." if aside
                                            else ""), file=out)
+    if restored.key_changed_since:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(restored.key_changed_since))
+        print(f"The backup was made before the key was changed on {when}: the library opens "
+              "with the passphrase (or recovery key) of that time again; change it with "
+              "`enclave vault rekey`.", file=out)
     return 0
 
 

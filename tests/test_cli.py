@@ -170,3 +170,58 @@ def test_the_import_queue_is_listed_and_a_file_skipped(open_service, config, tmp
     assert enclave(config.data_dir, "docs", "queue").stdout.split() == [str(other)]
     again = enclave(config.data_dir, "docs", "skip", "stuck.txt")
     assert again.returncode == 2 and "No file 'stuck.txt' is waiting" in again.stderr
+
+
+def test_vault_rekey_from_the_command_line(tmp_path, monkeypatch):
+    from engine.store.vault import Vault
+
+    data, folder, new = tmp_path / "data", tmp_path / "usb", "the passphrase of today"
+    (tmp_path / "notes.txt").write_text("The boiler room key hangs behind the blue door.")
+    assert enclave(data, "ingest", str(tmp_path / "notes.txt")).returncode == 0
+    old_backup = enclave(data, "backup", "--to", str(folder / "before"))
+    assert old_backup.returncode == 0, old_backup.stderr
+    before = next((folder / "before").iterdir())
+
+    holder = Vault.open(data, lambda _: PASSPHRASE, access="write", program="the test")
+    try:  # another program writes the library: refused at once, nothing asked
+        busy = enclave(data, "vault", "rekey", stdin="")
+        assert busy.returncode == 2 and "the test (pid" in busy.stderr
+    finally:
+        holder.close()
+    monkeypatch.setenv("ENCLAVE_NEW_PASSPHRASE", "short")
+    short = enclave(data, "vault", "rekey")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    monkeypatch.setenv("ENCLAVE_NEW_PASSPHRASE", new)
+    changed = enclave(data, "vault", "rekey")
+    monkeypatch.delenv("ENCLAVE_NEW_PASSPHRASE")
+    assert changed.returncode == 0, changed.stderr
+    assert "The library's key was changed on" in changed.stdout
+    recovery = changed.stdout.splitlines()[2].strip()
+    assert len(recovery.replace("-", "")) == 64
+    assert "still need the old passphrase or the old recovery key" in changed.stdout
+
+    wrong = enclave(data, "status", passphrase=PASSPHRASE)
+    assert wrong.returncode == 2 and "Wrong passphrase" in wrong.stderr
+    found = enclave(data, "search", "boiler room key", passphrase=new)
+    assert found.returncode == 0 and "notes.txt" in found.stdout
+    assert "index_repaired: None" in enclave(data, "status", passphrase=new).stdout
+
+    older = enclave(data, "backups", "verify", str(before), passphrase=new)
+    assert older.returncode == 2
+    assert "This backup was made before the key was changed on" in older.stderr
+    assert "give the passphrase or recovery key of that time" in older.stderr
+    monkeypatch.setenv("ENCLAVE_BACKUP_PASSPHRASE", PASSPHRASE)  # the passphrase of that time
+    verified = enclave(data, "backups", "verify", str(before), passphrase=new)
+    assert verified.returncode == 0 and "is intact" in verified.stdout, verified.stderr
+    monkeypatch.delenv("ENCLAVE_BACKUP_PASSPHRASE")
+    assert enclave(data, "backup", "--to", str(folder / "after"), passphrase=new).returncode == 0
+    after = next((folder / "after").iterdir())
+    assert "is intact" in enclave(data, "backups", "verify", str(after), passphrase=new).stdout
+    by_recovery = enclave(tmp_path / "elsewhere", "restore", str(after), "--recovery-key",
+                          recovery, passphrase="")
+    assert by_recovery.returncode == 0, by_recovery.stderr
+
+    restored = enclave(data, "restore", str(before), passphrase=PASSPHRASE)
+    assert restored.returncode == 0, restored.stderr
+    assert "opens with the passphrase (or recovery key) of that time again" in restored.stdout
+    assert "notes.txt" in enclave(data, "search", "boiler room key").stdout
