@@ -478,8 +478,11 @@ class Vault:
                 self._key = key
                 self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             finally:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                self._conn.execute("PRAGMA synchronous = NORMAL")
+                for pragma in ("journal_mode = WAL", "synchronous = NORMAL"):
+                    try:
+                        self._conn.execute(f"PRAGMA {pragma}")
+                    except sqlcipher3.OperationalError:  # a reader came in: the next opening
+                        pass                             # sets WAL again
 
     def fingerprint(self) -> str:
         """The fingerprint of the vault's key (`keys.fingerprint`)."""

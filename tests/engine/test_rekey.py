@@ -381,3 +381,63 @@ def test_an_interrupted_keyring_change_settles_on_the_key_that_opens_the_vault(
     memory_keyring.secrets.clear()
     with pytest.raises(KeyUnavailableError):
         Vault.open(data, lambda new: None)
+
+
+MID_REKEY = """
+import sys
+from pathlib import Path
+from engine.store import keys, rekey
+from engine.store.vault import Vault
+
+data = Path(sys.argv[1])
+vault = Vault.open(data, lambda new: {old!r}, 12)
+real_rekey = Vault.rekey
+
+def announced(self, key):
+    print("rewriting", flush=True)
+    real_rekey(self, key)
+    print("rewritten", flush=True)
+
+Vault.rekey = announced
+rekey.change_key(vault, data, {new!r}, 12, lambda: None)
+print("done", flush=True)
+"""
+
+
+def test_a_kill_while_sqlcipher_rewrites_the_pages_leaves_one_key_that_opens_it(tmp_path):
+    """The vault's own rewrite (tens of megabytes) killed at several moments: SQLCipher's
+    transaction leaves it under the old key or the new one, with every row."""
+    import shutil
+    import time
+
+    base = tmp_path / "base"
+    vault = Vault.open(base, lambda new: PASSPHRASE, 12)
+    with vault.transaction() as conn:
+        conn.executemany("INSERT INTO meta(key, value) VALUES(?, hex(randomblob(1000)))",
+                         [(f"k{n}",) for n in range(15000)])
+    vault.close()
+    outcomes = set()
+    for delay in (0.0, 0.1, 0.3, 0.6, 1.0):
+        data = tmp_path / f"data-{delay}"
+        shutil.copytree(base, data)
+        child = subprocess.Popen(
+            [sys.executable, "-c", MID_REKEY.format(old=PASSPHRASE, new=NEW_PASSPHRASE),
+             str(data)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "rewriting"
+        time.sleep(delay)
+        child.kill()
+        said = child.communicate()[0]
+        opened = []
+        for phrase in (PASSPHRASE, NEW_PASSPHRASE):
+            try:
+                vault = Vault.open(data, lambda new, p=phrase: p, 12)
+            except WrongKeyError:
+                continue
+            opened.append((phrase, vault.scalar("SELECT count(*) FROM meta"),
+                           vault.scalar("PRAGMA integrity_check")))
+            vault.close()
+        assert len(opened) == 1 and opened[0][1:] == (15001, "ok"), (delay, said, opened)
+        if "rewritten" not in said:  # killed inside the transaction: still the old key
+            assert opened[0][0] == PASSPHRASE
+        outcomes.add(opened[0][0])
+    assert PASSPHRASE in outcomes  # at least one kill landed inside the rewrite
