@@ -94,8 +94,10 @@ class EnclaveService:
         index_repair = index.open(vault)
         if vault.writable:  # else the program that writes does it
             classify_unmarked(vault)  # chunks stored before navigation chunks were recognised
-        if index_repair:
+        if index_repair and vault.writable:
             log.warning("vector index rebuilt from the vault: %s", index_repair)
+        elif index_repair:  # another program writes: the index it saved lags a little
+            log.info("vector index: %s", index_repair)
         catalogue = Catalogue(vault)
         chunker = Chunker(model_dir / "tokenizer.json", config.chunk_tokens,
                           config.chunk_overlap_tokens)
