@@ -134,13 +134,14 @@ class HybridRetriever:
             self._selective(terms, frequency, count), self.candidates, scope)
         phrases = textsearch.exact_phrases(query) if evidence else []
         exact = self._phrase_matches(phrases, scope) if phrases else []
-        ids = [i for i in dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical] + exact)
-               if i in self.index]
-        if not ids:
+        ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical] + exact))
+        cosine = self._cosines(ids, query_vector)  # only chunks the index holds now
+        if not cosine:
             return []
-        rows = self._rows(ids)
-        ids = [i for i in ids if i in rows]  # not deleted meanwhile
-        cosine = self._cosines(ids, query_vector)
+        rows = self._rows(list(cosine))
+        ids = [i for i in ids if i in cosine and i in rows]  # neither stored nor deleted
+        if not ids:  # while this search ran: a document being imported or deleted
+            return []
         navigation = {i for i, row in rows.items() if row[0]}
         if evidence:
             scores, exactness = self._weigh_evidence(ids, rows, cosine, terms, frequency,
@@ -180,8 +181,11 @@ class HybridRetriever:
         return sum(s for _, s in nearest) / len(nearest) if nearest else 0.0
 
     def _cosines(self, ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
-        vectors = self.index.vectors(ids)
-        return dict(zip(ids, (vectors @ query_vector).tolist()))
+        """Cosine with the query of each of `ids` the index holds (the others are left out)."""
+        held = self.index.held_vectors(ids)
+        if not held:
+            return {}
+        return dict(zip(held, (np.stack(list(held.values())) @ query_vector).tolist()))
 
     def _phrase_matches(self, phrases: list[str], scope: tuple[str, tuple]) -> list[int]:
         """Chunks that hold one of the exact phrases, best BM25 first (up to `candidates`

@@ -220,3 +220,11 @@ class VectorIndex:
         """The stored (normalised) vectors of the given chunk ids."""
         with self._lock:
             return np.asarray(self._index.get_items(ids), dtype=np.float32)
+
+    def held_vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
+        """The vectors of those of `ids` the index holds at this moment: a chunk being
+        stored (in the vault, not yet here) or deleted (gone from here first) is left out."""
+        with self._lock:
+            held = [i for i in ids if i in self._ids]
+            vectors = np.asarray(self._index.get_items(held), dtype=np.float32) if held else []
+            return dict(zip(held, vectors))
