@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a full disk is the environment's fault, not a bug to trace
-        from engine.store.diskspace import DISK_FULL, disk_full
+        from engine import DISK_FULL, disk_full
 
         if not disk_full(exc):
             raise

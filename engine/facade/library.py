@@ -97,19 +97,6 @@ class LibraryService:
             self._worker.resume()
         return files, refused
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Hear every ingest event (`IngestProgress`, then `IngestReport` at the end of a run)
-        on the worker's thread; returns the function that stops it."""
-        return self._worker.subscribe(listener)
-
-    def pending(self) -> int:
-        """Files waiting in the queue (added, or left by an interrupted run)."""
-        return self._catalogue.pending()
-
-    def queued(self) -> list[Path]:
-        """The files waiting in the queue, in the order they will be done."""
-        return self._catalogue.queued()
-
     def enqueue_content(self, files: list[tuple[Path, bytes]],
                         collection: str = DEFAULT_COLLECTION, start: bool = True
                         ) -> tuple[list[Path], list[tuple[Path, str]]]:

@@ -217,7 +217,7 @@ class VectorIndex:
             return [(int(l), 1.0 - float(d)) for l, d in zip(labels[0], distances[0])]
 
     def vectors(self, ids: list[int]) -> np.ndarray:
-        """The stored (normalised) vectors of the given chunk ids."""
+        """The stored (normalised) vectors of the given chunk ids (all held by the index)."""
         with self._lock:
             return np.asarray(self._index.get_items(ids), dtype=np.float32)
 
