@@ -168,7 +168,8 @@ class VectorIndex:
         nonce = secrets.token_bytes(12)
         tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
         try:
-            with tmp.open("wb") as f:
+            # private to the library's user from the start, as the rest of the data directory
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
                 f.write(nonce + self._aead.encrypt(nonce, payload, _AAD))
                 f.flush()
                 os.fsync(f.fileno())

@@ -147,3 +147,13 @@ def test_an_insecure_fallback_keyring_is_not_used(tmp_path):
         assert keys.read_key_info(tmp_path).method == "passphrase"
     finally:
         keyring.set_keyring(previous)
+
+
+def test_files_written_while_the_library_is_in_use_are_private_too(service, tmp_path):
+    (tmp_path / "note.txt").write_text("The boiler is inspected every spring.")
+    service.library.ingest([tmp_path / "note.txt"])  # saves the index file anew
+    data_dir = service.config.data_dir
+    modes = {str(p.relative_to(data_dir)): oct(p.stat().st_mode & 0o777)
+             for p in data_dir.rglob("*")}
+    assert "index.hnsw.enc" in modes
+    assert {m for p, m in modes.items() if (data_dir / p).is_file()} == {"0o600"}, modes
