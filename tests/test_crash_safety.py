@@ -143,9 +143,10 @@ def _copy(library: Path, to: Path) -> Path:
 
 
 def test_kill_9_during_ingest_then_the_next_ingest_finishes_the_rest(tmp_path):
+    count = 40  # enough that the kill comes mid-run (6 were sometimes all stored first)
     from engine.store.writer_lock import holder
 
-    corpus = _corpus(tmp_path / "corpus", 6)
+    corpus = _corpus(tmp_path / "corpus", count)
     data = tmp_path / "data"
     ingest = _start(data, "ingest", str(corpus), log=tmp_path / "ingest.err")
     try:
@@ -157,8 +158,8 @@ def test_kill_9_during_ingest_then_the_next_ingest_finishes_the_rest(tmp_path):
         _kill_9(ingest)
 
     status = _check_library(data)
-    assert 1 <= int(status["documents"]) < 6, status  # killed mid-run
-    assert int(status["pending_files"]) == 6 - int(status["documents"]), status
+    assert 1 <= int(status["documents"]) < count, status  # killed mid-run
+    assert int(status["pending_files"]) == count - int(status["documents"]), status
     assert status["failed_files"] == "0"
 
     resumed = enclave(data, "ingest")
@@ -166,9 +167,9 @@ def test_kill_9_during_ingest_then_the_next_ingest_finishes_the_rest(tmp_path):
     assert f"Resuming {status['pending_files']} file(s)" in resumed.stderr
     status = _check_library(data)
     assert (status["documents"], status["pending_files"], status["failed_files"]) == (
-        "6", "0", "0"), status
+        str(count), "0", "0"), status
     names = enclave(data, "docs", "list").stdout
-    assert sorted(re.findall(r"doc\d\d\.txt", names)) == [f"doc{i:02}.txt" for i in range(6)]
+    assert sorted(re.findall(r"doc\d\d\.txt", names)) == [f"doc{i:02}.txt" for i in range(count)]
 
 
 def test_kill_9_during_backup_leaves_the_library_whole_and_the_next_backup_works(

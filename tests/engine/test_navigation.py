@@ -51,7 +51,7 @@ def test_tables_of_contents_and_indexes_are_recognised_and_body_text_is_not():
 
 @pytest.mark.slow
 def test_the_r_manual_contents_and_index_pages_are_navigation_and_its_body_is_not(service):
-    chunks = service._worker._ingestor.chunker.chunk(parsers.parse(R_INTRO, 10**9))
+    chunks = service._worker._ingestor.chunker.chunk(parsers.parse(R_INTRO, parsers.ReadLimits()))
     contents_and_index = [c for c in chunks if c.page_start in {3, 4, 5, 6, 108, 109, 110,
                                                                 111, 112}]
     with_leaders = [c for c in contents_and_index if ". . . ." in c.text]
