@@ -70,8 +70,6 @@ class ParsedDocument:
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None
     page_offsets: list[int] = field(default_factory=list)
-    length: int = 0
-    """Characters of text so far (what `text` would return, without joining it)."""
     _parts: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -80,18 +78,21 @@ class ParsedDocument:
             self._parts[:] = ["".join(self._parts)]
         return self._parts[0] if self._parts else ""
 
+    @property
+    def length(self) -> int:
+        """Characters of text so far (what `text` would return, without joining it)."""
+        return self.blocks[-1].end if self.blocks else 0
+
     def add(self, text: str, kind: str = "paragraph", page: int | None = None) -> None:
         text = text.strip()
         if not text:
             return
         self.count_block()
-        if self.length:
+        start = self.length + 2 if self.blocks else 0
+        if self.blocks:
             self._parts.append("\n\n")
-            self.length += 2
-        start = self.length
         self._parts.append(text)
-        self.length += len(text)
-        self.blocks.append(Block(text, kind, page, start, self.length))
+        self.blocks.append(Block(text, kind, page, start, start + len(text)))
 
     def count_block(self, seen: int | None = None) -> None:
         """Raise OverBudgetError once the file holds more blocks than it may."""

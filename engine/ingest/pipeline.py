@@ -158,16 +158,18 @@ class Ingestor:
                 report.cancelled = True
                 break
             path = Path(path_text)
-            with self._skip_lock:
-                if not self.vault.scalar("SELECT count(*) FROM ingest_queue WHERE id = ?",
-                                         (queue_id,)):
+            with self._skip_lock:  # the entry as it is now: its bytes, if it is an upload
+                found = self.vault.rows("SELECT content FROM ingest_queue WHERE id = ?",
+                                        (queue_id,))
+                if not found:
                     continue  # skipped while it waited (whoever skipped it told so)
                 self._current = queue_id
                 self._skip_current.clear()
+            content = None if found[0][0] is None else bytes(found[0][0])
             reason = None
             try:
                 stored = self._ingest_file(
-                    queue_id, path, collection_id, timings,
+                    queue_id, path, collection_id, content, timings,
                     lambda stage, chunks=(0, 0): tell(done, path, stage, file_chunks=chunks),
                     lambda: bool(cancel and cancel.cancelled) or self._skip_current.is_set())
             except Cancelled:
@@ -217,15 +219,14 @@ class Ingestor:
         timings["index"] += time.monotonic() - t
 
     def _ingest_file(self, queue_id: int, path: Path, collection_id: int,
-                     timings: dict[str, float], stage: Callable[..., None],
+                     content: bytes | None, timings: dict[str, float],
+                     stage: Callable[..., None],
                      stopped: Callable[[], bool]) -> tuple[int, int] | None:
-        """Store one file; None if it was unchanged. Raises DocumentError if it is bad, and
-        Cancelled at the next step once `stopped` says so."""
+        """Store one file (or `content`, an upload's bytes: no file on disk); None if it was
+        unchanged. Raises DocumentError if it is bad, and Cancelled at the next step once
+        `stopped` says so."""
         stage("parsing")
         t = time.monotonic()
-        staged = self.vault.rows("SELECT content FROM ingest_queue WHERE id = ? AND content "
-                                 "IS NOT NULL", (queue_id,))
-        content = bytes(staged[0][0]) if staged else None  # an upload: no file on disk
         if content is not None:
             size, mtime = len(content), time.time()
             parsers.check_size(size, self.reader.limits)

@@ -48,11 +48,7 @@ class ReaderProcess:
                 self.close()
                 raise Cancelled()
             if not self._process.is_alive():
-                code = self._process.exitcode
-                self.close()
-                raise OverBudgetError(
-                    f"reading it crashed the reader (exit code {code}): the file is damaged "
-                    "or built to harm")
+                raise self._crashed()
             if time.monotonic() > deadline:
                 self.close()
                 raise OverBudgetError(
@@ -60,9 +56,7 @@ class ReaderProcess:
         try:
             outcome, value = conn.recv()
         except EOFError:  # died as it answered
-            self.close()
-            raise OverBudgetError("reading it crashed the reader: the file is damaged or "
-                                  "built to harm") from None
+            raise self._crashed() from None
         if outcome == "parsed":
             return value
         if outcome == "over-memory":
@@ -72,6 +66,14 @@ class ReaderProcess:
         if outcome == "bug":
             raise RuntimeError(f"the reader failed:\n{value}")
         raise value  # a DocumentError with its reason
+
+    def _crashed(self) -> OverBudgetError:
+        """The child died reading: stop what is left of it, and say so of the file."""
+        self._process.join(1)
+        code = self._process.exitcode
+        self.close()
+        return OverBudgetError(f"reading it crashed the reader (exit code {code}): the file "
+                               "is damaged or built to harm")
 
     def _start(self) -> Connection:
         if self._process is not None and self._process.is_alive():

@@ -106,34 +106,43 @@ REFERENCE_MANUAL = R_INTRO.parent / "fullrefman.pdf"
 """3,800 pages: about 5 s and 300 MB to read on this machine."""
 
 
-def test_the_reader_stops_past_its_time(tmp_path):
-    reader = ReaderProcess(ReadLimits(), timeout_s=1, memory_mb=1024)
-    try:
-        with pytest.raises(OverBudgetError, match="longer than 1 s"):
-            reader.read(REFERENCE_MANUAL)
-        assert reader.read(tmp_path / "next.txt", b"the next file is read").length > 0
-    finally:
+@pytest.fixture
+def reader_within():
+    """A reader process with the given budgets (stopped after the test)."""
+    readers = []
+
+    def start(timeout_s: float, memory_mb: int) -> ReaderProcess:
+        readers.append(ReaderProcess(ReadLimits(), timeout_s=timeout_s, memory_mb=memory_mb))
+        return readers[-1]
+
+    yield start
+    for reader in readers:
         reader.close()
 
 
-def test_the_reader_stops_past_its_memory(tmp_path):
-    reader = ReaderProcess(ReadLimits(), timeout_s=60, memory_mb=40)
-    try:
-        with pytest.raises(OverBudgetError, match="more than 40 MiB"):
-            reader.read(REFERENCE_MANUAL)
-        assert reader.read(tmp_path / "next.txt", b"the next file is read").length > 0
-    finally:
-        reader.close()
+def _reads_the_next_file(reader: ReaderProcess, tmp_path) -> bool:
+    return reader.read(tmp_path / "next.txt", b"the next file is read").length > 0
 
 
-def test_a_reader_killed_mid_file_fails_that_file_only(tmp_path):
-    reader = ReaderProcess(ReadLimits(), timeout_s=60, memory_mb=1024)
-    try:
-        reader.read(tmp_path / "warm.txt", b"start the child")
-        (child,) = _readers()
-        threading.Timer(0.3, os.kill, (child.pid, signal.SIGKILL)).start()  # as the OOM killer would
-        with pytest.raises(OverBudgetError, match="crashed the reader"):
-            reader.read(REFERENCE_MANUAL)
-        assert reader.read(tmp_path / "next.txt", b"the next file is read").length > 0
-    finally:
-        reader.close()
+def test_the_reader_stops_past_its_time(reader_within, tmp_path):
+    reader = reader_within(timeout_s=1, memory_mb=1024)
+    with pytest.raises(OverBudgetError, match="longer than 1 s"):
+        reader.read(REFERENCE_MANUAL)
+    assert _reads_the_next_file(reader, tmp_path)
+
+
+def test_the_reader_stops_past_its_memory(reader_within, tmp_path):
+    reader = reader_within(timeout_s=60, memory_mb=40)
+    with pytest.raises(OverBudgetError, match="more than 40 MiB"):
+        reader.read(REFERENCE_MANUAL)
+    assert _reads_the_next_file(reader, tmp_path)
+
+
+def test_a_reader_killed_mid_file_fails_that_file_only(reader_within, tmp_path):
+    reader = reader_within(timeout_s=60, memory_mb=1024)
+    reader.read(tmp_path / "warm.txt", b"start the child")
+    (child,) = _readers()
+    threading.Timer(0.3, os.kill, (child.pid, signal.SIGKILL)).start()  # as the OOM killer would
+    with pytest.raises(OverBudgetError, match="crashed the reader"):
+        reader.read(REFERENCE_MANUAL)
+    assert _reads_the_next_file(reader, tmp_path)
