@@ -80,11 +80,30 @@ class ApiServer:
                                 timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    def bind(self) -> None:
+        """Take the address now, before serving: the URL then names the port really taken
+        (port 0 picks a free one), connections made from then on wait to be served, and an
+        address in use is a clear error at once."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+            sock.listen(self.server.config.backlog)  # connections wait from now on
+        except OSError as error:
+            sock.close()
+            raise UserError(f"The API could not listen on {self.host}:{self.port}: "
+                            f"{error.strerror or error}.") from None
+        self._socket = sock
 
     @property
     def url(self) -> str:
         port = self.port
-        if self.server.started and self.server.servers:
+        if self._socket is not None:
+            port = self._socket.getsockname()[1]
+        elif self.server.started and self.server.servers:
             port = self.server.servers[0].sockets[0].getsockname()[1]
         host = "127.0.0.1" if self.host == "0.0.0.0" else self.host
         return f"{'https' if self.tls else 'http'}://{host}:{port}"
@@ -94,8 +113,8 @@ class ApiServer:
         return self.host not in ("127.0.0.1", "localhost", "::1")
 
     def run(self) -> None:
-        """Serve in this thread until interrupted."""
-        self.server.run()
+        """Serve in this thread until interrupted (on the address `bind` took, if it did)."""
+        self.server.run(sockets=[self._socket] if self._socket is not None else None)
 
     def start(self, timeout: float = 15) -> None:
         self._thread = threading.Thread(target=self.server.run, name="api-server", daemon=True)

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         _default("answer_check"), description="A generated answer its sources do not support "
         "is replaced by a quotation of them ('quote'), by a refusal ('refuse'), or shown "
         "unchecked ('off': for comparison only).")
+    mask_personal_data_at_ingest: bool = Field(
+        _default("mask_personal_data_at_ingest"), description="Replace e-mail addresses, "
+        "phone, card and ID numbers in documents as they are imported: the library never "
+        "holds them.")
     api_enabled: bool = Field(False, description="Serve the LAN API while the desktop app runs.")
     api_host: str = Field("127.0.0.1", description="Address the LAN API listens on; "
                           "0.0.0.0 (or this machine's LAN address) serves other machines.")
@@ -111,6 +115,7 @@ class Settings(BaseSettings):
             min_sentence_score=self.min_sentence_score,
             min_relevance=self.min_relevance,
             answer_check=self.answer_check,
+            mask_personal_data_at_ingest=self.mask_personal_data_at_ingest,
             answer_cache_ttl_s=self.answer_cache_ttl_s,
             query_cache_ttl_s=self.query_cache_ttl_s,
         )

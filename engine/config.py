@@ -37,6 +37,10 @@ class EngineConfig:
     """How long reading one file may take (the 3,800-page R reference manual: 5 s)."""
     read_memory_mb: int = 1024
     """Memory the reader process may take for one file, beyond its own at start."""
+    mask_personal_data_at_ingest: bool = False
+    """E-mail addresses, phone, card and ID numbers in documents are replaced ([email], …)
+    as they are read, so that the vault never holds them. Files already in the library keep
+    their text until they change or are imported again."""
     embed_batch_size: int = 32
     index_save_interval_s: float = 30.0
 

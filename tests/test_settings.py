@@ -45,6 +45,7 @@ def test_saved_settings_come_back_and_the_environment_wins(tmp_path, monkeypatch
     ('{"language": "klingon"}', "language"),
     ('{"answer_check": "trust me"}', "answer_check"),
     ('{"min_density": 1.5}', "min_density"),
+    ('{"mask_personal_data_at_ingest": "sometimes"}', "mask_personal_data_at_ingest"),
     ('{"schema": "two"}', "schema"),
     ('{"schema": 0}', "schema"),
 ])
@@ -53,6 +54,12 @@ def test_a_bad_settings_file_is_refused_with_its_reason(content, reason):
     settings_file().write_text(content)
     with pytest.raises(SettingsError, match=reason):
         load_settings()
+
+
+def test_masking_at_ingest_is_a_setting_the_engine_receives(monkeypatch):
+    assert load_settings().engine_config().mask_personal_data_at_ingest is False
+    monkeypatch.setenv("ENCLAVE_MASK_PERSONAL_DATA_AT_INGEST", "true")
+    assert load_settings().engine_config().mask_personal_data_at_ingest is True
 
 
 def test_a_bad_change_is_refused_and_nothing_is_saved():

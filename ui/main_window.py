@@ -32,8 +32,9 @@ from .worker import Tasks
 
 log = logging.getLogger(__name__)
 
-GENERATION_SETTINGS = {"generation_model", "context_tokens", "temperature",
-                       "max_answer_tokens", "threads", "embedding_model"}
+ENGINE_SETTINGS = {"generation_model", "context_tokens", "temperature", "max_answer_tokens",
+                   "threads", "embedding_model", "mask_personal_data_at_ingest"}
+"""Settings the running engine is reconfigured for when they change."""
 
 
 class Banner(QWidget):
@@ -312,7 +313,7 @@ class MainWindow(Retranslating, QMainWindow):
             self.language.apply(settings.language)
         if "theme" in names:
             apply_theme(self.app, settings.theme)
-        if names & GENERATION_SETTINGS and self.service is not None:
+        if names & ENGINE_SETTINGS and self.service is not None:
             old, config = self.service, self.backend.engine_config()
             self._set_state("loading")
             self.tasks.run(lambda _: old.reconfigured(config), on_result=self._use,

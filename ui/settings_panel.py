@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from engine import (BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS, Cancelled, CancelToken,
                     EnclaveService, UserError)
@@ -115,6 +116,14 @@ class SettingsPanel(Retranslating, QWidget):
         storage_layout.addLayout(storage_row)
         storage_layout.addWidget(self.data_dir_note)
 
+        self.privacy = QGroupBox()
+        self.mask_at_import = QCheckBox()
+        self.mask_note = QLabel()
+        self.mask_note.setWordWrap(True)
+        privacy_layout = QVBoxLayout(self.privacy)
+        privacy_layout.addWidget(self.mask_at_import)
+        privacy_layout.addWidget(self.mask_note)
+
         self.api = ApiPanel(backend, tasks)
         self.api.errorRaised.connect(self.errorRaised)
         self.backups = BackupPanel(backend, tasks)
@@ -133,8 +142,8 @@ class SettingsPanel(Retranslating, QWidget):
 
         content = QWidget()
         column = QVBoxLayout(content)
-        for box in (self.appearance, self.generation, self.embedding, self.storage, self.api,
-                    self.backups):
+        for box in (self.appearance, self.generation, self.embedding, self.storage, self.privacy,
+                    self.api, self.backups):
             column.addWidget(box)
         column.addStretch(1)
         self.scroll = QScrollArea()
@@ -176,6 +185,13 @@ class SettingsPanel(Retranslating, QWidget):
         self.data_dir_note.setText(self.tr(
             "Where the encrypted library lives. A change takes effect when Enclave starts "
             "again; the current library stays where it is."))
+        self.privacy.setTitle(self.tr("Privacy"))
+        self.mask_at_import.setText(self.tr("Mask personal data in documents as they are imported"))
+        self.mask_note.setText(self.tr(
+            "E-mail addresses, phone numbers, card numbers and ID numbers are replaced by "
+            "[email], [phone], [card number] and [ID number] before they are stored: the "
+            "library never holds them, and answers cannot repeat them. Documents already in "
+            "the library keep their text until they are imported again."))
         for box in (self.model, self.embedding_model):
             for i in range(box.count()):
                 box.setItemText(i, self._model_label(box.itemData(i)))
@@ -205,6 +221,7 @@ class SettingsPanel(Retranslating, QWidget):
             self.embedding_model.addItem(self._model_label(name), name)
         self.embedding_model.setCurrentIndex(self.embedding_model.findData(s.embedding_model))
         self.data_dir.setText(str(s.data_dir))
+        self.mask_at_import.setChecked(s.mask_personal_data_at_ingest)
         self.message.clear()
 
     def _model_label(self, name: str) -> str:
@@ -244,6 +261,7 @@ class SettingsPanel(Retranslating, QWidget):
             "temperature": round(self.temperature.value(), 2),
             "max_answer_tokens": self.max_tokens.value(), "threads": self.threads.value() or None,
             "data_dir": Path(self.data_dir.text().strip()).expanduser(),
+            "mask_personal_data_at_ingest": self.mask_at_import.isChecked(),
         }
         return {k: v for k, v in wanted.items() if getattr(s, k) != v}
 

@@ -34,7 +34,7 @@ _MEANINGS = {
     400: "The request cannot be done as asked; the message says why.",
     401: "No API key, or one that is not valid or was revoked.",
     403: "The key may not do this: it is read-only and this needs a read-write key, or it "
-         "is scoped to collections and this names another.",
+         "is scoped to collections and this names another (or counts the whole library).",
     404: "What the request names is not there.",
     409: "It exists already, or is still being worked on.",
     413: "The request is over the upload limit.",
@@ -69,8 +69,9 @@ class ApiContext:
     queue: GenerationQueue
     jobs: Jobs
 
-    def key_for(self, write: bool):
-        """A dependency: the request's API key, checked for scope and rate."""
+    def key_for(self, write: bool, whole_library: bool = False):
+        """A dependency: the request's API key, checked for scope and rate (and, for figures
+        about the whole library, not limited to some collections)."""
         def check(request: Request,
                   credentials: HTTPAuthorizationCredentials | None = Security(BEARER)) -> ApiKey:
             if credentials is None:
@@ -83,6 +84,9 @@ class ApiContext:
             request.state.key_name = key.name
             self.rate.take(key.name)
             require_scope(key, write)
+            if whole_library and key.collections is not None:
+                raise ApiError(403, f"The key '{key.name}' may use only some collections: the "
+                               "library's figures need a key for all of them.", "permission_error")
             return key
         return Depends(check)
 
@@ -94,10 +98,23 @@ class ApiContext:
     def writer(self):
         return self.key_for(True)
 
+    @property
+    def operator(self):
+        """A read-only key for every collection: the library's figures (/ready, /metrics)
+        count documents a key scoped to some collections may not know of."""
+        return self.key_for(False, whole_library=True)
+
     @staticmethod
     def shown(key: ApiKey, text: str) -> str:
         """Library text as this key may see it: personal data masked if the key asks."""
         return mask_personal_data(text) if key.mask_personal_data and text else text
+
+    @staticmethod
+    def searched(key: ApiKey, text: str) -> str:
+        """What a key's query or question is searched and answered as: with personal data
+        masked if the key gets it masked (a guessed address searched for as it is would be
+        confirmed by the passage that ranks first, even with the passage masked)."""
+        return ApiContext.shown(key, text)
 
     @staticmethod
     def shown_stream(key: ApiKey, stream: AnswerStream) -> AnswerStream:

@@ -80,7 +80,7 @@ def router(ctx: ApiContext) -> APIRouter:
         ticket = ctx.take_turn(key)
         started = queue.wait_turn(ticket)
         try:
-            turn = service.conversations.ask(body.question, conversation_id,
+            turn = service.conversations.ask(ctx.searched(key, body.question), conversation_id,
                                              within=key.collections)
             answer = ctx.shown_stream(key, turn.stream).collect()
         finally:

@@ -108,7 +108,8 @@ def router(ctx: ApiContext) -> APIRouter:
         if not body.rag:
             return ctx.shown_stream(key, service.answers.chat(
                 [m.model_dump() for m in body.messages], body.max_tokens)), None
-        question = next((m.content for m in reversed(body.messages) if m.role == "user"), "")
+        question = ctx.searched(key, next(
+            (m.content for m in reversed(body.messages) if m.role == "user"), ""))
         if body.conversation_id is None:
             return ctx.shown_stream(key, service.answers.ask(
                 question, body.collection, within=key.collections)), None

@@ -33,23 +33,23 @@ def _as_json(declared: dict) -> dict:
 
 def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["operations"])
-    service, metrics, reader = ctx.service, ctx.metrics, ctx.reader
+    service, metrics, operator = ctx.service, ctx.metrics, ctx.operator
 
     @routes.get("/health", responses={**ok(Health), **errors(413)})
     def health():
         return {"status": "ok"}
 
     @routes.get("/ready", response_model=None, responses={
-        **KEYED, 200: {"model": Readiness},
+        **KEYED, **errors(403), 200: {"model": Readiness},
         503: {"model": Readiness, "description": "Not ready yet: the body says what is missing."}})
-    def ready(_key: ApiKey = reader):
+    def ready(_key: ApiKey = operator):
         state = service.health.readiness()
         ok = state["embedding_model_loaded"] and state["generation_model_loaded"] and \
             state["index_consistent"]
         return JSONResponse({"ready": ok, **state}, 200 if ok else 503)
 
-    @routes.get("/metrics", response_class=PlainTextResponse, responses=_as_json(KEYED))
-    def prometheus(_key: ApiKey = reader):
+    @routes.get("/metrics", response_class=PlainTextResponse, responses=_as_json({**KEYED, **errors(403)}))
+    def prometheus(_key: ApiKey = operator):
         status = service.health.status()
         metrics.documents.set(status["documents"])
         metrics.chunks.set(status["chunks"])

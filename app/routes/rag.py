@@ -36,10 +36,11 @@ def router(ctx: ApiContext) -> APIRouter:
 
     @routes.post("/v1/search", responses={**ok(SearchResults), **errors(400, 403, 404)})
     def search(body: SearchRequest, request: Request, key: ApiKey = reader):
-        hits = service.answers.search(body.query, body.k, body.collection, body.document_ids,
+        query = ctx.searched(key, body.query)
+        hits = service.answers.search(query, body.k, body.collection, body.document_ids,
                                       within=key.collections)
         request.state.documents = [h.document_id for h in hits]
-        return ctx.visible(key, {"query": body.query, "hits": [
+        return ctx.visible(key, {"query": query, "hits": [
             {**h.to_json(), "text": ctx.shown(key, h.text)} for h in hits]})
 
     @routes.post("/v1/query", responses={**ok(AnswerBody), **errors(400, 403, 404, 503)})
@@ -50,7 +51,7 @@ def router(ctx: ApiContext) -> APIRouter:
         started = queue.wait_turn(ticket)
         try:
             answer = ctx.shown_stream(key, service.answers.ask(
-                body.question, body.collection, body.document_ids,
+                ctx.searched(key, body.question), body.collection, body.document_ids,
                 within=key.collections)).collect()
         finally:
             queue.leave(key.name, ticket, started)

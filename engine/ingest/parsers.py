@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import pii
 from ..errors import (
     CorruptDocumentError,
     EmptyDocumentError,
@@ -52,6 +53,9 @@ class ReadLimits:
     max_blocks: int = 100_000
     """Paragraphs, headings and tables; in a Word file empty paragraphs count too. The
     R reference manual (3,800 pages) has 45,000."""
+    mask_personal_data: bool = False
+    """Not a cost: whether personal data is masked in the text as it is read (engine.pii),
+    before any offset is counted, so that pages and passages point at the masked text."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class ParsedDocument:
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None
     page_offsets: list[int] = field(default_factory=list)
+    mask_personal_data: bool = False
     _parts: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -87,6 +92,8 @@ class ParsedDocument:
         text = text.strip()
         if not text:
             return
+        if self.mask_personal_data:
+            text = pii.mask(text)
         self.count_block()
         start = self.length + 2 if self.blocks else 0
         if self.blocks:
@@ -128,7 +135,7 @@ def parse(path: Path, limits: ReadLimits, data: bytes | None = None) -> ParsedDo
     check_size(path.stat().st_size if data is None else len(data), limits)
     if data is None:
         data = path.read_bytes()
-    doc = ParsedDocument(kind, limits.max_blocks)
+    doc = ParsedDocument(kind, limits.max_blocks, mask_personal_data=limits.mask_personal_data)
     try:
         if kind == "docx":
             _parse_docx(data, doc, limits)

@@ -114,7 +114,8 @@ class Ingestor:
         self.vault, self.catalogue, self.chunker = vault, catalogue, chunker
         self.embedder, self.index, self.config = embedder, index, config
         limits = parsers.ReadLimits(config.max_file_bytes, config.max_unpacked_bytes,
-                                    config.max_file_parts, config.max_file_blocks)
+                                    config.max_file_parts, config.max_file_blocks,
+                                    config.mask_personal_data_at_ingest)
         self.reader = ReaderProcess(limits, config.read_timeout_s, config.read_memory_mb)
         self._current: int | None = None  # the queue entry being ingested now
         self._skip_current = threading.Event()

@@ -1094,6 +1094,18 @@
         <translation>数据目录</translation>
     </message>
     <message>
+        <source>Privacy</source>
+        <translation>隐私</translation>
+    </message>
+    <message>
+        <source>Mask personal data in documents as they are imported</source>
+        <translation>导入文档时遮蔽其中的个人信息</translation>
+    </message>
+    <message>
+        <source>E-mail addresses, phone numbers, card numbers and ID numbers are replaced by [email], [phone], [card number] and [ID number] before they are stored: the library never holds them, and answers cannot repeat them. Documents already in the library keep their text until they are imported again.</source>
+        <translation>电子邮件地址、电话号码、银行卡号和身份证号在存储之前被替换为 [email]、[phone]、[card number] 和 [ID number]：资料库中从不保存它们，回答也无法复述它们。已在资料库中的文档保留原文，直到再次导入。</translation>
+    </message>
+    <message>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -61,15 +62,23 @@ def test_a_key_for_some_collections_with_personal_data_masked(tmp_path):
 
 
 def test_serve_then_audit_verify_and_export(tmp_path):
-    data, port = tmp_path / "data", free_port()
+    """`serve --port 0` takes a free port and its first line names it; the address is
+    listening from that line on."""
+    data = tmp_path / "data"
     key = enclave(data, "keys", "create", "reader").stdout.strip()
     env = {**os.environ, "ENCLAVE_PASSPHRASE": "correct horse battery", "HF_HUB_OFFLINE": "1"}
     server = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data), "serve",
-                               "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               "--port", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
         banner = server.stdout.readline()
-        assert f"http://127.0.0.1:{port}" in banner and "this machine only" in banner
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+) ", banner).group(1))
+        assert port != 0 and "this machine only" in banner, banner
+        with socket.socket() as taken:
+            assert taken.connect_ex(("127.0.0.1", port)) == 0  # bound before the line
+        busy = enclave(tmp_path / "other", "serve", "--port", str(port))
+        assert busy.returncode == 2, busy.stderr
+        assert f"could not listen on 127.0.0.1:{port}: Address already in use" in busy.stderr
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             for _ in range(100):
                 try:

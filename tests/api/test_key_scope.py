@@ -299,3 +299,32 @@ def test_the_readme_scoped_key_example_runs_as_written(api, service, library):
     assert found["hits"] and all(h["document"] == "pumps.txt" for h in found["hits"])
     assert "[email]" in found["hits"][0]["text"] and DESK not in json.dumps(found)
     assert refused["error"]["type"] == "permission_error"
+
+
+def test_a_masking_key_cannot_confirm_a_guessed_address_by_searching_for_it(api, keys,
+                                                                           service, library):
+    """Its query is searched with personal data masked: the address it guessed ranks the
+    same passages as "[email]" would, whether the library holds that address or not."""
+    masked = scoped(service, "masked", collections=None, mask=True)
+    with httpx.Client(base_url=api.url, headers=auth(masked), timeout=60) as http:
+        guessed = http.post("/v1/search", json={"query": f"faults {DESK}", "k": 3}).json()
+        unknown = http.post("/v1/search", json={"query": "faults no.one@elsewhere.org",
+                                                "k": 3}).json()
+    assert guessed["query"] == unknown["query"] == "faults [email]"
+    assert guessed["hits"] == unknown["hits"]
+    plain = httpx.post(f"{api.url}/v1/search", headers=auth(keys["reader"]),
+                       json={"query": f"faults {DESK}", "k": 3}).json()
+    assert plain["query"] == f"faults {DESK}"
+
+
+def test_the_library_figures_need_a_key_for_every_collection(api, keys, service, library):
+    """/metrics and /ready count the whole library: a key scoped to collections is refused
+    (it would learn how many documents the others hold)."""
+    key = scoped(service)
+    for route in ("/metrics", "/ready"):
+        refused = httpx.get(api.url + route, headers=auth(key), timeout=60)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["type"] == "permission_error"
+        assert "the library's figures need a key for all of them" in refused.text
+        assert httpx.get(api.url + route, headers=auth(keys["reader"]),
+                         timeout=60).status_code in (200, 503)

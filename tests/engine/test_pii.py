@@ -69,3 +69,27 @@ def test_answers_stream_masked_and_are_kept_as_made(service, tmp_path):
     assert all("ann.lee" not in s.hit.text and "[email]" in s.hit.text
                for s in answer.sources if "duty engineer" in s.hit.text)
     assert "ann.lee@plant.example" in " ".join(s.hit.text for s in kept[0].sources)
+
+
+def test_masked_at_ingest_the_library_never_holds_personal_data(open_service, config,
+                                                               tmp_path):
+    """With the setting on, documents are masked as they are read: passages, the document's
+    text and full-text terms hold [email] and [phone], and pages still point right."""
+    from dataclasses import replace
+
+    from tests.conftest import make_pdf
+
+    service = open_service(replace(config, mask_personal_data_at_ingest=True))
+    make_pdf(tmp_path / "contacts.pdf", [
+        "Plant contacts. The boiler house is staffed day and night by two operators.",
+        "The duty engineer for the boiler house is Ann Lee, reachable at "
+        "ann.lee@plant.example and on +1 415-555-2671 around the clock."])
+    report = service.library.ingest([tmp_path / "contacts.pdf"])
+    assert len(report.ingested) == 1, report.failed
+    hit = service.answers.search("How do I reach the duty engineer for the boiler house?", 1)[0]
+    assert hit.page == 2
+    assert "reachable at [email] and on [phone] around" in " ".join(hit.text.split())
+    stored = repr(service._vault.rows("SELECT text FROM documents")) + repr(
+        service._vault.rows("SELECT text FROM chunks")) + repr(
+        service._vault.rows("SELECT terms FROM chunks_fts"))
+    assert "ann.lee" not in stored and "415" not in stored and "[email]" in stored

@@ -196,6 +196,23 @@ def test_switching_language_changes_visible_strings(qtbot, open_window):
     assert window.chat.send_button.text() == "Send"
 
 
+def test_masking_at_import_is_switched_on_in_settings_and_the_engine_follows(
+        qtbot, open_window, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    settings = window.settings
+    assert not settings.mask_at_import.isChecked()
+    settings.mask_at_import.setChecked(True)
+    settings.apply()
+    assert window.backend.settings.mask_personal_data_at_ingest
+    qtbot.waitUntil(lambda: window.state == "ready" and
+                    window.service.config.mask_personal_data_at_ingest, timeout=30_000)
+    (tmp_path / "desk.txt").write_text("Report pump faults to pump.desk@plant.example today.")
+    window.service.library.ingest([tmp_path / "desk.txt"])
+    hit = window.service.answers.search("Where are pump faults reported?", 1)[0]
+    assert "[email]" in hit.text and "pump.desk" not in hit.text
+
+
 def test_about_names_the_version_and_the_licences_of_what_is_inside(qtbot, open_window):
     window = open_window()
     window.about_button.click()
