@@ -122,7 +122,7 @@ def _verify(service, path: Path, recovery_key: str | None):
     import getpass
     import os
 
-    from engine import OlderKeyError
+    from engine import OlderKeyError, is_recovery_key
 
     passphrase = os.environ.get("ENCLAVE_BACKUP_PASSPHRASE") or None
     try:
@@ -134,8 +134,7 @@ def _verify(service, path: Path, recovery_key: str | None):
         asked = getpass.getpass("Passphrase of that time (or its recovery key): ").strip()
         if not asked:
             raise UserError(str(exc)) from exc
-        hexed = asked.replace("-", "").replace(" ", "")
-        if len(hexed) == 64 and all(c in "0123456789abcdefABCDEF" for c in hexed):
+        if is_recovery_key(asked):
             return service.backups.verify(path, recovery_key=asked)
         return service.backups.verify(path, asked)
 

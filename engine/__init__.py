@@ -33,7 +33,7 @@ from .store.backup_plan import BackupPlan, BackupResult
 from .store.backups import Manifest
 from .store.catalogue import DEFAULT_COLLECTION
 from .store.diskspace import DISK_FULL, disk_full
-from .store.keys import MIN_PASSPHRASE_LENGTH, key_method, keyring_usable
+from .store.keys import MIN_PASSPHRASE_LENGTH, is_recovery_key, key_method, keyring_usable
 from .store.vault import library_exists
 from .store.writer_lock import Holder, LibraryInUseError
 
@@ -50,8 +50,8 @@ __all__ = [
     "LibraryInUseError", "ModelUnavailableError", "NotAllowedError", "NotFoundError",
     "OlderKeyError", "UserError", "VaultCorruptError", "WrongKeyError",
     # before a library is open
-    "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_models", "import_gguf", "key_method",
-    "keyring_usable", "library_exists", "restore_library",
+    "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_models", "import_gguf",
+    "is_recovery_key", "key_method", "keyring_usable", "library_exists", "restore_library",
     # what went wrong around the engine
     "DISK_FULL", "disk_full",
     # content safety

@@ -1,5 +1,6 @@
 """The Backups box of the settings tab: the daily plan (kept in the vault), Back up now,
-the last backup's time and result, and the recovery key to write down.
+the last backup's time and result, the recovery key to write down, changing the
+library's key (`change_key.py`), and Restore….
 
 The plan is checked and stored by the engine; the app's scheduler runs it. A failed or
 missed backup is raised as an alert (`alert`), which the main window shows.
@@ -8,6 +9,7 @@ missed backup is raised as an alert (`alert`), which the main window shows.
 from __future__ import annotations
 
 import time
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTime, Signal
@@ -15,8 +17,9 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTimeEdit,
                                QVBoxLayout, QWidget)
 
-from engine import BackupPlan, BackupResult, EnclaveService
+from engine import BackupPlan, BackupResult, EnclaveService, KeyChanged
 
+from .change_key import ChangeKeyDialog
 from .i18n import Retranslating
 from .theme import ERROR_STYLE
 from .worker import Tasks
@@ -46,6 +49,8 @@ class BackupPanel(Retranslating, QGroupBox):
         self.now_button.clicked.connect(self.back_up_now)
         self.recovery_button = QPushButton()
         self.recovery_button.clicked.connect(self.show_recovery_key)
+        self.key_button = QPushButton()
+        self.key_button.clicked.connect(self.change_key)
         self.restore_button = QPushButton()
         self.restore_button.clicked.connect(self.choose_restore)
         self.last = QLabel()
@@ -67,7 +72,7 @@ class BackupPanel(Retranslating, QGroupBox):
             form.addRow(label, field)
         buttons = QHBoxLayout()
         for button in (self.save_button, self.now_button, self.recovery_button,
-                       self.restore_button):
+                       self.key_button, self.restore_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -76,6 +81,7 @@ class BackupPanel(Retranslating, QGroupBox):
         layout.addWidget(self.last)
         layout.addWidget(self.message)
         self._result: BackupResult | None = None
+        self._key_method = "passphrase"
         self._scheduledResult.connect(self._backed_up)
         self.retranslate()
         self.setEnabled(False)
@@ -93,6 +99,8 @@ class BackupPanel(Retranslating, QGroupBox):
         self.save_button.setText(self.tr("Save plan"))
         self.now_button.setText(self.tr("Back up now"))
         self.recovery_button.setText(self.tr("Recovery key…"))
+        self.key_button.setText(self.tr("Change passphrase…") if self._key_method == "passphrase"
+                                else self.tr("Change key…"))
         self.restore_button.setText(self.tr("Restore…"))
         self._show_result(self._result)
 
@@ -105,12 +113,13 @@ class BackupPanel(Retranslating, QGroupBox):
 
         def load(_):
             backend.start_scheduler(service, self._scheduledResult.emit)
-            return service.backups.plan(), service.backups.last_result()
+            return service.backups.plan(), service.backups.last_result(), service.vault_key.method
 
         self.tasks.run(load, on_result=self._loaded, on_error=self.errorRaised.emit)
 
     def _loaded(self, found) -> None:
-        plan, result = found
+        plan, result, self._key_method = found
+        self.retranslate()
         self.enabled.setChecked(plan.enabled)
         self.at.setTime(QTime.fromString(plan.at, "HH:mm"))
         self.destination.setText(plan.destination)
@@ -176,17 +185,56 @@ class BackupPanel(Retranslating, QGroupBox):
         self.message.setStyleSheet(ERROR_STYLE if error else "")
         self.message.setText(text)
 
-    def show_recovery_key(self, service: EnclaveService | None = None) -> None:
-        """Show the recovery key to write down (also right after a keyring library is made)."""
+    def show_recovery_key(self, service: EnclaveService | None = None,
+                          changed: KeyChanged | None = None) -> None:
+        """Show the recovery key to write down: on request, right after a keyring library
+        is made, and once the key was changed (`changed`: the new one, and what the change
+        means for the backups made before)."""
         service = service or self.service
         if service is None:
             return
-        self.recovery_box = QMessageBox(QMessageBox.Information, self.tr("Recovery key"), self.tr(
+        text = self.tr(
             "Write this key down and keep it apart from the computer. It opens this library's "
             "backups on a replacement machine whose keyring does not hold the key:\n\n{0}")
-            .format(service.backups.recovery_key()), QMessageBox.Ok, self)
+        if changed is not None:
+            text = self._key_changed(changed) + "\n\n" + text
+        key = changed.recovery_key if changed else service.backups.recovery_key()
+        # the key on one line, in a typeface that tells 0 from O and 1 from l
+        text = escape(text).replace("\n", "<br>").replace(
+            "{0}", f'<p style="white-space: pre; margin-top: 0"><tt>{key}</tt></p>')
+        self.recovery_box = QMessageBox(QMessageBox.Information, self.tr("Recovery key"), text,
+                                        QMessageBox.Ok, self)
+        self.recovery_box.setTextFormat(Qt.RichText)
         self.recovery_box.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.recovery_box.open()
+
+    def change_key(self) -> None:
+        """Change the library's key (a passphrase library's passphrase), then show the new
+        recovery key."""
+        if self.service is None:
+            return
+        dialog = self.change_key_dialog = ChangeKeyDialog(self.service, self._key_method,
+                                                          self.tasks, self)
+        dialog.changed.connect(lambda changed: self.show_recovery_key(changed=changed))
+        dialog.errorRaised.connect(self.errorRaised)
+        dialog.open()
+
+    def _key_changed(self, changed: KeyChanged) -> str:
+        """What a change of key means, for the box that shows the new recovery key."""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(changed.changed_at))
+        lines = [self.tr(
+            "The library's key was changed on {0}: the library and its index are re-encrypted, "
+            "and backups from now on use the new key. Backups made before still need the old "
+            "passphrase or the old recovery key: keep those with them.").format(when)]
+        if changed.method == "passphrase":
+            lines.append(self.tr(
+                "Scripts that give the passphrase (ENCLAVE_PASSPHRASE, for a nightly `enclave "
+                "backup` for instance) need the new one."))
+        if changed.index_problem:
+            lines.append(self.tr(
+                "The index could not be rewritten now ({0}): it is rebuilt from the library "
+                "when Enclave next starts.").format(changed.index_problem))
+        return " ".join(lines)
 
     def choose_restore(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("The backup to restore"),

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
-from engine import EnclaveService, LibraryInUseError, UserError, WrongKeyError
+from engine import (EnclaveService, LibraryInUseError, OlderKeyError, UserError, WrongKeyError,
+                    is_recovery_key)
 
 from .about import AboutDialog
 from .chat import ChatPanel
@@ -27,7 +28,7 @@ from .i18n import Language, Retranslating
 from .settings_panel import SettingsPanel
 from .source_viewer import SourceViewer
 from .theme import apply_theme
-from .unlock import PassphraseDialog, SetupDialog
+from .unlock import OlderKeyDialog, PassphraseDialog, SetupDialog
 from .worker import Tasks
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class MainWindow(Retranslating, QMainWindow):
         self.setup_dialog: SetupDialog | None = None
         self._new_keyring_library = False
         self.passphrase_dialog: PassphraseDialog | None = None
+        self.older_key_dialog: OlderKeyDialog | None = None
         self.in_use_dialog: QMessageBox | None = None
         self.resize(1200, 800)
         self.setAcceptDrops(True)
@@ -319,18 +321,45 @@ class MainWindow(Retranslating, QMainWindow):
             self.tasks.run(lambda _: old.reconfigured(config), on_result=self._use,
                            on_error=self.show_error)
 
-    def restore(self, folder: Path) -> None:
+    def restore(self, folder: Path, older_key: str | None = None) -> None:
         """Replace the open library with one of its backups: verify it (the library stays
         open if that fails), close the library, swap the data directory (the old one is
-        kept aside; a failed swap puts it back), and open the restored one."""
+        kept aside; a failed swap puts it back), and open the restored one. A backup made
+        before the key was changed is verified and restored with the passphrase or
+        recovery key of that time (`older_key`), which is asked for when needed."""
         service = self.service
         if service is None:
             return
-        self.tasks.run(lambda _: service.backups.verify(folder),
-                       on_result=lambda _: self._swap_in(service, folder),
-                       on_error=self.show_error)
+        recovery_key = older_key if older_key and is_recovery_key(older_key) else None
+        passphrase = None if recovery_key else older_key
+        self.tasks.run(lambda _: service.backups.verify(folder, passphrase, recovery_key),
+                       on_result=lambda _: self._swap_in(service, folder, passphrase,
+                                                         recovery_key),
+                       on_error=lambda exc: self._not_verified(exc, folder))
 
-    def _swap_in(self, service: EnclaveService, folder: Path) -> None:
+    def _not_verified(self, exc: BaseException, folder: Path) -> None:
+        """Ask for the key of a backup made before the key was changed (again, while what
+        was typed does not open it); anything else is shown. The library stays open."""
+        dialog = self.older_key_dialog
+        if dialog is None and isinstance(exc, OlderKeyError):
+            dialog = self.older_key_dialog = OlderKeyDialog(str(exc), self)
+            dialog.submitted.connect(lambda older_key: self.restore(folder, older_key))
+            dialog.finished.connect(self._older_key_dialog_closed)
+            dialog.open()
+        elif dialog is not None and isinstance(exc, UserError):
+            dialog.failed(str(exc))
+        else:
+            if dialog is not None:
+                dialog.done(QDialog.Rejected)
+            self.show_error(exc)
+
+    def _older_key_dialog_closed(self) -> None:
+        self.older_key_dialog = None
+
+    def _swap_in(self, service: EnclaveService, folder: Path, passphrase: str | None = None,
+                 recovery_key: str | None = None) -> None:
+        if self.older_key_dialog is not None:
+            self.older_key_dialog.accept()
         backend = self.backend
         self.chat.stop()
         self.service = None
@@ -341,13 +370,22 @@ class MainWindow(Retranslating, QMainWindow):
         def work(_):
             backend.stop_api()
             backend.stop_scheduler()
-            return service.backups.restore(folder)  # closes the library, then swaps
+            # closes the library, then swaps
+            return service.backups.restore(folder, passphrase, recovery_key)
 
-        self.tasks.run(work, on_result=self._restored, on_error=self._restore_failed)
+        older = bool(passphrase or recovery_key)
+        self.tasks.run(work, on_result=lambda aside: self._restored(aside, older),
+                       on_error=self._restore_failed)
 
-    def _restored(self, aside) -> None:
-        self.banner.say(self.tr("The backup was restored.") + (
-            " " + self.tr("The previous library is kept in {0}.").format(aside) if aside else ""))
+    def _restored(self, aside, older_key: bool = False) -> None:
+        said = [self.tr("The backup was restored.")]
+        if aside:
+            said.append(self.tr("The previous library is kept in {0}.").format(aside))
+        if older_key:
+            said.append(self.tr("The library is under the key of that time again (a passphrase "
+                                "library opens with the passphrase of that time): change the "
+                                "key in Settings → Backups if that one is no longer safe."))
+        self.banner.say(" ".join(said))
         self._unlock()
 
     def _restore_failed(self, exc: BaseException) -> None:

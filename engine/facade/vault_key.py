@@ -51,14 +51,19 @@ class VaultKeyService:
         """The library's changes of key, oldest first."""
         return rekey.history(self._vault)
 
-    def change(self, new_passphrase: str | None = None) -> KeyChanged:
+    def change(self, new_passphrase: str | None = None,
+               current_passphrase: str | None = None) -> KeyChanged:
         """Re-encrypt the library under a new key: `new_passphrase` (at least
         MIN_PASSPHRASE_LENGTH characters) for a passphrase library, a new random key kept
         in the keyring for a keyring library (give no passphrase). The vault, the index
         and the backups made from now on use it; the recovery key changes too.
 
+        A front end that holds the library open (the desktop app) gives the
+        `current_passphrase` the person typed, so that whoever finds the app unlocked
+        cannot change the key: WrongKeyError if it is not the library's.
+
         Refused (LibraryInUseError) where another program writes the library or reads it
-        at this moment, and (UserError) while an import runs."""
+        at this moment, and (UserError) while an import runs. A refusal changes nothing."""
         self._vault.require_writable()
         if self._importing():
             raise UserError("An import is running: wait until it ends (or cancel it), then "
@@ -74,6 +79,6 @@ class VaultKeyService:
                 problem.append(str(exc) or type(exc).__name__)
 
         changed_at = rekey.change_key(self._vault, self._data_dir, new_passphrase,
-                                      self._kdf_log2_n, rewrite_index)
+                                      self._kdf_log2_n, rewrite_index, current_passphrase)
         return KeyChanged(self.method, changed_at, self._vault.recovery_key(),
                           problem[0] if problem else None)

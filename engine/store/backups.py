@@ -125,12 +125,8 @@ def backup_key(backup: Path, passphrase: str | None = None,
                recovery_key: str | None = None) -> bytes:
     """The key of a backup, from its passphrase or from the recovery key."""
     if recovery_key:
-        text = recovery_key.replace("-", "").replace(" ", "").strip().lower()
-        try:
-            key = bytes.fromhex(text)
-        except ValueError:
-            key = b""
-        if len(key) != 32:
+        key = keys.recovery_key_bytes(recovery_key)
+        if key is None:
             raise UserError("A recovery key is 64 hexadecimal characters (dashes allowed).")
         return key
     info = keys.read_key_info(backup)

@@ -80,6 +80,22 @@ def derive_key(passphrase: str, salt: bytes, log2_n: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=2**log2_n, r=8, p=1).derive(passphrase.encode())
 
 
+def recovery_key_bytes(text: str) -> bytes | None:
+    """The key a recovery key spells (64 hexadecimal characters, in groups with dashes or
+    spaces as `Vault.recovery_key` writes it), or None when `text` is not written as one."""
+    try:
+        key = bytes.fromhex(text.replace("-", "").replace(" ", "").strip())
+    except ValueError:
+        return None
+    return key if len(key) == 32 else None
+
+
+def is_recovery_key(text: str) -> bool:
+    """Whether what was typed where a passphrase or a recovery key may be given is written
+    as a recovery key (else it is a passphrase)."""
+    return recovery_key_bytes(text) is not None
+
+
 def read_key_info(data_dir: Path) -> KeyInfo | None:
     path = data_dir / KEY_FILE
     if not path.exists():

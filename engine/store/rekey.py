@@ -36,7 +36,7 @@ from typing import Callable
 import sqlcipher3
 
 from . import keys
-from ..errors import OlderKeyError, UserError
+from ..errors import OlderKeyError, UserError, WrongKeyError
 from .vault import VAULT_FILE, Vault
 
 HISTORY = "key_changes"
@@ -82,17 +82,23 @@ def older_key_error(changed_at: float | None) -> OlderKeyError:
 
 
 def change_key(vault: Vault, data_dir: Path, new_passphrase: str | None, kdf_log2_n: int,
-               rewrite_files: Callable[[], None]) -> float:
+               rewrite_files: Callable[[], None], current_passphrase: str | None = None
+               ) -> float:
     """Re-encrypt the library in `data_dir` under a new key of the same kind (a passphrase
     library under `new_passphrase`, a keyring library under a new random key in the
     keyring); `rewrite_files` then rewrites the files derived from the key. Returns when
-    the key was changed. The library must be open for writing here."""
+    the key was changed. The library must be open for writing here; `current_passphrase`,
+    when given, must be the library's (WrongKeyError otherwise, nothing changed)."""
     with vault.key_lock, vault.lock:
         vault.require_writable()
         old = keys.read_key_info(data_dir)
         if old is None or old.next is not None:
             raise UserError("This library's key.json is not as an opened library leaves it: "
                             "open the library again, then change its key.")
+        if current_passphrase is not None and not _is_passphrase_of(old, current_passphrase,
+                                                                    vault):
+            raise WrongKeyError("That is not the library's current passphrase: nothing was "
+                                "changed.")
         new_key, new = _make_key(old, new_passphrase, kdf_log2_n, vault)
         now = time.time()
         new = replace(new, changed_at=now)
@@ -126,10 +132,15 @@ def _make_key(old: keys.KeyInfo, new_passphrase: str | None, kdf_log2_n: int,
         return keys.random_key()
     if not new_passphrase:
         raise UserError("Choose the new passphrase.")
-    if keys.derive_key(new_passphrase, bytes.fromhex(old.salt or ""),
-                       old.log2_n or 16) == vault.key_for_backups():
+    if _is_passphrase_of(old, new_passphrase, vault):
         raise UserError("The new passphrase is the one the library has now: choose another.")
     return keys.passphrase_key(new_passphrase, kdf_log2_n)
+
+
+def _is_passphrase_of(info: keys.KeyInfo, passphrase: str, vault: Vault) -> bool:
+    """Whether `passphrase` gives the key the vault is under (a passphrase library's)."""
+    return info.method == "passphrase" and keys.derive_key(
+        passphrase, bytes.fromhex(info.salt or ""), info.log2_n or 16) == vault.key_for_backups()
 
 
 def _opens(data_dir: Path, key: bytes) -> bool:

@@ -301,6 +301,14 @@
         <translation>恢复密钥…</translation>
     </message>
     <message>
+        <source>Change passphrase…</source>
+        <translation>更改口令…</translation>
+    </message>
+    <message>
+        <source>Change key…</source>
+        <translation>更换密钥…</translation>
+    </message>
+    <message>
         <source>Restore…</source>
         <translation>恢复…</translation>
     </message>
@@ -349,6 +357,18 @@
 {0}</translation>
     </message>
     <message>
+        <source>The library&apos;s key was changed on {0}: the library and its index are re-encrypted, and backups from now on use the new key. Backups made before still need the old passphrase or the old recovery key: keep those with them.</source>
+        <translation>资料库的密钥已于 {0} 更换：资料库及其索引已重新加密，此后的备份使用新密钥。此前的备份仍需要旧口令或旧恢复密钥：请将它们与这些备份一同保存。</translation>
+    </message>
+    <message>
+        <source>Scripts that give the passphrase (ENCLAVE_PASSPHRASE, for a nightly `enclave backup` for instance) need the new one.</source>
+        <translation>提供口令的脚本（ENCLAVE_PASSPHRASE，例如每晚运行的 `enclave backup`）需要改用新口令。</translation>
+    </message>
+    <message>
+        <source>The index could not be rewritten now ({0}): it is rebuilt from the library when Enclave next starts.</source>
+        <translation>索引暂时无法重写（{0}）：Enclave 下次启动时会根据资料库重建索引。</translation>
+    </message>
+    <message>
         <source>The backup to restore</source>
         <translation>要恢复的备份</translation>
     </message>
@@ -359,6 +379,61 @@
     <message>
         <source>Replace the library with the backup {0}? The backup is verified first; the current library is kept aside, not deleted.</source>
         <translation>用备份 {0} 替换资料库？恢复前会先校验备份；当前资料库会被另行保留，不会删除。</translation>
+    </message>
+</context>
+<context>
+    <name>ChangeKeyDialog</name>
+    <message>
+        <source>Change the key</source>
+        <translation>更换密钥</translation>
+    </message>
+    <message>
+        <source>The library gets a new random key, kept in this computer&apos;s keyring; the current one is removed from it. The library and its index are re-encrypted under the new key, and backups from now on use it.
+
+Backups made before keep the current key: keep the current recovery key with them, or make a fresh backup and retire them.</source>
+        <translation>资料库将获得一个新的随机密钥，保存在本机的钥匙串中；当前密钥会从钥匙串中删除。资料库及其索引将用新密钥重新加密，此后的备份也使用新密钥。
+
+此前的备份仍使用当前密钥：请将当前的恢复密钥与这些备份一同保存，或制作一份新备份并停用旧备份。</translation>
+    </message>
+    <message>
+        <source>Change key</source>
+        <translation>更换密钥</translation>
+    </message>
+    <message>
+        <source>Change the passphrase</source>
+        <translation>更改口令</translation>
+    </message>
+    <message>
+        <source>The library and its index are re-encrypted under the new passphrase, and backups from now on use it.
+
+Backups made before keep the current passphrase: keep it with them, or make a fresh backup and retire them.</source>
+        <translation>资料库及其索引将用新口令重新加密，此后的备份也使用新口令。
+
+此前的备份仍使用当前口令：请将它与这些备份一同保存，或制作一份新备份并停用旧备份。</translation>
+    </message>
+    <message>
+        <source>Current passphrase</source>
+        <translation>当前口令</translation>
+    </message>
+    <message>
+        <source>New passphrase</source>
+        <translation>新口令</translation>
+    </message>
+    <message>
+        <source>New passphrase again</source>
+        <translation>再次输入新口令</translation>
+    </message>
+    <message>
+        <source>Change passphrase</source>
+        <translation>更改口令</translation>
+    </message>
+    <message>
+        <source>Enter the current passphrase.</source>
+        <translation>请输入当前口令。</translation>
+    </message>
+    <message>
+        <source>Re-encrypting the library…</source>
+        <translation>正在重新加密资料库…</translation>
     </message>
 </context>
 <context>
@@ -956,6 +1031,10 @@
         <source>The previous library is kept in {0}.</source>
         <translation>原资料库保留在 {0}。</translation>
     </message>
+    <message>
+        <source>The library is under the key of that time again (a passphrase library opens with the passphrase of that time): change the key in Settings → Backups if that one is no longer safe.</source>
+        <translation>资料库重新使用当时的密钥（使用口令的资料库需用当时的口令打开）：如果该密钥已不再安全，请在“设置 → 备份”中更换密钥。</translation>
+    </message>
 </context>
 <context>
     <name>MessageView</name>
@@ -990,6 +1069,52 @@
     <message>
         <source>I could not find an answer to this in your documents. Try other words, or add the documents that cover it.</source>
         <translation>在您的文档中找不到这个问题的答案。请换个说法，或添加涵盖该内容的文档。</translation>
+    </message>
+</context>
+<context>
+    <name>NewPassphraseFields</name>
+    <message>
+        <source>Passphrase</source>
+        <translation>口令</translation>
+    </message>
+    <message>
+        <source>Passphrase again</source>
+        <translation>再次输入口令</translation>
+    </message>
+    <message>
+        <source>At least {0} characters. Write it down somewhere safe: without it the library cannot be opened, by anyone.</source>
+        <translation>至少 {0} 个字符。请妥善记录：没有口令，任何人都无法打开资料库。</translation>
+    </message>
+    <message>
+        <source>The passphrase must have at least {0} characters.</source>
+        <translation>口令至少需要 {0} 个字符。</translation>
+    </message>
+    <message>
+        <source>The two passphrases differ.</source>
+        <translation>两次输入的口令不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>OlderKeyDialog</name>
+    <message>
+        <source>Restore a backup</source>
+        <translation>恢复备份</translation>
+    </message>
+    <message>
+        <source>The passphrase or the recovery key of that time:</source>
+        <translation>当时的口令或恢复密钥：</translation>
+    </message>
+    <message>
+        <source>Verify and restore</source>
+        <translation>校验并恢复</translation>
+    </message>
+    <message>
+        <source>Enter the passphrase or the recovery key.</source>
+        <translation>请输入口令或恢复密钥。</translation>
+    </message>
+    <message>
+        <source>Verifying the backup…</source>
+        <translation>正在校验备份…</translation>
     </message>
 </context>
 <context>
@@ -1221,18 +1346,6 @@
         <translation>每次启动 Enclave 时输入口令</translation>
     </message>
     <message>
-        <source>Passphrase</source>
-        <translation>口令</translation>
-    </message>
-    <message>
-        <source>Passphrase again</source>
-        <translation>再次输入口令</translation>
-    </message>
-    <message>
-        <source>At least {0} characters. Write it down somewhere safe: without it the library cannot be opened, by anyone.</source>
-        <translation>至少 {0} 个字符。请妥善记录：没有口令，任何人都无法打开资料库。</translation>
-    </message>
-    <message>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1251,14 +1364,6 @@
     <message>
         <source>Choose a folder for the library.</source>
         <translation>请为资料库选择一个文件夹。</translation>
-    </message>
-    <message>
-        <source>The passphrase must have at least {0} characters.</source>
-        <translation>口令至少需要 {0} 个字符。</translation>
-    </message>
-    <message>
-        <source>The two passphrases differ.</source>
-        <translation>两次输入的口令不一致。</translation>
     </message>
 </context>
 <context>

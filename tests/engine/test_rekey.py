@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import is_recovery_key
 from engine.errors import KeyUnavailableError, OlderKeyError, UserError, WrongKeyError
 from engine.facade.backups import restore_library
 from engine.store import backups, keys, rekey
@@ -135,6 +136,27 @@ def test_what_is_refused_changes_nothing(open_service, config, tmp_path):
     assert (config.data_dir / "key.json").read_bytes() == before
     service.close()
     assert open_service(passphrase=PASSPHRASE).library.collections() is not None
+
+
+def test_a_wrong_current_passphrase_changes_nothing(open_service, config):
+    """The desktop app, which holds the library open, asks for the current passphrase."""
+    service = open_service()
+    before = (config.data_dir / "key.json").read_bytes()
+    with pytest.raises(WrongKeyError, match="not the library's current passphrase"):
+        service.vault_key.change(NEW_PASSPHRASE, current_passphrase="not the passphrase")
+    assert (config.data_dir / "key.json").read_bytes() == before
+    assert service.vault_key.history() == []
+    service.vault_key.change(NEW_PASSPHRASE, current_passphrase=PASSPHRASE)
+    service.close()
+    assert open_service(passphrase=NEW_PASSPHRASE).vault_key.method == "passphrase"
+
+
+def test_a_recovery_key_is_told_apart_from_a_passphrase(open_service):
+    """One field takes either, where a backup asks for the key of its time."""
+    recovery_key = open_service().backups.recovery_key()
+    assert is_recovery_key(recovery_key) and is_recovery_key(
+        recovery_key.replace("-", " ").upper())
+    assert not is_recovery_key(PASSPHRASE) and not is_recovery_key(recovery_key[:-1])
 
 
 # --- a failure between the steps -----------------------------------------------------------
