@@ -68,24 +68,6 @@ def test_unknown_routes_and_wrong_methods_answer_in_the_apis_error_shape(api, ke
         assert wrong.status_code == 405 and "error" in wrong.json()
 
 
-def test_the_readme_search_example_runs_as_written(api, keys, service, corpus):
-    """The README's curl command for /v1/search, run by the shell as a reader copies it
-    (only the host and the key are this test's)."""
-    import re
-    import subprocess
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    command = re.search(r"^curl -s localhost:8765/v1/search .*?'$", readme,
-                        re.M | re.S).group(0)
-    service.library.ingest([corpus])
-    port = api.url.rsplit(":", 1)[1]
-    shell = command.replace("localhost:8765", f"127.0.0.1:{port}")
-    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60,
-                          env={"KEY": keys["reader"], "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0 and len(json.loads(done.stdout)["hits"]) == 3, done.stdout
-
-
 def test_a_request_that_fails_inside_is_answered_counted_and_audited(api, keys, service,
                                                                     monkeypatch):
     def broken(*args, **kwargs):
