@@ -221,8 +221,8 @@ def _serve(args, service, out) -> int:
         tls = self_signed_certificate(service.config.data_dir / "tls", host)
     elif args.tls_cert or args.tls_key:
         tls = (args.tls_cert, args.tls_key)
-    server.bind()
     server = ApiServer(service, settings, host, args.port, tls)
+    server.bind()
     if not service.access.keys():
         print("No API key yet: create one with `enclave keys create NAME`.", file=sys.stderr)
     print(f"Enclave API on {server.url} ({'the LAN' if server.on_lan else 'this machine only'})"
