@@ -51,7 +51,12 @@ class Settings(BaseSettings):
         "keyring", description="How a new vault keeps its key: the OS keyring when there is "
         "one (else a passphrase), or always a passphrase.")
     embedding_model: str = Field(
-        _default("embedding_model"), description="Bundled model name or sentence-transformers folder.")
+        _default("embedding_model"), description="Bundled model name (all-MiniLM-L6-v2-int8, "
+        "or all-MiniLM-L6-v2 in fp32) or sentence-transformers folder.")
+    model_cache_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("Enclave", appauthor=False)),
+        description="Where models converted on this machine are kept (the embedding "
+        "model's int8 graph, made on first use).")
     generation_model: str = Field(
         _default("generation_model"), description="Bundled model name or path of a GGUF file.")
     context_tokens: int = Field(_default("context_tokens"), ge=512, le=32768, description="Model context window.")
@@ -105,6 +110,7 @@ class Settings(BaseSettings):
         return EngineConfig(
             data_dir=self.data_dir.expanduser().resolve(),
             embedding_model=self.embedding_model,
+            model_cache_dir=self.model_cache_dir.expanduser(),
             generation_model=self.generation_model,
             context_tokens=self.context_tokens,
             max_answer_tokens=self.max_answer_tokens,

@@ -11,7 +11,8 @@ from .answers.answerer import Answer, AnswerStream, Source
 from .answers.chats import Chat, Message
 from .answers.grounding import Relevance
 from .answers.sources import Passage, RenderedPage
-from .config import BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS, EngineConfig
+from .config import (BUNDLED_EMBEDDING_MODEL, BUNDLED_EMBEDDING_MODELS, BUNDLED_GENERATION_MODELS,
+                     EngineConfig)
 from .errors import (AlreadyExistsError, Cancelled, DocumentError, EnclaveError,
                      KeyUnavailableError, ModelUnavailableError, NotAllowedError, NotFoundError,
                      OlderKeyError, UserError, VaultCorruptError, WrongKeyError)
@@ -38,7 +39,8 @@ from .store.vault import library_exists
 from .store.writer_lock import Holder, LibraryInUseError
 
 __all__ = [
-    "EnclaveService", "EngineConfig", "BUNDLED_EMBEDDING_MODEL", "BUNDLED_GENERATION_MODELS",
+    "EnclaveService", "EngineConfig", "BUNDLED_EMBEDDING_MODEL", "BUNDLED_EMBEDDING_MODELS",
+    "BUNDLED_GENERATION_MODELS",
     # records
     "Alert", "Answer", "AnswerStream", "ApiKey", "AuditEntry", "BackupMade", "BackupPlan",
     "BackupResult", "CancelToken", "Chat", "Collection", "ConversationTurn", "CostRates",

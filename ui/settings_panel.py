@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from engine import (BUNDLED_EMBEDDING_MODEL, BUNDLED_GENERATION_MODELS, Cancelled, CancelToken,
-                    EnclaveService, UserError)
+from engine import (BUNDLED_EMBEDDING_MODELS, BUNDLED_GENERATION_MODELS, Cancelled,
+                    CancelToken, EnclaveService, UserError)
 
 from .api_panel import ApiPanel
 from .backup_panel import BackupPanel
@@ -26,7 +26,8 @@ from .theme import ERROR_STYLE
 from .worker import Tasks
 
 MODEL_LABELS = {"smollm2-135m-instruct": "SmolLM2 135M Instruct",
-                "gemma3-270m": "Gemma 3 270M", BUNDLED_EMBEDDING_MODEL: "all-MiniLM-L6-v2"}
+                "gemma3-270m": "Gemma 3 270M", "all-MiniLM-L6-v2-int8": "all-MiniLM-L6-v2, int8",
+                "all-MiniLM-L6-v2": "all-MiniLM-L6-v2, fp32"}
 
 
 class SettingsPanel(Retranslating, QWidget):
@@ -203,6 +204,7 @@ class SettingsPanel(Retranslating, QWidget):
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
         self.embedding.setEnabled(service is not None)
+        self._show_library_embedding_model()
         self.api.set_service(service)
         self.backups.set_service(service)
 
@@ -217,12 +219,23 @@ class SettingsPanel(Retranslating, QWidget):
         self.max_tokens.setValue(s.max_answer_tokens)
         self.threads.setValue(s.threads or 0)
         self.embedding_model.clear()
-        for name in dict.fromkeys([BUNDLED_EMBEDDING_MODEL, s.embedding_model]):
+        for name in dict.fromkeys([*BUNDLED_EMBEDDING_MODELS, self._library_embedding_model()]):
             self.embedding_model.addItem(self._model_label(name), name)
-        self.embedding_model.setCurrentIndex(self.embedding_model.findData(s.embedding_model))
+        self._show_library_embedding_model()
         self.data_dir.setText(str(s.data_dir))
         self.mask_at_import.setChecked(s.mask_personal_data_at_ingest)
         self.message.clear()
+
+    def _library_embedding_model(self) -> str:
+        """The model the open library is embedded with (a library made in fp32 keeps it
+        whatever the setting says), else the setting."""
+        if self.service is not None:
+            return self.service.config.embedding_model
+        return self.backend.settings.embedding_model
+
+    def _show_library_embedding_model(self) -> None:
+        self.embedding_model.setCurrentIndex(
+            max(0, self.embedding_model.findData(self._library_embedding_model())))
 
     def _model_label(self, name: str) -> str:
         if name in MODEL_LABELS:
@@ -268,7 +281,7 @@ class SettingsPanel(Retranslating, QWidget):
     def apply(self) -> None:
         changes = self.changes()
         embedding = self.embedding_model.currentData()
-        if embedding and embedding != self.backend.settings.embedding_model:
+        if embedding and embedding != self._library_embedding_model():
             self._reembed(embedding)
         if not changes:
             return
@@ -328,8 +341,7 @@ class SettingsPanel(Retranslating, QWidget):
             "Embed the whole library again with {0}? This can take a while; you can keep "
             "working meanwhile.").format(self._model_label(model)))
         if answer != QMessageBox.Yes:
-            self.embedding_model.setCurrentIndex(
-                self.embedding_model.findData(self.backend.settings.embedding_model))
+            self._show_library_embedding_model()
             return
         cancel = self._cancel = CancelToken()
         self.reembed_progress.setRange(0, 0)
@@ -352,8 +364,7 @@ class SettingsPanel(Retranslating, QWidget):
         self.settingsChanged.emit({"embedding_model"})
 
     def _reembed_failed(self, exc: BaseException) -> None:
-        self.embedding_model.setCurrentIndex(
-            self.embedding_model.findData(self.backend.settings.embedding_model))
+        self._show_library_embedding_model()
         if isinstance(exc, Cancelled):
             self._say(self.tr("Cancelled: the library still uses the old model."))
         else:

@@ -15,7 +15,6 @@ from typing import Callable
 
 import numpy as np
 
-from .. import models
 from ..errors import Cancelled, NotFoundError, UserError
 from ..ingest.chunker import embedding_text
 from ..ingest.parsers import kind_of
@@ -31,9 +30,9 @@ from .scope import Within
 
 class LibraryService:
     def __init__(self, vault: Vault, catalogue: Catalogue, index: VectorIndex,
-                 worker: IngestWorker, embed_batch_size: int):
+                 worker: IngestWorker, embedder_for: Callable[[str], Embedder]):
         self._vault, self._catalogue, self._index = vault, catalogue, index
-        self._worker, self._embed_batch_size = worker, embed_batch_size
+        self._worker, self._embedder_for = worker, embedder_for
 
     # --- collections and documents -------------------------------------------------------
     # `within`: the collections the caller may reach (an API key scoped to collections),
@@ -250,7 +249,7 @@ class LibraryService:
         or failed run changes nothing. Reopen the service with the new model afterwards
         (the index is rebuilt then). Returns the number of chunks embedded.
         """
-        embedder = Embedder(models.embedding_model_dir(model), model, self._embed_batch_size)
+        embedder = self._embedder_for(model)
         rows = self._vault.rows("SELECT id, text, heading FROM chunks ORDER BY id")
         vectors: list[np.ndarray] = []
         texts = [embedding_text(text, heading) for _, text, heading in rows]

@@ -1,7 +1,8 @@
 """Sentence embeddings with a local sentence-transformers model, batched and cached.
 
-The model loads on first use (importing torch takes seconds, so nothing imports it
-before it is needed). Vectors are L2-normalised float32, so a dot product is the cosine
+The bundled model runs by default as an int8 ONNX graph (`onnx_encoder`), made from it
+on first use; any model can run in fp32 with sentence-transformers. The model loads on
+first use (importing torch takes seconds, so nothing imports it before it is needed). Vectors are L2-normalised float32, so a dot product is the cosine
 similarity. Document embeddings are cached in the vault keyed by (model, sha256 of the
 text): re-ingesting a changed file only embeds the chunks that changed, and an
 interrupted ingest does not embed twice what it had finished.
@@ -17,24 +18,46 @@ from typing import Callable
 
 import numpy as np
 
+from .. import models
 from .cache import TTLCache
+from .onnx_encoder import OnnxEncoder, export, fingerprint
 from ..store.vault import Vault
 
 
 class Embedder:
-    def __init__(self, model_dir: Path, model_id: str, batch_size: int = 32):
+    def __init__(self, model_dir: Path, model_id: str, batch_size: int = 32,
+                 int8_graph_dir: Path | None = None):
+        """`model_id` names the vectors (in the vault's cache and records); with
+        `int8_graph_dir` the model runs as an int8 ONNX graph kept there (exported on
+        first use), else with sentence-transformers in fp32."""
         self.model_dir = model_dir
         self.model_id = model_id
         self.batch_size = batch_size
+        self.int8_graph_dir = int8_graph_dir
         self._model = None
         self._load_lock = threading.Lock()
         self.query_cache: TTLCache | None = None
         """Set by the service (its size and lifetime are settings)."""
 
+    @classmethod
+    def named(cls, name: str, batch_size: int, cache_dir: Path) -> "Embedder":
+        """The embedder for a bundled model name or a sentence-transformers folder."""
+        return cls(models.embedding_model_dir(name), name, batch_size,
+                   cache_dir if models.runs_int8(name) else None)
+
     @property
     def model(self):
         with self._load_lock:
-            if self._model is None:
+            if self._model is None and self.int8_graph_dir is not None:
+                name = f"embedding-{fingerprint(self.model_dir)}-int8.onnx"
+                shipped = models.converted_in_bundle()
+                graph = self.int8_graph_dir / name
+                if shipped and (shipped / name).exists():
+                    graph = shipped / name
+                elif not graph.exists():
+                    export(self.model_dir, graph)
+                self._model = OnnxEncoder(graph, self.model_dir)
+            elif self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as transformers_logging
@@ -52,10 +75,14 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
+        if self.int8_graph_dir is not None:
+            return self.model.dimension
         return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed without the cache (queries, benchmarks)."""
+        if self.int8_graph_dir is not None:
+            return self.model.encode(texts, self.batch_size)
         vectors = self.model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
