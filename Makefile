@@ -66,6 +66,7 @@ package-test: package $(R_MANUALS) /usr/bin/qemu-x86_64
 	$(SUDO) apt-get install -y -q qemu-user || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q qemu-user)
 
 bench: install $(R_MANUALS)
+	$(BIN)/python bench/embedding_speed.py
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/answer_quality.py
