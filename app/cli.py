@@ -205,8 +205,13 @@ def _run(args: argparse.Namespace, service) -> int:
                 print(piece, end="", file=out, flush=True)
             print(file=out)
             answer = stream.answer
-            if answer.fallback:
+            if answer.fallback_model:
+                print(f"(Written by the local model {answer.fallback_model}: "
+                      f"{answer.fallback})", file=out)
+            elif answer.fallback and answer.kind == "quote":
                 print(f"(Quoted from the documents: {answer.fallback})", file=out)
+            elif answer.fallback:
+                print(f"(Cut short: {answer.fallback})", file=out)
             elif answer.kind == "quote":
                 print("(Quoted from the documents: the model's own answer could not be checked"
                       " against them.)", file=out)

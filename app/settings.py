@@ -3,7 +3,9 @@
 The desktop app saves its preferences to `settings.json` in the config directory
 (`ENCLAVE_CONFIG_DIR`, else the platform's); an environment variable wins over the
 file. `Settings.engine_config()` turns them into the engine's EngineConfig. Secrets are
-not settings: the passphrase is read separately and never stored.
+not settings: the passphrase is read separately and never stored, and the inference
+server's API key comes from ENCLAVE_INFERENCE_SERVER_KEY or is kept in the library's vault
+(the desktop's Settings put it there), never in the settings file.
 
 The file records the schema it was written at. `load_settings` brings an older file up to
 date with the numbered migrations in `MIGRATIONS` (each takes the stored dict and returns
@@ -21,12 +23,15 @@ from pathlib import Path
 from typing import Callable, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine import EngineConfig, UserError
 
 log = logging.getLogger(__name__)
+
+SERVER_KEY_ENV = "ENCLAVE_INFERENCE_SERVER_KEY"
+"""The inference server's API key, for a server with no desktop to keep it in the vault."""
 
 SETTINGS_SCHEMA = 2
 """Schema of the settings this version writes; a file without "schema" is schema 1."""
@@ -84,6 +89,21 @@ class Settings(BaseSettings):
         _default("mask_personal_data_at_ingest"), description="Replace e-mail addresses, "
         "phone, card and ID numbers in documents as they are imported: the library never "
         "holds them.")
+    inference_server_url: str = Field(
+        _default("inference_server_url"), description="An OpenAI-compatible server on the "
+        "site's network (vLLM, llama.cpp's server, Ollama, TGI) that writes the answers and "
+        "chats instead of the local model, e.g. http://gpu-box:8000/v1; empty: the local "
+        "model. Its key: ENCLAVE_INFERENCE_SERVER_KEY, or kept in the library (Settings).")
+    inference_server_model: str = Field(
+        _default("inference_server_model"), description="The model name the inference "
+        "server serves; empty: the first one it lists.")
+    inference_server_timeout_s: float = Field(
+        _default("inference_server_timeout_s"), ge=1, le=600, description="How long to wait "
+        "for the inference server to connect and for each piece of an answer.")
+    inference_server_fallback: bool = Field(
+        _default("inference_server_fallback"), description="When the inference server "
+        "cannot be reached or does not answer in time, the local model answers; off: the "
+        "answer is a quotation of the passages, saying why.")
     api_enabled: bool = Field(False, description="Serve the LAN API while the desktop app runs.")
     api_host: str = Field("127.0.0.1", description="Address the LAN API listens on; "
                           "0.0.0.0 (or this machine's LAN address) serves other machines.")
@@ -106,6 +126,14 @@ class Settings(BaseSettings):
     theme: Literal["system", "light", "dark"] = Field(
         "system", description="Colours of the desktop app; 'system' follows the system.")
 
+    @field_validator("inference_server_url")
+    @classmethod
+    def _http_address(cls, url: str) -> str:
+        url = url.strip()
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("the inference server's address starts with http:// or https://")
+        return url
+
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
             data_dir=self.data_dir.expanduser().resolve(),
@@ -121,6 +149,11 @@ class Settings(BaseSettings):
             min_sentence_score=self.min_sentence_score,
             min_relevance=self.min_relevance,
             answer_check=self.answer_check,
+            inference_server_url=self.inference_server_url,
+            inference_server_model=self.inference_server_model,
+            inference_server_key=os.environ.get(SERVER_KEY_ENV, ""),
+            inference_server_timeout_s=self.inference_server_timeout_s,
+            inference_server_fallback=self.inference_server_fallback,
             mask_personal_data_at_ingest=self.mask_personal_data_at_ingest,
             answer_cache_ttl_s=self.answer_cache_ttl_s,
             query_cache_ttl_s=self.query_cache_ttl_s,

@@ -16,6 +16,7 @@ from .config import (BUNDLED_EMBEDDING_MODEL, BUNDLED_EMBEDDING_MODELS, BUNDLED_
 from .errors import (AlreadyExistsError, Cancelled, DocumentError, EnclaveError,
                      KeyUnavailableError, ModelUnavailableError, NotAllowedError, NotFoundError,
                      OlderKeyError, UserError, VaultCorruptError, WrongKeyError)
+from .facade.answers import check_inference_server
 from .facade.backups import BackupMade, Restored, restore_library
 from .facade.conversations import ConversationTurn
 from .facade.health import CostReport
@@ -52,7 +53,8 @@ __all__ = [
     "LibraryInUseError", "ModelUnavailableError", "NotAllowedError", "NotFoundError",
     "OlderKeyError", "UserError", "VaultCorruptError", "WrongKeyError",
     # before a library is open
-    "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_models", "import_gguf",
+    "DEFAULT_COLLECTION", "MIN_PASSPHRASE_LENGTH", "check_inference_server", "check_models",
+    "import_gguf",
     "is_recovery_key", "key_method", "keyring_usable", "library_exists", "restore_library",
     # what went wrong around the engine
     "DISK_FULL", "disk_full",

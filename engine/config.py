@@ -4,7 +4,7 @@ The engine never reads environment variables or settings files itself; `app.sett
 builds an `EngineConfig` from them and passes it in.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2-int8"
@@ -102,6 +102,20 @@ class EngineConfig:
     """How many of them the model reads: reading the prompt is most of the time to the
     first token (4 sources: 3.9 s, 2: about 2 s, bench/answer_quality.py), and most
     answers the bundled models write are replaced by a quotation anyway."""
+
+    inference_server_url: str = ""
+    """An OpenAI-compatible server on the site's network (vLLM, llama.cpp's server, Ollama,
+    TGI) that writes the answers and plain chats instead of the local model, e.g.
+    http://gpu-box:8000/v1; "": the local model. `context_tokens` is then its model's."""
+    inference_server_model: str = ""
+    """The model name the server serves; "": the first one it lists."""
+    inference_server_key: str = field(default="", repr=False)
+    """The server's API key; "": the one kept in the library (or none)."""
+    inference_server_timeout_s: float = 30.0
+    """How long to wait for the server to connect and for each piece of an answer."""
+    inference_server_fallback: bool = True
+    """When the server cannot be reached or does not answer in time, the local model
+    answers; False: the answer is a quotation of the passages, saying why."""
 
     answer_cache_entries: int = 256
     answer_cache_ttl_s: float = 3600.0

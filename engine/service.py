@@ -12,7 +12,8 @@ It opens the vault, checks the vector index against it, wires the pipeline's par
 - `health`: totals, readiness, chart series, alerts and cost.
 
 Models load lazily: opening a vault, listing documents or a BM25-only path never imports
-torch or llama.cpp.
+torch or llama.cpp. With an inference server configured, answers and chats come from it
+(`answers/remote.py`), and the local model is loaded only when it stands in for the server.
 
 One program at a time writes a library (`store/writer_lock.py`). `open(access="write")`
 refuses with LibraryInUseError while another holds it; `access="read"` opens read-only
@@ -31,6 +32,7 @@ from . import models
 from .answers.answerer import Answerer, Gate
 from .answers.chats import ChatStore
 from .answers.generator import Generator
+from .answers.remote import SERVER_KEY_META, RemoteGenerator
 from .config import EngineConfig
 from .errors import ModelUnavailableError, UserError
 from .facade.access import AccessService
@@ -131,7 +133,7 @@ class EnclaveService:
         self.vault_key = VaultKeyService(vault, config.data_dir, index,
                                          lambda: self._worker.running, config.kdf_log2_n)
         self.health = HealthService(config, vault, index, monitor, self._models_loaded,
-                                    catalogue.pending, index_repair)
+                                    catalogue.pending, index_repair, self._server_model)
 
     @classmethod
     def open(cls, config: EngineConfig, passphrase: PassphraseProvider,
@@ -183,8 +185,7 @@ class EnclaveService:
         new = EnclaveService(config, self._vault, self._embedder if same_embedder else None,
                              self._generator)  # if this fails, this service goes on as it was
         self._worker.stop()
-        if self._answerer is not None and self._generator is None:
-            self._answerer.generator.close()
+        self._close_generators()
         return new
 
     def warm_up(self) -> str:
@@ -192,11 +193,20 @@ class EnclaveService:
         why the language model could not be loaded ("" once it is): the library stays
         searchable without it, and answers quote the passages meanwhile."""
         self._embedder.embed_query("warm up")
+        answerer = self._load_answerer()
         try:
-            self._load_answerer().generator.llama  # noqa: B018 - the property loads the model
+            answerer.generator.load()
         except ModelUnavailableError as exc:
-            log.warning("answers will be quotations: %s", exc)
-            return str(exc)
+            if answerer.fallback is None:
+                log.warning("answers will be quotations: %s", exc)
+                return str(exc)
+            try:
+                answerer.fallback.load()
+            except ModelUnavailableError as local:
+                log.warning("answers will be quotations: %s; the local model: %s", exc, local)
+                return f"{exc} The local model cannot answer either: {local}"
+            log.warning("the local model answers meanwhile: %s", exc)
+            return f"{exc} The local model answers until it does."
         return ""
 
     def close(self) -> None:
@@ -206,9 +216,15 @@ class EnclaveService:
             return
         self._closed = True
         self._worker.stop()
-        if self._answerer is not None and self._generator is None:
-            self._answerer.generator.close()
+        self._close_generators()
         self._vault.close()
+
+    def _close_generators(self) -> None:
+        """Free the models and connections made here (not a generator handed in)."""
+        if self._answerer is not None:
+            for generator in {self._answerer.generator, self._answerer.fallback}:
+                if generator is not None and generator is not self._generator:
+                    generator.close()
 
     def _check_embedding_model(self) -> None:
         recorded = self._vault.get_meta("embedding_model")
@@ -226,13 +242,26 @@ class EnclaveService:
         with self._answerer_lock:
             if self._answerer is None:
                 config = self.config
-                generator = self._generator or self._new_generator()
+                local = self._generator or self._new_generator()
+                remote = self._new_remote_generator()
                 gate = Gate(config.relevance_gate, config.min_relevance, config.min_density,
                             config.min_sentence_score)
-                self._answerer = Answerer(generator, self._embedder, config.max_answer_tokens,
-                                          gate, config.sources_per_answer, config.answer_check,
-                                          config.sources_in_prompt)
+                self._answerer = Answerer(
+                    remote or local, self._embedder, config.max_answer_tokens, gate,
+                    config.sources_per_answer, config.answer_check, config.sources_in_prompt,
+                    fallback=local if remote and config.inference_server_fallback else None)
             return self._answerer
+
+    def _new_remote_generator(self) -> RemoteGenerator | None:
+        """The configured inference server's generator (None: none is configured), with
+        the key the configuration gives, else the one kept in the library."""
+        config = self.config
+        if not config.inference_server_url:
+            return None
+        return RemoteGenerator(
+            config.inference_server_url, config.inference_server_model,
+            config.inference_server_key or self._vault.get_meta(SERVER_KEY_META, ""),
+            config.inference_server_timeout_s, config.context_tokens, config.temperature)
 
     def _new_generator(self) -> Generator:
         """The configured model's generator; with no file, one that says why on use (the
@@ -246,7 +275,16 @@ class EnclaveService:
         return Generator(path, config.context_tokens, config.threads, config.temperature,
                          missing)
 
+    def _server_model(self) -> str:
+        """The model the inference server serves, once it has said ("" before, or none)."""
+        generator = self._answerer.generator if self._answerer is not None else None
+        return generator.model if isinstance(generator, RemoteGenerator) else ""
+
     def _models_loaded(self) -> dict[str, bool]:
+        """Whether each model can answer now: for an inference server, whether it answered
+        when last asked (or the local model standing in for it is loaded)."""
+        answerer = self._answerer
         return {"embedding_model_loaded": self._embedder.loaded,
-                "generation_model_loaded": self._answerer is not None
-                and self._answerer.generator.loaded}
+                "generation_model_loaded": answerer is not None and (
+                    answerer.generator.loaded
+                    or answerer.fallback is not None and answerer.fallback.loaded)}

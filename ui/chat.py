@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from engine import EnclaveService, Message
+from engine import Answer, EnclaveService, Message
 
 from .conversation_list import ConversationList
 from .empty_library import EmptyLibrary
@@ -329,7 +329,7 @@ class ChatPanel(Retranslating, QWidget):
                 turn.stream.cancel()
             for piece in turn.stream:
                 report(("piece", piece))
-            return turn.message, turn.stream.cancelled, turn.stream.answer.fallback
+            return turn.message, turn.stream.cancelled, turn.stream.answer
 
         self._run(work, self._answered, on_progress=self._answer_progress,
                   on_finished=self._answer_finished)
@@ -349,17 +349,28 @@ class ChatPanel(Retranslating, QWidget):
             view.append(value)
 
     def _answered(self, result) -> None:
-        message, stopped, fallback = result
+        message, stopped, answer = result
         view = self._answer_view
         if view is not None:
             view.text = message.text
             view.set_sources(message.sources, message.refused, message.kind)
-            view.set_status(
-                self.tr("Stopped.") if stopped else
-                self.tr("The language model could not be loaded, so these are the passages "
-                        "that best answer the question. Check the model in Settings.")
-                if fallback else "")
-            view.status.setToolTip(fallback)
+            view.set_status(self.tr("Stopped.") if stopped else self._fallback_status(answer))
+            view.status.setToolTip(answer.fallback)
+
+    def _fallback_status(self, answer: Answer) -> str:
+        """Why the configured model did not write this answer ("": it did)."""
+        if not answer.fallback:
+            return ""
+        if answer.fallback_model:
+            return self.tr("The inference server did not answer, so the local model wrote "
+                           "this answer.")
+        if answer.kind != "quote":
+            return self.tr("The inference server stopped answering: the answer ends there.")
+        if self.service is not None and self.service.config.inference_server_url:
+            return self.tr("The inference server did not answer, so these are the passages "
+                           "that best answer the question.")
+        return self.tr("The language model could not be loaded, so these are the passages "
+                       "that best answer the question. Check the model in Settings.")
 
     def _answer_finished(self) -> None:
         if self._answer_view is not None and self._answer_view.status.text() in (

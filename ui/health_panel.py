@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QTimer, Signal
@@ -163,4 +164,21 @@ class HealthPanel(Retranslating, QWidget):
             int(latest["documents"] or 0), int(latest["chunks"] or 0), size(latest["vault_bytes"]),
             size(latest["index_bytes"]),
             f"{latest['tokens_per_second']:.0f}" if latest["tokens_per_second"] else "—",
-            time.strftime("%H:%M:%S")))
+            time.strftime("%H:%M:%S")) + " · " + self._generator_text())
+
+    def _generator_text(self) -> str:
+        """What writes the answers: the local model, or the inference server (and what
+        stands in for it)."""
+        if self.service is None:
+            return ""
+        generator = self.service.health.generator()
+        if generator["generator"] == "local":
+            return self.tr("answers by {0}, on this computer").format(
+                Path(generator["generation_model"]).name)
+        model = generator["generation_model"] or self.tr("its first model")
+        if generator["fallback_model"]:
+            return self.tr("answers by {0} on {1} (the local {2} when it does not answer)"
+                           ).format(model, generator["inference_server"],
+                                    Path(generator["fallback_model"]).name)
+        return self.tr("answers by {0} on {1} (quotations when it does not answer)").format(
+            model, generator["inference_server"])

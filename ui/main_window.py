@@ -34,8 +34,11 @@ from .worker import Tasks
 log = logging.getLogger(__name__)
 
 ENGINE_SETTINGS = {"generation_model", "context_tokens", "temperature", "max_answer_tokens",
-                   "threads", "embedding_model", "mask_personal_data_at_ingest"}
-"""Settings the running engine is reconfigured for when they change."""
+                   "threads", "embedding_model", "mask_personal_data_at_ingest",
+                   "inference_server_url", "inference_server_model", "inference_server_key",
+                   "inference_server_timeout_s", "inference_server_fallback"}
+"""Settings the running engine is reconfigured for when they change (the inference
+server's key is kept in the library, not in the settings file)."""
 
 
 class Banner(QWidget):
@@ -270,7 +273,10 @@ class MainWindow(Retranslating, QMainWindow):
         if service is not self.service:
             return
         self._set_state("ready")
-        if model_problem:  # searchable all the same: answers quote the passages meanwhile
+        if model_problem and service.config.inference_server_url:  # the reason says what
+            self.banner.say(self.tr(  # answers meanwhile: the local model, or quotations
+                "The inference server did not answer. ({0})").format(model_problem))
+        elif model_problem:  # searchable all the same: answers quote the passages meanwhile
             self.banner.say(self.tr(
                 "The language model could not be loaded, so answers are the passages of your "
                 "documents that best answer each question. Check the model in Settings. ({0})"

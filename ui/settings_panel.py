@@ -1,6 +1,7 @@
-"""The settings tab: language and theme, the answer model and its generation settings,
-the embedding model (changing it re-embeds the library), the data directory, the LAN
-API (ui/api_panel.py) and backups (ui/backup_panel.py).
+"""The settings tab: language and theme, the answer model and its generation settings (or
+the site's inference server that answers instead: ui/inference_server.py), the embedding
+model (changing it re-embeds the library), the data directory, the LAN API
+(ui/api_panel.py) and backups (ui/backup_panel.py).
 
 Changes are validated and saved by the app's settings (`backend.save`); a bad value is
 shown next to the Apply button and nothing is saved.
@@ -22,6 +23,7 @@ from engine import (BUNDLED_EMBEDDING_MODELS, BUNDLED_GENERATION_MODELS, Cancell
 from .api_panel import ApiPanel
 from .backup_panel import BackupPanel
 from .i18n import LANGUAGES, Retranslating
+from .inference_server import InferenceServerFields
 from .theme import ERROR_STYLE
 from .worker import Tasks
 
@@ -81,6 +83,9 @@ class SettingsPanel(Retranslating, QWidget):
                                                              self.max_tokens, self.threads)):
             generation_form.addRow(label, field)
         generation_form.addRow(self.model_progress)
+        self.server = InferenceServerFields(tasks)
+        self.server.errorRaised.connect(self.errorRaised)
+        generation_form.addRow(self.server)
 
         self.embedding = QGroupBox()
         self.embedding_model = QComboBox()
@@ -204,6 +209,7 @@ class SettingsPanel(Retranslating, QWidget):
     def set_service(self, service: EnclaveService | None) -> None:
         self.service = service
         self.embedding.setEnabled(service is not None)
+        self.server.set_service(service)
         self._show_library_embedding_model()
         self.api.set_service(service)
         self.backups.set_service(service)
@@ -218,6 +224,7 @@ class SettingsPanel(Retranslating, QWidget):
         self.temperature.setValue(s.temperature)
         self.max_tokens.setValue(s.max_answer_tokens)
         self.threads.setValue(s.threads or 0)
+        self.server.load(s)
         self.embedding_model.clear()
         for name in dict.fromkeys([*BUNDLED_EMBEDDING_MODELS, self._library_embedding_model()]):
             self.embedding_model.addItem(self._model_label(name), name)
@@ -275,25 +282,36 @@ class SettingsPanel(Retranslating, QWidget):
             "max_answer_tokens": self.max_tokens.value(), "threads": self.threads.value() or None,
             "data_dir": Path(self.data_dir.text().strip()).expanduser(),
             "mask_personal_data_at_ingest": self.mask_at_import.isChecked(),
+            **self.server.values(),
         }
         return {k: v for k, v in wanted.items() if getattr(s, k) != v}
 
     def apply(self) -> None:
-        changes = self.changes()
         embedding = self.embedding_model.currentData()
         if embedding and embedding != self._library_embedding_model():
             self._reembed(embedding)
-        if not changes:
+        # a key typed is kept in the library (never in the settings file), and the settings
+        # are saved once it is there: the engine they restart then finds it
+        if not self.server.store_key(lambda: self._save({"inference_server_key"}),
+                                     lambda exc: self._say(str(exc), error=True)):
+            self._save(set())
+
+    def _save(self, also_changed: set[str]) -> None:
+        """Save the settings changed on screen and tell who follows them what changed
+        (with `also_changed`, kept elsewhere)."""
+        changes = self.changes()
+        if not changes and not also_changed:
             return
         if "data_dir" in changes and not str(changes["data_dir"]).strip(". "):
             self._say(self.tr("Choose a data directory."), error=True)
             return
-        try:
-            self.backend.save(**changes)
-        except UserError as exc:
-            self._say(str(exc), error=True)
-            return
-        self.settingsChanged.emit(set(changes))  # first: a new language applies to what follows
+        if changes:
+            try:
+                self.backend.save(**changes)
+            except UserError as exc:
+                self._say(str(exc), error=True)
+                return
+        self.settingsChanged.emit(set(changes) | also_changed)  # first: a new language applies
         self._say(self.tr("Saved.") + (" " + self.tr("The new data directory is used from the "
                                                      "next start.") if "data_dir" in changes else ""))
 

@@ -82,12 +82,16 @@ def router(ctx: ApiContext) -> APIRouter:
     routes = APIRouter(tags=["openai"], responses=KEYED)
     service, queue, reader = ctx.service, ctx.queue, ctx.reader
 
+    def answer_model() -> str:
+        """The model that writes the answers: the local one or the inference server's."""
+        return service.health.generator()["generation_model"] or "enclave"
+
     @routes.get("/v1/models", responses=ok(ModelList))
     def list_models(_key: ApiKey = reader):
         created = int(service.health.status()["created_at"])
         return {"object": "list", "data": [
             {"id": name, "object": "model", "created": created, "owned_by": "enclave"}
-            for name in (service.config.generation_model, service.config.embedding_model)]}
+            for name in (answer_model(), service.config.embedding_model)]}
 
     @routes.post("/v1/embeddings", responses={**ok(EmbeddingList), **errors(400)})
     def embeddings(body: EmbeddingRequest, _key: ApiKey = reader):
@@ -144,7 +148,7 @@ def router(ctx: ApiContext) -> APIRouter:
         if body.rag and body.collection is not None:  # a collection outside the key's: 403
             service.access.check_collection(body.collection, key.collections)
         ticket = ctx.take_turn(key)
-        model = body.model or service.config.generation_model
+        model = body.model or answer_model()
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         if not body.stream:
             def run() -> dict:

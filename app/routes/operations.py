@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from engine import ApiKey
 
@@ -22,6 +22,13 @@ class Readiness(BaseModel):
     index_vectors: int
     chunks: int
     index_consistent: bool
+    generator: str = Field(description="What writes the answers: \"local\" or "
+                           "\"inference server\".")
+    generation_model: str = Field(description="The local model, or the server's model "
+                                  "(\"\": the first it lists).")
+    inference_server: str = Field(description="The inference server's address (\"\": none).")
+    fallback_model: str = Field(description="The local model that answers when the server "
+                                "does not (\"\": none; answers are then quotations).")
 
 
 def _as_json(declared: dict) -> dict:

@@ -14,10 +14,14 @@ Every answer says how it was made: `kind` is "answer" (generated and checked), "
 offered to read). The streamed text and the final answer's text are the same text.
 When the language model cannot be loaded (missing, damaged, out of memory) the answer is
 the quotation, with `fallback` saying why: a library stays searchable without its model.
+With an inference server (`remote.RemoteGenerator`) that cannot answer, the local model
+answers instead when it is the server's fallback (`fallback_model` names it), else the
+answer is that quotation; a server that stops in the middle of an answer ends it there.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -29,6 +33,7 @@ from ..errors import ModelUnavailableError
 from ..retrieval.embedder import Embedder
 from .generator import Generator
 from .grounding import Evidence, Relevance, Sentence, Verdict, is_chinese
+from .remote import RemoteGenerator, with_fallback
 from ..records import SearchHit
 
 DONT_KNOW = "I don't know: the documents do not seem to cover this."
@@ -89,8 +94,13 @@ class Answer:
     """Tokens the model read and wrote (`prompt_tokens`, `completion_tokens`): set when the
     stream ends; empty when the model did not run (a refusal, a cached answer)."""
     fallback: str = ""
-    """Why the language model could not answer (missing, damaged, out of memory): the
-    answer is then a quotation of the passages that best answer the question."""
+    """Why the configured model did not write this answer: it could not be loaded
+    (missing, damaged, out of memory) or its inference server did not answer. The answer
+    is then a quotation of the passages that best answer the question, or, when the local
+    model stood in for the server, that model's (see `fallback_model`); an answer a server
+    stopped writing midway ends where it stopped."""
+    fallback_model: str = ""
+    """The local model that answered because the inference server could not ("": none)."""
 
     @property
     def refused(self) -> bool:
@@ -108,6 +118,7 @@ class Answer:
     def to_json(self) -> dict:
         return {"question": self.question, "answer": self.text, "kind": self.kind,
                 "refused": self.refused, "reason": self.reason, "fallback": self.fallback,
+                "fallback_model": self.fallback_model,
                 "sources": [s.to_json() for s in self.sources],
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}}
 
@@ -301,12 +312,15 @@ class AnswerStream:
 
 
 class Answerer:
-    def __init__(self, generator: Generator, embedder: Embedder, max_answer_tokens: int,
-                 gate: Gate, sources_per_answer: int = 4, check: str = "quote",
-                 sources_in_prompt: int = 2):
+    def __init__(self, generator: Generator | RemoteGenerator, embedder: Embedder,
+                 max_answer_tokens: int, gate: Gate, sources_per_answer: int = 4,
+                 check: str = "quote", sources_in_prompt: int = 2,
+                 fallback: Generator | None = None):
+        """`fallback`: the local model, which answers when `generator` (an inference
+        server) cannot."""
         if check not in CHECKS:
             raise ValueError(f"check must be one of {CHECKS}")
-        self.generator, self.embedder = generator, embedder
+        self.generator, self.embedder, self.fallback = generator, embedder, fallback
         self.max_answer_tokens = max_answer_tokens
         self.gate = gate
         self.sources_per_answer = sources_per_answer
@@ -351,22 +365,32 @@ class Answerer:
                 return None
             return with_marker(sentence, verdict, len(sources))
 
+        def stood_in(why: str) -> None:
+            outcome.update(fallback=f"{why} The local model answered instead.",
+                           fallback_model=self.fallback.name)
+
         def pieces() -> Iterator[str]:
-            try:  # the model loads here, in the reader's thread, if it is not yet loaded
-                # it reads the best few sources (reading is most of its time); the checks
-                # and the quotation use them all, numbered alike
-                prompt, _ = self.build_prompt(question, hits[: self.sources_in_prompt])
-            except ModelUnavailableError as exc:  # the passages, with why, not an error
-                quoted = evidence.quote()
-                outcome.update(kind="quote", quoted={s.source for s in quoted},
-                               reason="the language model is unavailable", fallback=str(exc))
-                timings.setdefault("first_token", time.monotonic() - started)
-                yield format_quote(quoted)
-                return
             stops = StopMatcher(_STOPS, _LEADING_STOPS)
             buffer = SentenceBuffer()
             released: list[str] = []
             ended = False
+            try:  # the model loads here, in the reader's thread, if it is not yet loaded
+                # it reads the best few sources (reading is most of its time); the checks
+                # and the quotation use them all, numbered alike
+                prompt, _ = self.build_prompt(question, hits[: self.sources_in_prompt])
+                generation = with_fallback(lambda generator: generator.stream(
+                    prompt, self.max_answer_tokens,
+                    should_stop=lambda: stream.cancelled or stops.stopped or ended),
+                    self.generator, self.fallback, stood_in)
+                first = next(generation, "")  # an inference server is first asked here
+            except ModelUnavailableError as exc:  # the passages, with why, not an error
+                quoted = evidence.quote()
+                outcome.update(kind="quote", quoted={s.source for s in quoted},
+                               reason="the language model is unavailable", fallback=str(exc),
+                               fallback_model="")
+                timings.setdefault("first_token", time.monotonic() - started)
+                yield format_quote(quoted)
+                return
 
             def settle(sentences: list[str]) -> Iterator[str]:
                 nonlocal ended
@@ -380,13 +404,15 @@ class Answerer:
                         released.append(shown)
                         yield shown
 
-            for piece in self.generator.stream(
-                    prompt, self.max_answer_tokens,
-                    should_stop=lambda: stream.cancelled or stops.stopped or ended):
-                timings.setdefault("model_first_token", time.monotonic() - started)
-                yield from settle(buffer.feed(stops.feed(piece)))
-                if ended:
-                    break
+            try:
+                for piece in itertools.chain([first], generation):
+                    timings.setdefault("model_first_token", time.monotonic() - started)
+                    yield from settle(buffer.feed(stops.feed(piece)))
+                    if ended:
+                        break
+            except ModelUnavailableError as exc:  # an inference server stopped midway
+                outcome.update(reason="the inference server stopped answering",
+                               fallback=str(exc))
             if not ended:
                 yield from settle(buffer.feed(stops.finish()) + buffer.finish())
             timings["generate"] = time.monotonic() - started
@@ -412,7 +438,8 @@ class Answerer:
                 cited = set()
             return Answer(question, text or dont_know(question),
                           [replace(s, cited=s.n in cited) for s in sources], kind, timings,
-                          outcome["reason"], fallback=outcome.get("fallback", ""))
+                          outcome["reason"], fallback=outcome.get("fallback", ""),
+                          fallback_model=outcome.get("fallback_model", ""))
 
         stream = AnswerStream(pieces(), make_answer)
         return stream

@@ -52,6 +52,15 @@ class Generator:
                         f"({exc}).") from exc
         return self._llama
 
+    @property
+    def name(self) -> str:
+        """The model's file name."""
+        return self.model_path.name if self.model_path is not None else "the local model"
+
+    def load(self) -> None:
+        """Load the model now (ModelUnavailableError if it cannot be)."""
+        self.llama  # noqa: B018 - the property loads the model
+
     def close(self) -> None:
         """Free the model now (left to interpreter shutdown, llama.cpp's destructor fails)."""
         with self._load_lock, self._lock:

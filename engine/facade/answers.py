@@ -15,6 +15,7 @@ from typing import Callable
 from ..answers import sources
 from ..answers.answerer import Answer, Answerer, AnswerStream, distinct_pages
 from ..answers.grounding import Evidence, Relevance
+from ..answers.remote import SERVER_KEY_META, RemoteGenerator, with_fallback
 from ..config import EngineConfig
 from ..errors import NotFoundError, UserError
 from ..ops import cost
@@ -154,20 +155,52 @@ class AnswerService:
         return {"prompt_tokens": count(prompt), "completion_tokens": count(completion)}
 
     def chat(self, messages: list[dict], max_tokens: int | None = None) -> AnswerStream:
-        """Plain chat with the model, no documents: `messages` as in OpenAI's API."""
+        """Plain chat with the model (the inference server's when one is configured, the
+        local model standing in when it is down and that is allowed), no documents:
+        `messages` as in OpenAI's API. No model to answer: ModelUnavailableError."""
         roles = {"system", "user", "assistant"}
         if not messages or any(m.get("role") not in roles or not isinstance(m.get("content"), str)
                                for m in messages):
             raise UserError("Messages need a role (system, user or assistant) and text content.")
-        generator = self._answerer().generator
+        answerer = self._answerer()
         stream: AnswerStream
-        pieces = generator.stream_chat(messages, max_tokens or self._config.max_answer_tokens,
-                                       should_stop=lambda: stream.cancelled)
+        stood_in: dict[str, str] = {}
+        pieces = with_fallback(
+            lambda generator: generator.stream_chat(
+                messages, max_tokens or self._config.max_answer_tokens,
+                should_stop=lambda: stream.cancelled),
+            answerer.generator, answerer.fallback, lambda why: stood_in.update(
+                fallback=f"{why} The local model answered instead.",
+                fallback_model=answerer.fallback.name))
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         prompt = "".join(m["content"] for m in messages)
         stream = AnswerStream(pieces, lambda text: Answer(
-            question, text.strip(), [], usage=self._usage(prompt, text)), whole_pieces=False)
+            question, text.strip(), [], usage=self._usage(prompt, text), **stood_in),
+            whole_pieces=False)
         return stream
+
+    def set_inference_server_key(self, key: str) -> None:
+        """Keep the inference server's API key in the library (encrypted with it; ""
+        removes it). It is used from the next service (`reconfigured`) on, unless the
+        configuration gives one."""
+        with self._vault.transaction() as conn:
+            if key:
+                self._vault.set_meta(conn, SERVER_KEY_META, key)
+            else:
+                conn.execute("DELETE FROM meta WHERE key = ?", (SERVER_KEY_META,))
+
+    @property
+    def has_inference_server_key(self) -> bool:
+        """Whether the library keeps an API key for the inference server."""
+        return bool(self._vault.get_meta(SERVER_KEY_META, ""))
+
+    def check_inference_server(self, url: str, model: str = "", key: str | None = None,
+                               timeout_s: float = 10.0) -> list[str]:
+        """The models an inference server serves (see `check_inference_server`), asked
+        with `key`, or None: the key kept in the library."""
+        if key is None:
+            key = self._vault.get_meta(SERVER_KEY_META, "") or ""
+        return check_inference_server(url, model, key, timeout_s)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Embeddings of texts with the library's model (normalised, as the index uses)."""
@@ -195,3 +228,15 @@ class AnswerService:
     def cache_stats(self) -> dict[str, dict]:
         return {"answers": self._cache.stats(),
                 "query_embeddings": self._embedder.query_cache.stats()}
+
+
+def check_inference_server(url: str, model: str = "", key: str = "",
+                           timeout_s: float = 10.0) -> list[str]:
+    """Ask an OpenAI-compatible server which models it serves: the list, or
+    ModelUnavailableError saying what is wrong (the address, the key, the model name, no
+    answer in `timeout_s`)."""
+    server = RemoteGenerator(url, model, key, timeout_s)
+    try:
+        return server.check()
+    finally:
+        server.close()

@@ -38,9 +38,11 @@ class CostReport:
 class HealthService:
     def __init__(self, config: EngineConfig, vault: Vault, index: VectorIndex, monitor: Monitor,
                  models_loaded: Callable[[], dict[str, bool]], pending: Callable[[], int],
-                 index_repair: str | None):
+                 index_repair: str | None, server_model: Callable[[], str] = lambda: ""):
+        """`server_model`: the model the inference server was found to serve ("" not yet)."""
         self._config, self._vault, self._index, self._monitor = config, vault, index, monitor
         self._models_loaded, self._pending = models_loaded, pending
+        self._server_model = server_model
         self.index_repair = index_repair
         """What was wrong with the vector index when the library opened (it was rebuilt)."""
 
@@ -61,8 +63,24 @@ class HealthService:
             "index_repaired": self.index_repair,
             "access": self._access(),
             "embedding_model": self._config.embedding_model,
-            "generation_model": self._config.generation_model,
+            **self.generator(),
         }
+
+    def generator(self) -> dict:
+        """What writes the answers: "generator" is "local" (the model named by
+        "generation_model") or "inference server" (at "inference_server", its model
+        "generation_model": "" until the server has named the first it lists), with
+        "fallback_model", the local model that stands in when the server does not answer
+        ("": none, answers are then quotations)."""
+        config = self._config
+        if not config.inference_server_url:
+            return {"generator": "local", "generation_model": config.generation_model,
+                    "inference_server": "", "fallback_model": ""}
+        return {"generator": "inference server",
+                "generation_model": config.inference_server_model or self._server_model(),
+                "inference_server": config.inference_server_url,
+                "fallback_model": config.generation_model if config.inference_server_fallback
+                else ""}
 
     def _access(self) -> str:
         if self._vault.writable:
@@ -72,10 +90,12 @@ class HealthService:
                 else "read-only (no other program was writing it)")
 
     def readiness(self) -> dict:
-        """Whether the models are loaded and the index matches the vault."""
+        """Whether the models are loaded (an inference server: answered when last asked)
+        and the index matches the vault, and what writes the answers."""
         chunks = self._vault.scalar("SELECT count(*) FROM chunks")
         return {"vault": True, **self._models_loaded(), "index_vectors": len(self._index),
-                "chunks": chunks, "index_consistent": len(self._index) == chunks}
+                "chunks": chunks, "index_consistent": len(self._index) == chunks,
+                **self.generator()}
 
     # --- what front ends report --------------------------------------------------------
 

@@ -479,6 +479,18 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>已停止。</translation>
     </message>
     <message>
+        <source>The inference server did not answer, so the local model wrote this answer.</source>
+        <translation>推理服务器没有响应，因此这个回答由本地模型写成。</translation>
+    </message>
+    <message>
+        <source>The inference server stopped answering: the answer ends there.</source>
+        <translation>推理服务器中途停止了响应：回答到此为止。</translation>
+    </message>
+    <message>
+        <source>The inference server did not answer, so these are the passages that best answer the question.</source>
+        <translation>推理服务器没有响应，因此这里列出最能回答该问题的段落。</translation>
+    </message>
+    <message>
         <source>The language model could not be loaded, so these are the passages that best answer the question. Check the model in Settings.</source>
         <translation>语言模型无法加载，因此这里列出的是最能回答该问题的段落。请在设置中检查模型。</translation>
     </message>
@@ -833,6 +845,22 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <source>Library: {0} documents, {1} chunks · vault {2}, index {3} · generation {4} tokens/s · updated {5}</source>
         <translation>资料库：{0} 个文档，{1} 个片段 · 保险库 {2}，索引 {3} · 生成速度 {4} 词元/秒 · 更新于 {5}</translation>
     </message>
+    <message>
+        <source>answers by {0}, on this computer</source>
+        <translation>回答由本机的 {0} 生成</translation>
+    </message>
+    <message>
+        <source>its first model</source>
+        <translation>其第一个模型</translation>
+    </message>
+    <message>
+        <source>answers by {0} on {1} (the local {2} when it does not answer)</source>
+        <translation>回答由 {1} 上的 {0} 生成（它不响应时由本地的 {2} 生成）</translation>
+    </message>
+    <message>
+        <source>answers by {0} on {1} (quotations when it does not answer)</source>
+        <translation>回答由 {1} 上的 {0} 生成（它不响应时引用文档原文）</translation>
+    </message>
 </context>
 <context>
     <name>ImportView</name>
@@ -934,6 +962,65 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
     </message>
 </context>
 <context>
+    <name>InferenceServerFields</name>
+    <message>
+        <source>Inference server</source>
+        <translation>推理服务器</translation>
+    </message>
+    <message>
+        <source>Server&apos;s model</source>
+        <translation>服务器的模型</translation>
+    </message>
+    <message>
+        <source>Server&apos;s API key</source>
+        <translation>服务器的 API 密钥</translation>
+    </message>
+    <message>
+        <source>Server timeout (s)</source>
+        <translation>服务器超时（秒）</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>检查</translation>
+    </message>
+    <message>
+        <source>The first model the server lists</source>
+        <translation>服务器列出的第一个模型</translation>
+    </message>
+    <message>
+        <source>When the server does not answer, the local model answers (otherwise answers quote the documents)</source>
+        <translation>服务器不响应时由本地模型回答（否则回答将引用文档原文）</translation>
+    </message>
+    <message>
+        <source>An OpenAI-compatible server on your network (vLLM, llama.cpp, Ollama, TGI) writes the answers instead of the local model: a bigger model, checked against your documents all the same. Leave the address empty to use the local model.</source>
+        <translation>由您网络中兼容 OpenAI 的服务器（vLLM、llama.cpp、Ollama、TGI）代替本地模型撰写回答：可以使用更大的模型，回答同样会根据您的文档进行核对。地址留空则使用本地模型。</translation>
+    </message>
+    <message>
+        <source>Type the server&apos;s address first.</source>
+        <translation>请先输入服务器地址。</translation>
+    </message>
+    <message>
+        <source>Asking the server…</source>
+        <translation>正在询问服务器…</translation>
+    </message>
+    <message>
+        <source>The server answers; it serves: {0}.</source>
+        <translation>服务器已响应，提供的模型：{0}。</translation>
+    </message>
+    <message>
+        <source>Kept in the library: type a new one to replace it</source>
+        <translation>已保存在资料库中：输入新的密钥即可替换</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Open the library to set the key</source>
+        <translation>打开资料库后才能设置密钥</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Enclave — private document assistant</source>
@@ -1006,6 +1093,10 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
     <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>The inference server did not answer. ({0})</source>
+        <translation>推理服务器没有响应。（{0}）</translation>
     </message>
     <message>
         <source>The language model could not be loaded, so answers are the passages of your documents that best answer each question. Check the model in Settings. ({0})</source>
