@@ -5,8 +5,10 @@ whole flow inside a network namespace with no interface but loopback.
 After each kill or full disk: the library opens (`enclave status`), SQLite's
 `PRAGMA integrity_check` passes, the vector index holds a vector for every chunk, what was
 left (queued files, accepted uploads) is finished by the next run, and no plaintext of the
-documents is left anywhere in the data directory. A restore killed midway is covered in
-process by tests/engine/test_backups.py (test_an_interrupted_restore_puts_the_old_library_back).
+documents is left anywhere in the data directory. A restore is killed exactly where it
+hurts most (between moving the library aside and moving the backup in, and right after),
+by a process that kills itself there; a restore that fails in process is covered by
+tests/engine/test_backups.py.
 """
 
 from __future__ import annotations
@@ -199,6 +201,59 @@ def test_kill_9_during_backup_leaves_the_library_whole_and_the_next_backup_works
     listed = enclave(data, "backups", "list", "--in", str(usb))
     assert listed.returncode == 0 and "4 documents" in listed.stdout, listed.stderr
     _no_plaintext(usb)
+
+
+KILLED_RESTORE = """
+import os, signal, sys
+from pathlib import Path
+from engine.store import backups
+
+moment, real_replace, real_connect = sys.argv.pop(1), os.replace, backups.Vault._connect
+
+def replace(source, target):  # the backup moving in: the library is aside, none is in place
+    if moment == "library-aside" and Path(source).name.endswith(".restoring"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(source, target)
+
+def connect(*args):  # the backup is in place, not yet opened, the journal still there
+    if moment == "backup-in":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_connect(*args)
+
+os.replace, backups.Vault._connect = replace, connect
+from app.cli import main
+raise SystemExit(main())
+"""
+
+
+@pytest.mark.parametrize("moment, documents", [("library-aside", "5"), ("backup-in", "4")])
+def test_kill_9_during_restore_leaves_the_library_or_the_backup_never_none(
+        library, tmp_path, moment, documents):
+    """Killed with the library moved aside and nothing in its place, the next opening puts
+    it back (5 documents, as it was); killed once the backup is in place, the restored
+    library (4, as backed up) stays and the previous one is kept aside."""
+    data = _copy(library, tmp_path / "data")
+    usb = tmp_path / "usb"
+    made = enclave(data, "backup", "--to", str(usb))
+    assert made.returncode == 0, made.stderr
+    backup = next(usb.glob("enclave-backup-*"))
+    added = enclave(data, "ingest", str(_corpus(tmp_path / "more", 1, prefix="extra")))
+    assert added.returncode == 0 and "1 ingested" in added.stdout, added.stderr
+    killed = subprocess.run([sys.executable, "-c", KILLED_RESTORE, moment, "--data-dir",
+                             str(data), "restore", str(backup)], cwd=ROOT, env=_env(),
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (data / "vault.db").exists() == (moment == "backup-in")
+    assert (tmp_path / ".data.restore-journal").exists()
+
+    status = _check_library(data)
+    assert status["documents"] == documents, status
+    assert not (tmp_path / ".data.restore-journal").exists()
+    assert not (tmp_path / ".data.restoring").exists()
+    assert len(list(tmp_path.glob("data.before-restore-*"))) == (moment == "backup-in")
+    again = enclave(data, "restore", str(backup))
+    assert again.returncode == 0, again.stderr
+    assert _check_library(data)["documents"] == "4"
 
 
 def _serve(data: Path, log: Path) -> tuple[subprocess.Popen, str]:

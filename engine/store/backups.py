@@ -27,7 +27,7 @@ import sqlcipher3
 from . import keys
 from ..errors import UserError, VaultCorruptError, WrongKeyError
 from ..ingest.pipeline import file_sha256
-from .vault import SCHEMA_VERSION, VAULT_FILE, Vault
+from .vault import SCHEMA_VERSION, VAULT_FILE, Vault, finish_interrupted_restore, restore_journal
 from .writer_lock import WriterLock
 from ..retrieval.vector_index import INDEX_FILE
 
@@ -197,7 +197,11 @@ def restore_backup(backup: Path, data_dir: Path, key: bytes) -> Path | None:
 
 
 def _swap_in(backup: Path, data_dir: Path, key: bytes) -> Path | None:
+    """Copy the backup beside the library, then swap the two folders. A journal names
+    where the library goes aside before it moves, so that a restore killed between the
+    two renames is undone when the library is next opened (vault.finish_interrupted_restore)."""
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    finish_interrupted_restore(data_dir)
     incoming = data_dir.with_name(f".{data_dir.name}.restoring")
     shutil.rmtree(incoming, ignore_errors=True)
     incoming.mkdir(mode=0o700)
@@ -208,6 +212,12 @@ def _swap_in(backup: Path, data_dir: Path, key: bytes) -> Path | None:
     if data_dir.exists() and any(data_dir.iterdir()):
         aside = data_dir.with_name(f"{data_dir.name}.before-restore-"
                                    f"{datetime.now():%Y%m%d-%H%M%S}")
+    journal = restore_journal(data_dir)
+    with journal.open("w") as f:
+        f.write(str(aside or ""))
+        f.flush()
+        os.fsync(f.fileno())
+    if aside is not None:
         os.replace(data_dir, aside)
     elif data_dir.exists():
         data_dir.rmdir()
@@ -220,7 +230,9 @@ def _swap_in(backup: Path, data_dir: Path, key: bytes) -> Path | None:
         shutil.rmtree(incoming, ignore_errors=True)
         if aside is not None:
             os.replace(aside, data_dir)
+        journal.unlink()
         raise
+    journal.unlink()
     return aside
 
 

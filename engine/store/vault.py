@@ -15,7 +15,9 @@ read-only: no migration, no change of file modes, `PRAGMA query_only`, and every
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,6 +29,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from . import keys, writer_lock
 from ..errors import UserError, VaultCorruptError, WrongKeyError
 from .writer_lock import Holder, WriterLock
+
+log = logging.getLogger(__name__)
 
 VAULT_FILE = "vault.db"
 
@@ -226,6 +230,7 @@ class Vault:
         """
         if access not in ("write", "read"):
             raise ValueError(f"access must be 'write' or 'read', not {access!r}")
+        finish_interrupted_restore(data_dir)
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = data_dir / VAULT_FILE
         if access == "read" and path.exists():
@@ -533,5 +538,39 @@ def make_private(data_dir: Path) -> None:
 
 
 def library_exists(data_dir: Path) -> bool:
-    """Whether `data_dir` holds a library (its vault file), without opening it."""
-    return (data_dir / VAULT_FILE).exists()
+    """Whether `data_dir` holds a library (its vault file, or a restore killed between
+    moving it aside and moving the backup in: opening it puts it back), without opening
+    it."""
+    return (data_dir / VAULT_FILE).exists() or _interrupted_swap(data_dir) is not None
+
+
+def restore_journal(data_dir: Path) -> Path:
+    """Written by a restore before it moves the library aside (naming where to), removed
+    once the backup is in place: while it is there, a restore may have been killed."""
+    return data_dir.with_name(f".{data_dir.name}.restore-journal")
+
+
+def _interrupted_swap(data_dir: Path) -> Path | None:
+    """Where a killed restore left the library (moved aside, nothing moved in), or None."""
+    journal = restore_journal(data_dir)
+    if not journal.exists() or (data_dir / VAULT_FILE).exists():
+        return None
+    aside = Path(journal.read_text().strip() or data_dir)
+    return aside if (aside / VAULT_FILE).exists() else None
+
+
+def finish_interrupted_restore(data_dir: Path) -> None:
+    """Undo what a restore killed midway left: the library it had moved aside comes back
+    when nothing was moved in; the journal and a half-copied backup are removed. A restore
+    killed after the backup was moved in leaves the restored library (it was verified
+    before), with the previous one kept aside as usual."""
+    journal = restore_journal(data_dir)
+    if not journal.exists():
+        return
+    aside = _interrupted_swap(data_dir)
+    if aside is not None:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        os.replace(aside, data_dir)
+        log.warning("a restore was interrupted: the library in %s is back as it was", data_dir)
+    shutil.rmtree(data_dir.with_name(f".{data_dir.name}.restoring"), ignore_errors=True)
+    journal.unlink()
