@@ -22,6 +22,7 @@ import stat
 from pathlib import Path
 from typing import Callable, Literal
 
+import httpx
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 SERVER_KEY_ENV = "ENCLAVE_INFERENCE_SERVER_KEY"
 """The inference server's API key, for a server with no desktop to keep it in the vault."""
 
-SETTINGS_SCHEMA = 2
+SETTINGS_SCHEMA = 3
 """Schema of the settings this version writes; a file without "schema" is schema 1."""
 
 
@@ -130,8 +131,19 @@ class Settings(BaseSettings):
     @classmethod
     def _http_address(cls, url: str) -> str:
         url = url.strip()
-        if url and not url.startswith(("http://", "https://")):
+        if not url:
+            return url
+        if not url.startswith(("http://", "https://")):
             raise ValueError("the inference server's address starts with http:// or https://")
+        try:
+            parsed = httpx.URL(url)
+            parsed.port  # noqa: B018 - a port that is not a number raises here
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise ValueError(f"the inference server's address is not a valid URL ({exc})") \
+                from None
+        if parsed.userinfo:
+            raise ValueError("give the inference server's key in its own field, not in the "
+                             "address")
         return url
 
     def engine_config(self) -> EngineConfig:
@@ -206,8 +218,18 @@ def _drop_backup_retention(data: dict) -> dict:
     return {name: value for name, value in data.items() if name not in _BACKUP_RETENTION}
 
 
+def _int8_embeddings(data: dict) -> dict:
+    """2 -> 3: the bundled embedding model became int8 by default; a file written before
+    names the fp32 one because it was the only one (every field is written), not by choice.
+    A library embedded in fp32 keeps fp32 all the same (the engine sees to that)."""
+    if data.get("embedding_model") == "all-MiniLM-L6-v2":
+        data["embedding_model"] = _default("embedding_model")
+    return data
+
+
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {
     2: _drop_backup_retention,
+    3: _int8_embeddings,
 }
 """The migration to schema N, keyed by N, taking and returning the stored dict (without
 "schema"); applied in order from the file's schema + 1. A new schema adds one here."""

@@ -48,7 +48,7 @@ class EngineConfig:
     mask_personal_data_at_ingest: bool = False
     """E-mail addresses, phone, card and ID numbers in documents are replaced ([email], …)
     as they are read, so that the vault never holds them. Files already in the library keep
-    their text until they change or are imported again."""
+    their text until they change or are re-indexed (an unchanged file is not read again)."""
     embed_batch_size: int = 32
     index_save_interval_s: float = 30.0
 

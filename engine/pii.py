@@ -41,8 +41,10 @@ class Found:
 
 
 def find(text: str, regions: tuple[str, ...] = REGIONS) -> list[Found]:
-    """The personal data in `text`, in order, none overlapping."""
+    """The personal data in `text`, in order, none overlapping. A number wrapped onto the
+    next line (a PDF's lines, a text file's hard wraps) is found as if on one line."""
     found: list[Found] = []
+    text = text.replace("\r", " ").replace("\n", " ")  # the same length: spans hold
 
     def add(kind: str, start: int, end: int) -> None:
         if not any(start < f.end and f.start < end for f in found):

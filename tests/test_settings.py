@@ -29,7 +29,7 @@ def test_saved_settings_come_back_and_the_environment_wins(tmp_path, monkeypatch
                                 data_dir=tmp_path / "lib")
     save_settings(settings)
     stored = json.loads(settings_file().read_text())
-    assert stored["schema"] == SETTINGS_SCHEMA == 2
+    assert stored["schema"] == SETTINGS_SCHEMA == 3
     assert not set(RETENTION) & set(stored) and not set(RETENTION) & set(Settings.model_fields)
     loaded = load_settings()
     assert loaded.language == "zh_CN" and loaded.temperature == 0.3
@@ -46,6 +46,9 @@ def test_saved_settings_come_back_and_the_environment_wins(tmp_path, monkeypatch
     ('{"answer_check": "trust me"}', "answer_check"),
     ('{"min_density": 1.5}', "min_density"),
     ('{"mask_personal_data_at_ingest": "sometimes"}', "mask_personal_data_at_ingest"),
+    ('{"inference_server_url": "gpu-box:8000"}', "starts with http"),
+    ('{"inference_server_url": "http://gpu-box:8o00/v1"}', "not a valid URL"),
+    ('{"inference_server_url": "http://admin:secret@gpu-box/v1"}', "in its own field"),
     ('{"schema": "two"}', "schema"),
     ('{"schema": 0}', "schema"),
 ])
@@ -76,7 +79,7 @@ def test_a_schema_1_file_loses_its_retention_with_a_warning_and_is_rewritten(cap
     assert settings.language == "zh_CN" and not hasattr(settings, "backup_keep_daily")
     [warning] = retention_warnings(caplog)
     assert "backup_keep_daily=14" in warning and "backup_keep_weekly" not in warning
-    assert json.loads(settings_file().read_text()) == {"schema": 2, "language": "zh_CN",
+    assert json.loads(settings_file().read_text()) == {"schema": 3, "language": "zh_CN",
                                                        "someday": "kept"}
     caplog.clear()
     assert load_settings() == settings and not retention_warnings(caplog)  # said once
@@ -86,14 +89,14 @@ def test_default_retention_is_dropped_without_a_word(caplog):
     write_settings({"schema": 1, **dict(zip(RETENTION, (7, 4, 12)))})
     load_settings()
     assert not retention_warnings(caplog)
-    assert json.loads(settings_file().read_text()) == {"schema": 2}
+    assert json.loads(settings_file().read_text()) == {"schema": 3}
 
 
 def test_a_file_without_a_schema_is_schema_1(caplog):
     write_settings({"temperature": 0.5, "backup_keep_monthly": 24})
     assert load_settings().temperature == 0.5
     assert "backup_keep_monthly=24" in retention_warnings(caplog)[0]
-    assert json.loads(settings_file().read_text()) == {"schema": 2, "temperature": 0.5}
+    assert json.loads(settings_file().read_text()) == {"schema": 3, "temperature": 0.5}
 
 
 def test_a_file_the_migrations_do_not_change_is_left_as_it_is():
@@ -108,14 +111,24 @@ def test_a_file_from_a_newer_enclave_is_refused_and_left_untouched():
         load_settings()
     message = str(refused.value)
     assert str(settings_file()) in message and "written by a newer Enclave" in message
-    assert "settings schema 99" in message and "knows up to 2" in message
+    assert "settings schema 99" in message and "knows up to 3" in message
     with pytest.raises(SettingsError, match="newer Enclave"):  # nor overwritten by a save
         save_settings(Settings())
     assert settings_file().read_bytes() == before
     assert list(settings_file().parent.iterdir()) == [settings_file()]
 
 
-def test_a_schema_2_file_round_trips_unchanged():
+def test_a_schema_2_file_naming_the_old_default_embeddings_gets_int8():
+    """Every field was written, so fp32 was named because it was the default then."""
+    write_settings({"schema": 2, "embedding_model": "all-MiniLM-L6-v2", "theme": "dark"})
+    assert load_settings().embedding_model == "all-MiniLM-L6-v2-int8"
+    assert json.loads(settings_file().read_text()) == {
+        "schema": 3, "embedding_model": "all-MiniLM-L6-v2-int8", "theme": "dark"}
+    write_settings({"schema": 3, "embedding_model": "all-MiniLM-L6-v2"})  # chosen since
+    assert load_settings().embedding_model == "all-MiniLM-L6-v2"
+
+
+def test_a_schema_3_file_round_trips_unchanged():
     save_settings(changed_settings(load_settings(), theme="dark", api_port=9000))
     before = settings_file().read_bytes()
     loaded = load_settings()

@@ -197,7 +197,7 @@ class SettingsPanel(Retranslating, QWidget):
             "E-mail addresses, phone numbers, card numbers and ID numbers are replaced by "
             "[email], [phone], [card number] and [ID number] before they are stored: the "
             "library never holds them, and answers cannot repeat them. Documents already in "
-            "the library keep their text until they are imported again."))
+            "the library keep their text until they are re-indexed (Documents tab)."))
         for box in (self.model, self.embedding_model):
             for i in range(box.count()):
                 box.setItemText(i, self._model_label(box.itemData(i)))

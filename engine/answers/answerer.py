@@ -107,9 +107,11 @@ class Answer:
         return self.kind == "refusal"
 
     def masked(self) -> "Answer":
-        """This answer with personal data masked in its text and its sources' passages."""
+        """This answer with personal data masked in its text, its sources' passages and the
+        reason it fell back (a server's error may echo the prompt)."""
         return replace(self, text=pii.mask(self.text), sources=[
-            replace(s, hit=replace(s.hit, text=pii.mask(s.hit.text))) for s in self.sources])
+            replace(s, hit=replace(s.hit, text=pii.mask(s.hit.text))) for s in self.sources],
+            fallback=pii.mask(self.fallback) if self.fallback else self.fallback)
 
     @property
     def cited_sources(self) -> list[Source]:

@@ -43,6 +43,15 @@ def api_base(url: str) -> str:
     if not base.startswith(("http://", "https://")):
         raise ModelUnavailableError(
             f"The inference server's address must start with http:// or https:// ({base!r}).")
+    try:
+        parsed = httpx.URL(base)
+        parsed.port  # noqa: B018 - a port that is not a number raises here
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ModelUnavailableError(
+            f"The inference server's address is not a valid URL ({base!r}: {exc}).") from None
+    if parsed.userinfo:
+        raise ModelUnavailableError("Give the inference server's key in its own field, not "
+                                    "in the address.")
     return base if base.endswith("/v1") else base + "/v1"
 
 
@@ -77,7 +86,7 @@ class RemoteGenerator:
         the model name); the list, or ModelUnavailableError saying what is wrong."""
         served = self._served_models()
         if self.model and self.model not in served:
-            raise ModelUnavailableError(
+            raise self._failed(
                 f"The inference server at {self.base} does not serve '{self.model}' (it "
                 f"serves: {', '.join(served) or 'nothing'}): check the model name.")
         return served
@@ -101,7 +110,7 @@ class RemoteGenerator:
     def _call(self, request: Callable[[], httpx.Response]) -> dict:
         try:
             response = request()
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, RuntimeError) as exc:  # RuntimeError: closed
             raise self._failed(self._transport_problem(exc)) from exc
         if response.status_code != 200:
             raise self._failed(self._refusal(response), _is_down(response.status_code))
@@ -113,7 +122,7 @@ class RemoteGenerator:
         self._reachable = True
         return body
 
-    def _transport_problem(self, exc: httpx.HTTPError) -> str:
+    def _transport_problem(self, exc: Exception) -> str:
         if isinstance(exc, httpx.TimeoutException):
             return (f"The inference server at {self.base} did not answer within "
                     f"{self.timeout_s:g} s.")
@@ -130,7 +139,8 @@ class RemoteGenerator:
             detail = detail.get("error", detail)
         if isinstance(detail, dict):
             detail = detail.get("message") or detail.get("detail") or ""
-        detail = f": {str(detail).strip()}" if detail else ""
+        detail = " ".join(str(detail).split())  # a validation error may echo the prompt
+        detail = f": {detail[:200]}{'…' if len(detail) > 200 else ''}" if detail else ""
         code = response.status_code
         if code in (401, 403):
             return (f"The inference server at {self.base} refused the API key (HTTP {code}"
@@ -203,7 +213,7 @@ class RemoteGenerator:
                         yield text
                     if should_stop():
                         return
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, RuntimeError) as exc:  # RuntimeError: closed
             raise self._failed(self._transport_problem(exc)) from exc
 
     def _events(self, response: httpx.Response) -> Iterator[dict]:

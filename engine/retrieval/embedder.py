@@ -20,7 +20,8 @@ import numpy as np
 
 from .. import models
 from .cache import TTLCache
-from .onnx_encoder import OnnxEncoder, export, fingerprint
+from ..errors import ModelUnavailableError
+from .onnx_encoder import OnnxEncoder, export, graph_name
 from ..store.vault import Vault
 
 
@@ -49,14 +50,20 @@ class Embedder:
     def model(self):
         with self._load_lock:
             if self._model is None and self.int8_graph_dir is not None:
-                name = f"embedding-{fingerprint(self.model_dir)}-int8.onnx"
+                name = graph_name(self.model_dir)
                 shipped = models.converted_in_bundle()
                 graph = self.int8_graph_dir / name
-                if shipped and (shipped / name).exists():
-                    graph = shipped / name
-                elif not graph.exists():
-                    export(self.model_dir, graph)
-                self._model = OnnxEncoder(graph, self.model_dir)
+                try:
+                    if shipped and (shipped / name).exists():
+                        graph = shipped / name
+                    elif not graph.exists():
+                        export(self.model_dir, graph)
+                    self._model = OnnxEncoder(graph, self.model_dir)
+                except (ImportError, OSError, RuntimeError, ValueError) as exc:
+                    raise ModelUnavailableError(
+                        f"The embedding model could not be converted to int8 in {graph.parent} "
+                        f"({exc}): choose all-MiniLM-L6-v2 (fp32) in Settings, or free the "
+                        "folder.") from exc
             elif self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
@@ -102,7 +109,8 @@ class Embedder:
     def embed_documents(
         self, vault: Vault, texts: list[str], on_batch: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        """Embed chunk texts, taking what it can from the vault's cache and filling it."""
+        """Embed chunk texts, taking what it can from the vault's cache and filling it;
+        `on_batch(n)` is told of each `n` texts done (first those found in the cache)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         shas = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
@@ -117,6 +125,8 @@ class Embedder:
         # batches of similar length waste less work on padding
         missing = sorted((i for i, sha in enumerate(shas) if sha not in cached),
                          key=lambda i: len(texts[i]))
+        if on_batch and len(missing) < len(texts):
+            on_batch(len(texts) - len(missing))  # those from the cache
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
             vectors = self.encode([texts[i] for i in batch])

@@ -25,6 +25,13 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+RECIPE = 1
+"""How `export` makes a graph: a change to it names its graphs anew (old ones are not used)."""
+
+
+def graph_name(model_dir: Path) -> str:
+    """The file name of the int8 graph of the model in `model_dir`."""
+    return f"embedding-{fingerprint(model_dir)}-int8-r{RECIPE}.onnx"
 
 
 def fingerprint(model_dir: Path) -> str:

@@ -27,7 +27,8 @@ import sqlcipher3
 from . import keys
 from ..errors import UserError, VaultCorruptError, WrongKeyError
 from ..ingest.pipeline import file_sha256
-from .vault import SCHEMA_VERSION, VAULT_FILE, Vault, finish_interrupted_restore, restore_journal
+from .vault import (SCHEMA_VERSION, VAULT_FILE, Vault, finish_interrupted_restore, restore_journal,
+                    swapping)
 from .writer_lock import WriterLock
 from ..retrieval.vector_index import INDEX_FILE
 
@@ -190,18 +191,21 @@ def restore_backup(backup: Path, data_dir: Path, key: bytes) -> Path | None:
     """
     verify_backup(backup, key)
     data_dir = data_dir.expanduser().resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    finish_interrupted_restore(data_dir)
     if not (data_dir / VAULT_FILE).exists():
-        return _swap_in(backup, data_dir, key)
+        with swapping(data_dir):
+            return _swap_in(backup, data_dir, key)
     with WriterLock.acquire(data_dir, "an Enclave restore"):  # moves aside with the old library
-        return _swap_in(backup, data_dir, key)
+        with swapping(data_dir):
+            return _swap_in(backup, data_dir, key)
 
 
 def _swap_in(backup: Path, data_dir: Path, key: bytes) -> Path | None:
     """Copy the backup beside the library, then swap the two folders. A journal names
     where the library goes aside before it moves, so that a restore killed between the
-    two renames is undone when the library is next opened (vault.finish_interrupted_restore)."""
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    finish_interrupted_restore(data_dir)
+    two renames is undone when the library is next opened (vault.finish_interrupted_restore).
+    Runs under `swapping`."""
     incoming = data_dir.with_name(f".{data_dir.name}.restoring")
     shutil.rmtree(incoming, ignore_errors=True)
     incoming.mkdir(mode=0o700)
@@ -217,6 +221,7 @@ def _swap_in(backup: Path, data_dir: Path, key: bytes) -> Path | None:
         f.write(str(aside or ""))
         f.flush()
         os.fsync(f.fileno())
+    _fsync(data_dir.parent)  # the journal is there before anything moves
     if aside is not None:
         os.replace(data_dir, aside)
     elif data_dir.exists():
@@ -230,9 +235,9 @@ def _swap_in(backup: Path, data_dir: Path, key: bytes) -> Path | None:
         shutil.rmtree(incoming, ignore_errors=True)
         if aside is not None:
             os.replace(aside, data_dir)
-        journal.unlink()
+        journal.unlink(missing_ok=True)
         raise
-    journal.unlink()
+    journal.unlink(missing_ok=True)
     return aside
 
 

@@ -550,6 +550,13 @@ def restore_journal(data_dir: Path) -> Path:
     return data_dir.with_name(f".{data_dir.name}.restore-journal")
 
 
+def swapping(data_dir: Path, wait: bool = True):
+    """Held by a restore while it swaps the folders (a lock on a file beside the data
+    directory: the writer lock inside it moves aside with the library), so that
+    `finish_interrupted_restore` never touches what a live restore is doing."""
+    return writer_lock.exclusive(data_dir.with_name(f".{data_dir.name}.restore-lock"), wait)
+
+
 def _interrupted_swap(data_dir: Path) -> Path | None:
     """Where a killed restore left the library (moved aside, nothing moved in), or None."""
     journal = restore_journal(data_dir)
@@ -567,10 +574,14 @@ def finish_interrupted_restore(data_dir: Path) -> None:
     journal = restore_journal(data_dir)
     if not journal.exists():
         return
-    aside = _interrupted_swap(data_dir)
-    if aside is not None:
-        shutil.rmtree(data_dir, ignore_errors=True)
-        os.replace(aside, data_dir)
-        log.warning("a restore was interrupted: the library in %s is back as it was", data_dir)
-    shutil.rmtree(data_dir.with_name(f".{data_dir.name}.restoring"), ignore_errors=True)
-    journal.unlink()
+    with swapping(data_dir, wait=False) as alone:
+        if not alone or not journal.exists():
+            return  # a restore is at work (or just finished): not an interrupted one
+        aside = _interrupted_swap(data_dir)
+        if aside is not None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            os.replace(aside, data_dir)
+            log.warning("a restore was interrupted: the library in %s is back as it was",
+                        data_dir)
+        shutil.rmtree(data_dir.with_name(f".{data_dir.name}.restoring"), ignore_errors=True)
+        journal.unlink(missing_ok=True)

@@ -23,6 +23,7 @@ byte, which is why the holder's description starts after a newline.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -30,6 +31,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import UserError
 
@@ -216,6 +218,22 @@ def read_only(data_dir: Path, opened_while: Holder | None) -> LibraryInUseError:
     return LibraryInUseError(
         f"This library is open read-only here: {opened_while} is writing to it, and only "
         f"one program at a time may change a library. {_advice(opened_while)}", opened_while)
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, wait: bool = True) -> Iterator[bool]:
+    """An exclusive lock on the file `path` (made, 0600, if missing) while the block runs,
+    released when it ends or the process dies; with `wait` False the block is told at once
+    (False) that another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        got = _lock(fd)
+        while wait and not got:
+            time.sleep(0.05)
+            got = _lock(fd)
+        yield got
+    finally:
+        os.close(fd)
 
 
 def _read(fd: int) -> bytes:

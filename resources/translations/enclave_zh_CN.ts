@@ -1318,8 +1318,8 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>导入文档时遮蔽其中的个人信息</translation>
     </message>
     <message>
-        <source>E-mail addresses, phone numbers, card numbers and ID numbers are replaced by [email], [phone], [card number] and [ID number] before they are stored: the library never holds them, and answers cannot repeat them. Documents already in the library keep their text until they are imported again.</source>
-        <translation>电子邮件地址、电话号码、银行卡号和身份证号在存储之前被替换为 [email]、[phone]、[card number] 和 [ID number]：资料库中从不保存它们，回答也无法复述它们。已在资料库中的文档保留原文，直到再次导入。</translation>
+        <source>E-mail addresses, phone numbers, card numbers and ID numbers are replaced by [email], [phone], [card number] and [ID number] before they are stored: the library never holds them, and answers cannot repeat them. Documents already in the library keep their text until they are re-indexed (Documents tab).</source>
+        <translation>电子邮件地址、电话号码、银行卡号和身份证号在存储之前被替换为 [email]、[phone]、[card number] 和 [ID number]：资料库中从不保存它们，回答也无法复述它们。已在资料库中的文档保留原文，直到重新索引（“文档”标签页）。</translation>
     </message>
     <message>
         <source>Choose…</source>

@@ -15,6 +15,8 @@ MASKED = [
     ("Card 4111 1111 1111 1111 expires 12/27.", "Card [card number] expires 12/27."),
     ("卡号 6222-0212-3456-7897 已冻结。", None),  # Luhn decides: checked below
     ("身份证号 11010519491231002X 已登记。", "身份证号 [ID number] 已登记。"),
+    ("Call +1 415 555\n2671 at night.", "Call [phone] at night."),  # wrapped lines
+    ("Card 4111 1111\n1111 1111 expires.", "Card [card number] expires."),
 ]
 KEPT = [
     "Part number 4111111111111112 and order 2024-05-01.",  # fails Luhn
