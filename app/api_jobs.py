@@ -91,7 +91,7 @@ class Jobs:
             return None if job is None else {**job, "files": list(job["files"].values())}
 
     def _hear(self, event: IngestProgress | IngestReport) -> None:
-        """An ingest event (on the worker's thread): update the jobs waiting for its file."""
+        """An ingest event (on the worker's threads): update the jobs waiting for its file."""
         if isinstance(event, IngestReport) or event.path is None:
             return
         if self._inbox not in Path(event.path).parents:  # not an upload

@@ -3,7 +3,7 @@ state and progress (the files an earlier run left queued too), the overall bar w
 time left, Skip file (the selected one leaves the queue), Cancel and Clear list.
 
 It follows the engine's events, whoever queued the files (this window, a linked folder, or
-an upload over the LAN API); events come on the worker's thread and are handed to the GUI
+an upload over the LAN API); events come on the worker's threads and are handed to the GUI
 thread through a queued signal.
 """
 

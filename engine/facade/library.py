@@ -121,7 +121,7 @@ class LibraryService:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Hear every ingest event (`IngestProgress`, then `IngestReport` at the end of a run)
-        on the worker's thread; returns the function that stops it."""
+        on the worker's threads; returns the function that stops it."""
         return self._worker.subscribe(listener)
 
     def pending(self) -> int:
@@ -263,9 +263,8 @@ class LibraryService:
             if cancel and cancel.cancelled:
                 raise Cancelled()
 
-        for start in range(0, len(texts), 256):  # cached vectors need no batch: catch up
+        for start in range(0, len(texts), 256):
             vectors.extend(embedder.embed_documents(self._vault, texts[start:start + 256], step))
-            done = min(start + 256, len(texts))
         with self._vault.transaction() as conn:
             conn.executemany("UPDATE chunks SET vector = ? WHERE id = ?",
                              [(v.tobytes(), row[0]) for v, row in zip(vectors, rows)])

@@ -7,6 +7,14 @@ that is interrupted (crash, power loss, cancel) therefore leaves exactly the fil
 not finished in the queue, and the next run takes them up first; the embedding cache
 spares it the work already done on a half-finished file. A document is stored whole or
 not at all; a bad file is recorded with its reason and the batch goes on.
+
+The stages overlap: a read-ahead thread (`readahead`) hashes, parses (in the reader
+process) and chunks the next files while the files read before are embedded and stored.
+Those go in groups of consecutive files: one embedding call, one transaction and one
+index update for up to `GROUP_BATCHES` batches of chunks, so that thousands of small
+files cost little more than embedding their text. A file skipped while it waits in a
+group is left out of its transaction; a cancel stops at the next embedding batch, and
+the files not stored stay queued.
 """
 
 from __future__ import annotations
@@ -21,6 +29,9 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Callable
 
+import numpy as np
+import sqlcipher3
+
 from . import parsers
 from ..retrieval import textsearch
 from .chunker import Chunker
@@ -30,6 +41,7 @@ from ..errors import Cancelled, DocumentError, OverBudgetError
 from ..store.catalogue import Catalogue, bump_generation
 from .navigation import is_navigation
 from .reader import ReaderProcess
+from .readahead import Entry, ReadAhead, ReadFile
 from ..records import IngestProgress, IngestReport
 from ..store.diskspace import disk_full
 from ..store.vault import Vault
@@ -108,6 +120,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+GROUP_BATCHES = 16
+"""Files are embedded and stored in groups of up to this many embedding batches of chunks
+(a bigger file alone): one embedding call, one transaction and one index update each."""
+
+
 class Ingestor:
     def __init__(self, vault: Vault, catalogue: Catalogue, chunker: Chunker, embedder: Embedder,
                  index: VectorIndex, config: EngineConfig):
@@ -117,22 +134,21 @@ class Ingestor:
                                     config.max_file_parts, config.max_file_blocks,
                                     config.mask_personal_data_at_ingest)
         self.reader = ReaderProcess(limits, config.read_timeout_s, config.read_memory_mb)
-        self._current: int | None = None  # the queue entry being ingested now
-        self._skip_current = threading.Event()
+        self._begun: dict[int, Path] = {}  # the queue entries the run has begun, not finished
+        self._skipped: set[int] = set()  # those of them taken out of the queue meanwhile
         self._skip_lock = threading.Lock()
 
     def skip(self, path: str) -> tuple[bool, bool]:
-        """Take a file out of the queue: whether it was queued, and whether it was the one
-        being ingested now (which then stops at its next step; the run goes on)."""
+        """Take a file out of the queue: whether it was queued, and whether the run had
+        begun it (it then stops at its next step and the run tells of it; the run goes on)."""
         with self._skip_lock:
             with self.vault.transaction() as conn:
                 ids = {row[0] for row in conn.execute(
                     "SELECT id FROM ingest_queue WHERE path = ?", (path,))}
                 conn.execute("DELETE FROM ingest_queue WHERE path = ?", (path,))
-            now = self._current in ids
-            if now:
-                self._skip_current.set()
-        return bool(ids), now
+            begun = ids & self._begun.keys()
+            self._skipped |= begun
+        return bool(ids), bool(begun)
 
     def close(self) -> None:
         """Stop the reader process (the library is closing)."""
@@ -140,75 +156,64 @@ class Ingestor:
 
     def run(self, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> IngestReport:
-        """Work through the whole queue (this run's files and any left from before)."""
+        """Work through the whole queue (this run's files and any left from before): files
+        are read ahead on a thread of their own while the ones read before are embedded and
+        stored, a group at a time. Progress is told from both threads."""
         queue = self.vault.rows("SELECT id, path, collection_id FROM ingest_queue ORDER BY id")
         report = IngestReport()
         timings: dict[str, float] = defaultdict(float)
         started = last_save = time.monotonic()
-        chunks_done = 0
+        done = chunks_done = 0
 
-        def tell(done: int, path: Path, stage: str, reason: str | None = None,
+        def cancelled() -> bool:
+            return bool(cancel and cancel.cancelled)
+
+        def tell(path: Path, stage: str, reason: str | None = None,
                  file_chunks: tuple[int, int] = (0, 0)) -> None:
             if progress:
                 progress(IngestProgress(done, len(queue), chunks_done, path.name, stage,
                                         time.monotonic() - started, str(path), reason,
                                         *file_chunks))
 
-        for done, (queue_id, path_text, collection_id) in enumerate(queue):
-            if cancel and cancel.cancelled:
-                report.cancelled = True
-                break
-            path = Path(path_text)
-            with self._skip_lock:  # the entry as it is now: its bytes, if it is an upload
-                found = self.vault.rows("SELECT content FROM ingest_queue WHERE id = ?",
-                                        (queue_id,))
-                if not found:
-                    continue  # skipped while it waited (whoever skipped it told so)
-                self._current = queue_id
-                self._skip_current.clear()
-            content = None if found[0][0] is None else bytes(found[0][0])
-            reason = None
-            try:
-                stored = self._ingest_file(
-                    queue_id, path, collection_id, content, timings,
-                    lambda stage, chunks=(0, 0): tell(done, path, stage, file_chunks=chunks),
-                    lambda: bool(cancel and cancel.cancelled) or self._skip_current.is_set())
-            except Cancelled:
-                if self._skip_current.is_set():  # skipped while being read: on to the next
-                    tell(done + 1, path, "cancelled")
-                    continue
-                report.cancelled = True  # the file stays queued: dropped, or taken up later
-                tell(done, path, "interrupted")
-                break
-            except DocumentError as exc:
-                reason = exc.reason
-            except Exception as exc:
-                if disk_full(exc):  # not this file's fault: the run stops, the file stays queued
-                    raise
-                if isinstance(exc, OSError):
-                    reason = f"cannot read the file ({exc.strerror or exc})"
-                else:  # a bug must not abort the batch either
-                    log.exception("ingest of %s failed", path)
-                    reason = f"internal error: {type(exc).__name__}: {exc}"
-            finally:
-                self._current = None
-            if reason is not None:
-                self._record_failure(queue_id, path, collection_id, reason)
-                report.failed.append((str(path), reason))
-                outcome = "failed"
-            elif stored is None:
-                report.skipped.append(str(path))
-                outcome = "skipped"
-            else:
-                report.ingested.append(str(path))
-                report.chunks += stored[0]
-                report.pages += stored[1]
-                chunks_done += stored[0]
-                outcome = "indexed"
-            if time.monotonic() - last_save > self.config.index_save_interval_s:
-                self._save_index(timings)
-                last_save = time.monotonic()
-            tell(done + 1, path, outcome, reason)
+        group_chunks = GROUP_BATCHES * self.embedder.batch_size
+        reading = ReadAhead(queue, lambda entry, stopped: self._read(
+            entry, tell, timings, lambda: stopped() or cancelled()), group_chunks)
+        try:
+            while not cancelled():
+                group = reading.group(group_chunks)
+                if not group or cancelled():
+                    break
+                for file, outcome, pages in self._embed_and_store(group, tell, timings,
+                                                                 cancelled):
+                    with self._skip_lock:
+                        del self._begun[file.queue_id]
+                        self._skipped.discard(file.queue_id)
+                    if outcome == "failed":
+                        report.failed.append((str(file.path), file.reason))
+                    elif outcome == "skipped":
+                        report.skipped.append(str(file.path))
+                    elif outcome == "indexed":
+                        report.ingested.append(str(file.path))
+                        report.chunks += len(file.chunks)
+                        report.pages += pages
+                        chunks_done += len(file.chunks)
+                    done += 1
+                    tell(file.path, outcome, file.reason if outcome == "failed" else None)
+                if time.monotonic() - last_save > self.config.index_save_interval_s:
+                    self._save_index(timings)
+                    last_save = time.monotonic()
+        except Cancelled:  # by the run's token, while a group was embedded: it stays queued
+            pass
+        finally:
+            reading.stop()
+            with self._skip_lock:
+                unfinished = [(path, queue_id in self._skipped)
+                              for queue_id, path in self._begun.items()]
+                self._begun.clear()
+                self._skipped.clear()
+            for path, skipped in unfinished:  # still queued, unless skipped meanwhile
+                tell(path, "cancelled" if skipped else "interrupted")
+        report.cancelled = cancelled() and (bool(unfinished) or not reading.finished)
         if queue:
             self._save_index(timings)
         report.timings = dict(timings)
@@ -219,100 +224,208 @@ class Ingestor:
         self.index.save(int(self.vault.get_meta("index_generation", "0")))
         timings["index"] += time.monotonic() - t
 
-    def _ingest_file(self, queue_id: int, path: Path, collection_id: int,
-                     content: bytes | None, timings: dict[str, float],
-                     stage: Callable[..., None],
-                     stopped: Callable[[], bool]) -> tuple[int, int] | None:
-        """Store one file (or `content`, an upload's bytes: no file on disk); None if it was
-        unchanged. Raises DocumentError if it is bad, and Cancelled at the next step once
-        `stopped` says so."""
-        stage("parsing")
+    def _read(self, entry: Entry, tell: Callable[..., None], timings: dict[str, float],
+              stopped: Callable[[], bool]) -> ReadFile | None:
+        """Read one queue entry (on the read-ahead thread): None if it was skipped while it
+        waited; raises Cancelled once `stopped` says so, and what is not the file's fault
+        (a full disk)."""
+        if stopped():
+            raise Cancelled()
+        queue_id, path_text, collection_id = entry
+        path = Path(path_text)
+        with self._skip_lock:  # the entry as it is now: its bytes, if it is an upload
+            found = self.vault.rows("SELECT content FROM ingest_queue WHERE id = ?", (queue_id,))
+            if not found:
+                return None  # skipped while it waited (whoever skipped it told so)
+            self._begun[queue_id] = path
+        content = None if found[0][0] is None else bytes(found[0][0])
+        file = ReadFile(queue_id, path, collection_id)
+        tell(path, "parsing")
         t = time.monotonic()
+        try:
+            self._parse(file, content, lambda: stopped() or queue_id in self._skipped)
+        except Cancelled:
+            if queue_id not in self._skipped:
+                raise
+            file.outcome = "cancelled"
+        except DocumentError as exc:
+            file.outcome, file.reason = "failed", exc.reason
+        except Exception as exc:
+            if disk_full(exc):  # not this file's fault: the run stops, the file stays queued
+                raise
+            file.outcome = "failed"
+            if isinstance(exc, OSError):
+                file.reason = f"cannot read the file ({exc.strerror or exc})"
+            else:  # a bug must not abort the batch either
+                log.exception("ingest of %s failed", path)
+                file.reason = f"internal error: {type(exc).__name__}: {exc}"
+        timings["parse"] += time.monotonic() - t
+        return file
+
+    def _parse(self, file: ReadFile, content: bytes | None, stopped: Callable[[], bool]) -> None:
+        """Fill in `file` (or `content`, an upload's bytes: no file on disk): its hash, and
+        its text and chunks, or "unchanged". Raises DocumentError if it is bad."""
         if content is not None:
-            size, mtime = len(content), time.time()
-            parsers.check_size(size, self.reader.limits)
-            sha = hashlib.sha256(content).hexdigest()
+            file.size, file.mtime = len(content), time.time()
+            parsers.check_size(file.size, self.reader.limits)
+            file.sha = hashlib.sha256(content).hexdigest()
         else:
-            stat = path.stat()
+            stat = file.path.stat()
             if not S_ISREG(stat.st_mode):  # a pipe or a device would never end
                 raise DocumentError("not a regular file")
-            size, mtime = stat.st_size, stat.st_mtime
-            parsers.check_size(size, self.reader.limits)  # before hashing it
-            sha = file_sha256(path)
-        existing = self.catalogue.document_paths(collection_id).get(str(path))
-        if existing and existing[1] == sha:
-            with self.vault.transaction() as conn:
-                conn.execute("DELETE FROM ingest_queue WHERE id = ?", (queue_id,))
-                conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",
-                             (str(path), collection_id))
-            return None
-        parsed = self.reader.read(path, content, cancelled=stopped)
-        chunks = self.chunker.chunk(parsed)
-        if len(chunks) > self.config.max_file_chunks:
-            raise OverBudgetError(f"it makes {len(chunks):,} passages, over the "
+            file.size, file.mtime = stat.st_size, stat.st_mtime
+            parsers.check_size(file.size, self.reader.limits)  # before hashing it
+            file.sha = file_sha256(file.path)
+        existing = self.catalogue.document_at(file.collection_id, str(file.path))
+        if existing and existing[1] == file.sha:
+            file.outcome = "unchanged"
+            return
+        file.parsed = self.reader.read(file.path, content, cancelled=stopped)
+        file.chunks = self.chunker.chunk(file.parsed)
+        if len(file.chunks) > self.config.max_file_chunks:
+            raise OverBudgetError(f"it makes {len(file.chunks):,} passages, over the "
                                   f"{self.config.max_file_chunks:,} a file may: split the file")
-        timings["parse"] += time.monotonic() - t
 
-        t = time.monotonic()
-        texts = [c.embedding_text() for c in chunks]
-
-        embedded = 0
-        stage("embedding", (0, len(texts)))
-
-        def check_cancel(batch: int) -> None:
-            nonlocal embedded
-            embedded += batch
-            stage("embedding", (embedded, len(texts)))
-            if stopped():
-                raise Cancelled()
-
-        vectors = self.embedder.embed_documents(self.vault, texts, check_cancel)
-        timings["embed"] += time.monotonic() - t
-
-        stage("storing")
-        t = time.monotonic()
-        with self.vault.transaction() as conn:
-            old_chunks = []
-            if existing:
-                old_chunks = [r[0] for r in conn.execute(
-                    "SELECT id FROM chunks WHERE document_id = ?", (existing[0],))]
-                conn.execute("DELETE FROM documents WHERE id = ?", (existing[0],))
-            document_id = conn.execute(
-                "INSERT INTO documents(collection_id, path, name, kind, sha256, size, mtime, "
-                "pages, page_offsets, text, embedding_model, ingested_at) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                (collection_id, str(path), path.name, parsed.kind, sha, size, mtime,
-                 parsed.pages, ",".join(map(str, parsed.page_offsets)),
-                 parsed.text, self.embedder.model_id, time.time()),
-            ).lastrowid
-            chunk_ids = []
-            for ordinal, (chunk, vector, text) in enumerate(zip(chunks, vectors, texts)):
-                chunk_id = conn.execute(
-                    "INSERT INTO chunks(document_id, ordinal, text, heading, page_start, "
-                    "page_end, char_start, char_end, tokens, vector, navigation) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                    (document_id, ordinal, chunk.text, chunk.heading, chunk.page_start,
-                     chunk.page_end, chunk.char_start, chunk.char_end, chunk.tokens,
-                     vector.tobytes(), int(is_navigation(chunk.text))),
-                ).lastrowid
-                conn.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)",
-                             (chunk_id, textsearch.index_terms(text)))
-                chunk_ids.append(chunk_id)
-            conn.execute("DELETE FROM ingest_queue WHERE id = ?", (queue_id,))
-            conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",
-                         (str(path), collection_id))
-            bump_generation(conn)
-        timings["store"] += time.monotonic() - t
-
+    def _embed_and_store(self, group: list[ReadFile], tell: Callable[..., None],
+                         timings: dict[str, float], cancelled: Callable[[], bool]
+                         ) -> list[tuple[ReadFile, str, int]]:
+        """Embed the group's new chunks in one call and store it in one transaction, then
+        add it to the index; each file with its outcome ("indexed", "skipped" when it was
+        unchanged, "failed", "cancelled" when it was skipped meanwhile) and its pages.
+        Raises Cancelled once `cancelled` says so (the group stays queued). Should storing
+        the group fail, each file is done on its own, and only the file at fault fails."""
+        try:
+            vectors = self._embed(group, tell, timings, cancelled)
+            outcomes, old_chunks, new_chunks, new_vectors = self._commit(group, vectors, timings)
+        except Cancelled:
+            raise
+        except Exception as exc:
+            if disk_full(exc):
+                raise
+            if len(group) > 1:  # the embedding cache spares the files embedded already
+                return [outcome for file in group
+                        for outcome in self._embed_and_store([file], tell, timings, cancelled)]
+            if group[0].outcome == "failed":  # even its failure cannot be recorded
+                raise
+            log.exception("ingest of %s failed", group[0].path)  # a bug must not stop the run
+            group[0].outcome = "failed"
+            group[0].reason = f"internal error: {type(exc).__name__}: {exc}"
+            return self._embed_and_store(group, tell, timings, cancelled)
         t = time.monotonic()
         self.index.remove(old_chunks)
-        self.index.add(chunk_ids, vectors)
+        if new_chunks:
+            self.index.add(new_chunks, np.concatenate(new_vectors))
         timings["index"] += time.monotonic() - t
-        return len(chunk_ids), parsed.pages or 0
+        return outcomes
 
-    def _record_failure(self, queue_id: int, path: Path, collection_id: int, reason: str) -> None:
+    def _embed(self, group: list[ReadFile], tell: Callable[..., None],
+               timings: dict[str, float], cancelled: Callable[[], bool]
+               ) -> dict[int, np.ndarray]:
+        """The vectors of the group's files to store (by `id` of the file); none for a
+        file skipped meanwhile. Raises Cancelled once `cancelled` says so."""
+        new = [f for f in group if f.outcome == "read" and f.queue_id not in self._skipped]
+        if not new:
+            return {}
+        texts = [chunk.embedding_text() for f in new for chunk in f.chunks]
+        for file in new:
+            tell(file.path, "embedding", file_chunks=(0, len(file.chunks)))
+        biggest = max(new, key=lambda f: len(f.chunks))
+        embedded = 0
+
+        def step(batch: int) -> None:
+            nonlocal embedded
+            embedded += batch
+            if len(biggest.chunks) > self.embedder.batch_size:  # its progress: the group's
+                size = len(biggest.chunks)
+                tell(biggest.path, "embedding", file_chunks=(size * embedded // len(texts), size))
+            if embedded < len(texts) and cancelled():  # a group embedded whole is stored
+                raise Cancelled()
+            if embedded < len(texts) and all(f.queue_id in self._skipped for f in new):
+                raise _AllSkipped()
+
+        t = time.monotonic()
+        try:
+            vectors = self.embedder.embed_documents(self.vault, texts, step)
+        except _AllSkipped:  # their queue entries are gone: the transaction leaves them out
+            return {}
+        finally:
+            timings["embed"] += time.monotonic() - t
+        for file in new:
+            tell(file.path, "storing")
+        ends = np.cumsum([len(f.chunks) for f in new])[:-1]
+        return dict(zip(map(id, new), np.split(vectors, ends)))
+
+    def _commit(self, group: list[ReadFile], vectors: dict[int, np.ndarray],
+                timings: dict[str, float]
+                ) -> tuple[list[tuple[ReadFile, str, int]], list[int], list[int], list[np.ndarray]]:
+        """One transaction: each file leaves the queue with its document stored, its
+        failure recorded, or as unchanged; a file no longer queued (skipped meanwhile) is
+        left out. The outcomes, the chunk ids the index must drop and add, and the vectors
+        to add."""
+        t = time.monotonic()
+        outcomes: list[tuple[ReadFile, str, int]] = []
+        old_chunks: list[int] = []
+        new_chunks: list[int] = []
+        new_vectors: list[np.ndarray] = []
         with self.vault.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO ingest_failures(path, collection_id, reason, failed_at) "
-                "VALUES(?, ?, ?, ?)", (str(path), collection_id, reason, time.time()))
-            conn.execute("DELETE FROM ingest_queue WHERE id = ?", (queue_id,))
+            for file in group:
+                if file.outcome == "cancelled" or not conn.execute(
+                        "DELETE FROM ingest_queue WHERE id = ?", (file.queue_id,)).rowcount:
+                    outcomes.append((file, "cancelled", 0))
+                    continue
+                if file.outcome == "failed":
+                    conn.execute(
+                        "INSERT OR REPLACE INTO ingest_failures(path, collection_id, reason, "
+                        "failed_at) VALUES(?, ?, ?, ?)",
+                        (str(file.path), file.collection_id, file.reason, time.time()))
+                    outcomes.append((file, "failed", 0))
+                    continue
+                conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",
+                             (str(file.path), file.collection_id))
+                if file.outcome == "unchanged":
+                    outcomes.append((file, "skipped", 0))
+                    continue
+                old_chunks += self._insert_document(conn, file, vectors[id(file)], new_chunks)
+                new_vectors.append(vectors[id(file)])
+                outcomes.append((file, "indexed", file.parsed.pages or 0))
+            if new_chunks:
+                bump_generation(conn)
+        timings["store"] += time.monotonic() - t
+        return outcomes, old_chunks, new_chunks, new_vectors
+
+    def _insert_document(self, conn: sqlcipher3.Connection, file: ReadFile,
+                         vectors: np.ndarray, chunk_ids: list[int]) -> list[int]:
+        """Store `file`'s document and chunks in place of its earlier version, adding the
+        new chunks' ids to `chunk_ids`; the ids of the earlier version's chunks."""
+        existing = self.catalogue.document_at(file.collection_id, str(file.path))
+        old_chunks = []
+        if existing:
+            old_chunks = [r[0] for r in conn.execute(
+                "SELECT id FROM chunks WHERE document_id = ?", (existing[0],))]
+            conn.execute("DELETE FROM documents WHERE id = ?", (existing[0],))
+        parsed = file.parsed
+        document_id = conn.execute(
+            "INSERT INTO documents(collection_id, path, name, kind, sha256, size, mtime, "
+            "pages, page_offsets, text, embedding_model, ingested_at) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            (file.collection_id, str(file.path), file.path.name, parsed.kind, file.sha,
+             file.size, file.mtime, parsed.pages, ",".join(map(str, parsed.page_offsets)),
+             parsed.text, self.embedder.model_id, time.time()),
+        ).lastrowid
+        for ordinal, (chunk, vector) in enumerate(zip(file.chunks, vectors)):
+            chunk_id = conn.execute(
+                "INSERT INTO chunks(document_id, ordinal, text, heading, page_start, "
+                "page_end, char_start, char_end, tokens, vector, navigation) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                (document_id, ordinal, chunk.text, chunk.heading, chunk.page_start,
+                 chunk.page_end, chunk.char_start, chunk.char_end, chunk.tokens,
+                 vector.tobytes(), int(is_navigation(chunk.text))),
+            ).lastrowid
+            conn.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)",
+                         (chunk_id, textsearch.index_terms(chunk.embedding_text())))
+            chunk_ids.append(chunk_id)
+        return old_chunks
+
+
+class _AllSkipped(Exception):
+    """Every file of a group being embedded was taken out of the queue."""

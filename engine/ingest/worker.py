@@ -48,7 +48,9 @@ class IngestWorker:
     # --- what front ends call ------------------------------------------------------------
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener` (on the worker's thread) with every event; returns the way to stop."""
+        """Call `listener` with every event, on the worker's threads (a file being read is
+        told of from the read-ahead thread; each file's steps come in order); returns the
+        way to stop."""
         with self._lock:
             self._listeners.append(listener)
 

@@ -118,6 +118,12 @@ class Catalogue:
             "SELECT path, id, sha256 FROM documents WHERE collection_id = ?", (collection_id,))
         return {path: (doc_id, sha) for path, doc_id, sha in rows}
 
+    def document_at(self, collection_id: int, path: str) -> tuple[int, str] | None:
+        """(document id, sha256) of the document of `path` in one collection, if any."""
+        rows = self.vault.rows("SELECT id, sha256 FROM documents WHERE collection_id = ? "
+                               "AND path = ?", (collection_id, path))
+        return rows[0] if rows else None
+
     # --- failures ----------------------------------------------------------------------
 
     def failures(self) -> list[Failure]:

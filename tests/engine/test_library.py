@@ -67,7 +67,7 @@ def _consistent(service) -> int:
 
 
 class Recorder:
-    """A subscriber that keeps every event (called on the worker's thread)."""
+    """A subscriber that keeps every event (called on the worker's threads)."""
 
     def __init__(self):
         self.events: list = []
