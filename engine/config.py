@@ -55,6 +55,13 @@ class EngineConfig:
     retrieval_candidates: int = 50
     """How many hits each of BM25, HNSW and the exact-phrase search contributes before
     the candidates are reranked."""
+    bm25_postings: int | None = 5000
+    """How many chunks the full-text side may score, at most, counted over its terms'
+    lists (None: no bound; the rarest term is always searched). FTS5 scores every chunk
+    that holds a term: in a library of 100,000 chunks a question of common words made it
+    score 25,000 (17 ms). The terms left out are the commonest, which weigh least in
+    BM25; they still count in the ranking of every candidate. bench/search_scale.py
+    measures both."""
     fusion: str = "evidence"
     """How the candidates are ranked (engine.retriever): "evidence" (exact phrases and
     identifiers first, then cosine + `term_weight` * the IDF-weighted share of the

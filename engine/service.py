@@ -120,7 +120,8 @@ class EnclaveService:
         self._worker = _Worker(vault, Ingestor(vault, catalogue, chunker, self._embedder,
                                                index, config))
         retriever = HybridRetriever(vault, index, self._embedder, config.retrieval_candidates,
-                                    config.dense_weight, config.fusion, config.term_weight)
+                                    config.dense_weight, config.fusion, config.term_weight,
+                                    bm25_postings=config.bm25_postings)
         monitor = Monitor(vault)
 
         self.library = LibraryService(vault, catalogue, index, self._worker, lambda name: (

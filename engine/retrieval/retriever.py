@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,12 +47,15 @@ COMMON_TERM_SHARE = 0.2
 class HybridRetriever:
     def __init__(self, vault: Vault, index: VectorIndex, embedder: Embedder,
                  candidates: int, dense_weight: float, fusion: str = "evidence",
-                 term_weight: float = 0.25, navigation_last: bool = True):
+                 term_weight: float = 0.25, navigation_last: bool = True,
+                 bm25_postings: int | None = None):
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}")
         self.vault, self.index, self.embedder = vault, index, embedder
         self.candidates, self.dense_weight, self.fusion = candidates, dense_weight, fusion
         self.term_weight, self.navigation_last = term_weight, navigation_last
+        self.bm25_postings = bm25_postings
+        self._known = _LibraryStatistics("", 0, {})
 
     @staticmethod
     def _scope_sql(collection_ids: list[int] | None,
@@ -97,23 +101,42 @@ class HybridRetriever:
     def _chunk_count(self) -> int:
         return self.vault.scalar("SELECT count(*) FROM chunks") or 1
 
+    def _statistics(self, terms: list[str]) -> tuple[dict[str, int], int]:
+        """How many chunks hold each term (0 for none) and how many there are, remembered
+        until the library next changes (its `index_generation`)."""
+        generation = self.vault.get_meta("index_generation", "0")
+        known = self._known
+        if known.generation != generation:
+            known = _LibraryStatistics(generation, self._chunk_count(), {})
+        missing = [t for t in terms if t not in known.frequency]
+        if missing:
+            found = self._frequencies(missing)
+            known.frequency.update((t, found.get(t, 0)) for t in missing)
+        if len(known.frequency) < _STATISTICS_TERMS:
+            self._known = known
+        return {t: known.frequency[t] for t in terms}, known.count
+
     def _selective(self, terms: list[str], frequency: dict[str, int] | None = None,
                    count: int | None = None) -> list[str]:
-        """Leave out terms found in more than COMMON_TERM_SHARE of the chunks (such as "r"
-        in the R manuals): BM25 gives them little weight, but matching them makes FTS5
-        score most of the library. The rarest term stays if all are common. Terms in no
-        chunk are left out too: they match nothing, and a long query of them made FTS5
-        work for seconds."""
+        """The terms the full-text side searches, rarest first: those found in more than
+        COMMON_TERM_SHARE of the chunks (such as "r" in the R manuals) are left out, and
+        so are the commonest beyond `bm25_postings` chunks in all: BM25 gives them little weight, but
+        matching them makes FTS5 score much of the library. The rarest term stays if all
+        are common. Terms in no chunk are left out too: they match nothing, and a long
+        query of them made FTS5 work for seconds."""
         if len(terms) < 2:
             return terms
         if frequency is None:
             frequency = self._frequencies(terms)
-        present = [t for t in terms if frequency.get(t, 0)]
+        present = sorted((t for t in terms if frequency.get(t, 0)), key=frequency.__getitem__)
         limit = COMMON_TERM_SHARE * (count or self._chunk_count())
-        kept = [t for t in present if frequency[t] <= limit]
-        if kept or not present:
-            return kept
-        return [min(present, key=frequency.__getitem__)]
+        kept, postings = present[:1], frequency[present[0]] if present else 0
+        for term in present[1:]:
+            postings += frequency[term]
+            if frequency[term] > limit or postings > (self.bm25_postings or postings):
+                break
+            kept.append(term)
+        return kept
 
     def search(self, query: str, k: int = 5, collection_ids: list[int] | None = None,
                document_ids: list[int] | None = None,
@@ -129,13 +152,13 @@ class HybridRetriever:
             query_vector, self.candidates, allowed)
         evidence = self.fusion == "evidence"
         terms = _index_forms(textsearch.query_terms(query))
-        frequency, count = self._frequencies(terms), self._chunk_count()
+        frequency, count = self._statistics(terms)
         lexical = [] if self.fusion == "dense" else self._bm25(
             self._selective(terms, frequency, count), self.candidates, scope)
         phrases = textsearch.exact_phrases(query) if evidence else []
         exact = self._phrase_matches(phrases, scope) if phrases else []
         ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical] + exact))
-        cosine = self._cosines(ids, query_vector)  # only chunks the index holds now
+        cosine = self._cosines(ids, query_vector, dict(dense))  # chunks the index holds now
         if not cosine:
             return []
         rows = self._rows(list(cosine))
@@ -180,12 +203,15 @@ class HybridRetriever:
         nearest = self.index.search(self.embedder.embed_query(query), k, allowed)
         return sum(s for _, s in nearest) / len(nearest) if nearest else 0.0
 
-    def _cosines(self, ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
-        """Cosine with the query of each of `ids` the index holds (the others are left out)."""
-        held = self.index.held_vectors(ids)
-        if not held:
-            return {}
-        return dict(zip(held, (np.stack(list(held.values())) @ query_vector).tolist()))
+    def _cosines(self, ids: list[int], query_vector: np.ndarray,
+                 known: dict[int, float]) -> dict[int, float]:
+        """Cosine with the query of each of `ids` the index holds (the others are left
+        out); `known` are those its search gave."""
+        cosine = {i: known[i] for i in ids if i in known}
+        held = self.index.held_vectors([i for i in ids if i not in known])
+        if held:
+            cosine.update(zip(held, (np.stack(list(held.values())) @ query_vector).tolist()))
+        return cosine
 
     def _phrase_matches(self, phrases: list[str], scope: tuple[str, tuple]) -> list[int]:
         """Chunks that hold one of the exact phrases, best BM25 first (up to `candidates`
@@ -221,6 +247,19 @@ class HybridRetriever:
         bm25 = {chunk_id: s / top_bm25 for chunk_id, s in lexical}
         weight = 1.0 if self.fusion == "dense" else self.dense_weight
         return {i: weight * cosine[i] + (1 - weight) * bm25.get(i, 0.0) for i in ids}
+
+
+@dataclass
+class _LibraryStatistics:
+    """What BM25 weighs terms by, as of one `index_generation` of the library."""
+
+    generation: str
+    count: int
+    frequency: dict[str, int]
+
+
+_STATISTICS_TERMS = 50_000
+"""The most terms whose frequencies a retriever remembers."""
 
 
 def _index_forms(terms: list[str]) -> list[str]:

@@ -227,5 +227,6 @@ class VectorIndex:
         stored (in the vault, not yet here) or deleted (gone from here first) is left out."""
         with self._lock:
             held = [i for i in ids if i in self._ids]
-            vectors = np.asarray(self._index.get_items(held), dtype=np.float32) if held else []
-            return dict(zip(held, vectors))
+            if not held:
+                return {}
+            return dict(zip(held, self._index.get_items(held, return_type="numpy")))

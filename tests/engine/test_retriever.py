@@ -69,5 +69,32 @@ def test_a_chunk_the_index_does_not_hold_yet_is_left_out_not_an_error(service, t
     chunk_ids = [h.chunk_id for h in service.answers.search("relief valve opens", k=5)]
     retriever.index.remove(chunk_ids)  # as if its document were just being stored
     # the moment the race hit: candidates checked, then gone from the index
-    assert retriever._cosines(chunk_ids, retriever.embedder.embed_query("relief valve")) == {}
+    assert retriever._cosines(chunk_ids, retriever.embedder.embed_query("relief valve"), {}) == {}
     assert service.answers.search("relief valve opens", k=5) == []
+
+
+def test_the_full_text_side_scores_a_bounded_number_of_chunks(service):
+    """In a large library, the commonest of a question's terms are left to the ranking:
+    the full-text side searches the rarest until their chunks would pass bm25_postings."""
+    retriever = service.answers._retriever
+    frequency = {"pump": 3000, "valve": 2500, "zqx": 10, "hums": 100, "unheard": 0}
+    assert retriever.bm25_postings == 5000
+    assert retriever._selective(list(frequency), frequency, 100_000) == ["zqx", "hums", "valve"]
+    assert retriever._selective(["pump", "valve"], {"pump": 9000, "valve": 8000},
+                                100_000) == ["valve"]  # over the budget alone: kept
+    retriever.bm25_postings = None
+    assert retriever._selective(list(frequency), frequency, 100_000) == [
+        "zqx", "hums", "valve", "pump"]
+
+
+def test_term_statistics_follow_the_library(service, tmp_path):
+    """The terms' chunk counts are remembered between searches, until the library changes."""
+    retriever = service.answers._retriever
+    (tmp_path / "a.txt").write_text("The pump hums at night.")
+    service.library.ingest([tmp_path / "a.txt"])
+    assert retriever._statistics(["pump", "valve"]) == ({"pump": 1, "valve": 0}, 1)
+    (tmp_path / "b.txt").write_text("The pump and the valve.")
+    service.library.ingest([tmp_path / "b.txt"])
+    assert retriever._statistics(["pump", "valve"]) == ({"pump": 2, "valve": 1}, 2)
+    service.library.delete_document(service.library.documents()[0].id)
+    assert retriever._statistics(["pump"])[1] == 1
