@@ -89,6 +89,10 @@ class ApiServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Connections accepted here inherit it. Without it, a response written in two
+        # parts (head, then body) waited for the client's delayed ACK: 40 ms for every
+        # request after the first on a kept-alive connection.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((self.host, self.port))
             sock.listen(self.server.config.backlog)  # connections wait from now on
