@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 from engine import EnclaveService
 
 OPEN_PATHS = ("/health", "/docs", "/docs-assets/", "/openapi.json")
+CHECKED_KEY = "checked_api_key"
+"""Where the gate leaves the key it checked, in the request's state."""
 
 
 class ApiGate:
@@ -70,6 +72,7 @@ class ApiGate:
         if not value.lower().startswith("bearer "):
             return False
         key = await anyio.to_thread.run_sync(self.service.access.check_key, value[7:])
+        scope.setdefault("state", {})[CHECKED_KEY] = key  # the routes' dependency takes it
         return key is not None
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from engine import AnswerStream, ApiKey, EnclaveService, mask_personal_data
 
+from ..api_gate import CHECKED_KEY
 from ..api_guard import ApiError, GenerationQueue, Limits, Metrics, RateLimiter, require_scope
 from ..api_jobs import Jobs
 
@@ -72,12 +74,15 @@ class ApiContext:
     def key_for(self, write: bool, whole_library: bool = False):
         """A dependency: the request's API key, checked for scope and rate (and, for figures
         about the whole library, not limited to some collections)."""
-        def check(request: Request,
-                  credentials: HTTPAuthorizationCredentials | None = Security(BEARER)) -> ApiKey:
+        async def check(request: Request, credentials: HTTPAuthorizationCredentials | None
+                        = Security(BEARER)) -> ApiKey:
             if credentials is None:
                 raise ApiError(401, "An API key is needed: send 'Authorization: Bearer <key>'.",
                                "authentication_error", {"WWW-Authenticate": "Bearer"})
-            key = self.service.access.check_key(credentials.credentials)
+            key = getattr(request.state, CHECKED_KEY, None)  # the gate checked it just now
+            if key is None:
+                key = await anyio.to_thread.run_sync(self.service.access.check_key,
+                                                     credentials.credentials)
             if key is None:
                 raise ApiError(401, "The API key is not valid or was revoked.",
                                "authentication_error", {"WWW-Authenticate": "Bearer"})

@@ -41,6 +41,7 @@ from .vector_index import VectorIndex
 
 FUSIONS = ("evidence", "weighted", "rrf", "dense", "bm25")
 _RRF_K = 60
+_VECTOR = 9  # where a candidate's vector is in what `_rows` gives
 COMMON_TERM_SHARE = 0.2
 
 
@@ -158,11 +159,9 @@ class HybridRetriever:
         phrases = textsearch.exact_phrases(query) if evidence else []
         exact = self._phrase_matches(phrases, scope) if phrases else []
         ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical] + exact))
-        cosine = self._cosines(ids, query_vector, dict(dense))  # chunks the index holds now
-        if not cosine:
-            return []
-        rows = self._rows(list(cosine))
-        ids = [i for i in ids if i in cosine and i in rows]  # neither stored nor deleted
+        rows = self._rows(ids) if ids else {}
+        cosine = self._cosines(rows, query_vector, dict(dense))
+        ids = [i for i in ids if i in cosine]  # neither being stored nor deleted
         if not ids:  # while this search ran: a document being imported or deleted
             return []
         navigation = {i for i, row in rows.items() if row[0]}
@@ -203,14 +202,19 @@ class HybridRetriever:
         nearest = self.index.search(self.embedder.embed_query(query), k, allowed)
         return sum(s for _, s in nearest) / len(nearest) if nearest else 0.0
 
-    def _cosines(self, ids: list[int], query_vector: np.ndarray,
+    def _cosines(self, rows: dict[int, tuple], query_vector: np.ndarray,
                  known: dict[int, float]) -> dict[int, float]:
-        """Cosine with the query of each of `ids` the index holds (the others are left
-        out); `known` are those its search gave."""
-        cosine = {i: known[i] for i in ids if i in known}
-        held = self.index.held_vectors([i for i in ids if i not in known])
+        """Cosine with the query of each candidate the index holds at this moment (a
+        chunk being stored, in the vault and not yet in the index, or being deleted, gone
+        from the index first, is left out): from the index's search (`known`), else from
+        the vector the vault stores."""
+        cosine = {i: known[i] for i in rows if i in known}
+        size = query_vector.nbytes  # a vector of another model (being re-embedded): left out
+        held = [i for i in self.index.holding([i for i in rows if i not in known])
+                if len(rows[i][_VECTOR]) == size]
         if held:
-            cosine.update(zip(held, (np.stack(list(held.values())) @ query_vector).tolist()))
+            vectors = np.frombuffer(b"".join(rows[i][_VECTOR] for i in held), dtype=np.float32)
+            cosine.update(zip(held, (vectors.reshape(len(held), -1) @ query_vector).tolist()))
         return cosine
 
     def _phrase_matches(self, phrases: list[str], scope: tuple[str, tuple]) -> list[int]:
@@ -227,11 +231,11 @@ class HybridRetriever:
 
     def _rows(self, ids: list[int]) -> dict[int, tuple]:
         """What ranking and hits need of each candidate, in one query: navigation,
-        heading, text, document id, name and path, page, offsets."""
+        heading, text, document id, name and path, page, offsets, vector."""
         marks = ",".join("?" * len(ids))
         return {row[0]: row[1:] for row in self.vault.rows(
             "SELECT c.id, c.navigation, c.heading, c.text, c.document_id, d.name, d.path, "
-            "c.page_start, c.char_start, c.char_end FROM chunks c "
+            "c.page_start, c.char_start, c.char_end, c.vector FROM chunks c "
             f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})", tuple(ids))}
 
     def _fuse(self, ids, dense, lexical, cosine) -> dict[int, float]:

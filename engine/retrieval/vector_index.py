@@ -222,11 +222,8 @@ class VectorIndex:
         with self._lock:
             return np.asarray(self._index.get_items(ids), dtype=np.float32)
 
-    def held_vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
-        """The vectors of those of `ids` the index holds at this moment: a chunk being
-        stored (in the vault, not yet here) or deleted (gone from here first) is left out."""
+    def holding(self, ids: list[int]) -> list[int]:
+        """Those of `ids` the index holds at this moment: a chunk being stored (in the
+        vault, not yet here) or deleted (gone from here first) is left out."""
         with self._lock:
-            held = [i for i in ids if i in self._ids]
-            if not held:
-                return {}
-            return dict(zip(held, self._index.get_items(held, return_type="numpy")))
+            return [i for i in ids if i in self._ids]

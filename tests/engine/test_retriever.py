@@ -69,7 +69,8 @@ def test_a_chunk_the_index_does_not_hold_yet_is_left_out_not_an_error(service, t
     chunk_ids = [h.chunk_id for h in service.answers.search("relief valve opens", k=5)]
     retriever.index.remove(chunk_ids)  # as if its document were just being stored
     # the moment the race hit: candidates checked, then gone from the index
-    assert retriever._cosines(chunk_ids, retriever.embedder.embed_query("relief valve"), {}) == {}
+    rows = retriever._rows(chunk_ids)
+    assert retriever._cosines(rows, retriever.embedder.embed_query("relief valve"), {}) == {}
     assert service.answers.search("relief valve opens", k=5) == []
 
 
@@ -98,3 +99,22 @@ def test_term_statistics_follow_the_library(service, tmp_path):
     assert retriever._statistics(["pump", "valve"]) == ({"pump": 2, "valve": 1}, 2)
     service.library.delete_document(service.library.documents()[0].id)
     assert retriever._statistics(["pump"])[1] == 1
+
+
+def test_candidates_cosines_are_those_of_the_index_vectors(service, tmp_path):
+    """Candidates found by full text only are scored with the vector the vault stores:
+    the same cosine as the index's own vector gives."""
+    import numpy as np
+
+    for n, fact in enumerate(["The relief valve opens at 12.5 bar.", "Pumps are grey.",
+                              "Valve seats wear after a year.", "Night shifts start at 22:00."]):
+        (tmp_path / f"n{n}.txt").write_text(fact)
+    service.library.ingest([tmp_path])
+    retriever = service.answers._retriever
+    query = retriever.embedder.embed_query("valve seats")
+    rows = retriever._rows([h.chunk_id for h in service.answers.search("valve seats", k=4)])
+    cosine = retriever._cosines(rows, query, {})
+    assert len(cosine) == 4
+    for chunk_id, value in cosine.items():
+        expected = float(retriever.index.vectors([chunk_id])[0] @ query)
+        assert abs(value - expected) < 1e-5
