@@ -72,6 +72,8 @@ bench: install $(R_MANUALS)
 	$(BIN)/python bench/answer_quality.py
 	$(BIN)/python bench/window_startup.py
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/search_scale.py
+	$(BIN)/python bench/idle.py
 
 # PNGs of the app driven under Xvfb, into docs/screenshots (README shows them).
 screenshots: install
