@@ -53,3 +53,17 @@ def test_a_library_embedded_in_fp32_keeps_fp32(open_service, config, corpus):
     assert reopened.config.embedding_model == "all-MiniLM-L6-v2"  # not the int8 default
     assert reopened.answers.search("relief valve pressure", k=1)[0].document == "pumps.pdf"
     assert reopened.health.index_repair is None  # its vectors are as they were
+
+
+def test_a_text_alone_runs_on_one_thread_and_gets_the_same_vector(embedder):
+    """A query runs in a one-thread session of its own (faster for so small an input): its
+    vector is the one the batch session gives the same text (a batch of it twice has the
+    same activations, so the same int8 scales)."""
+    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines()][:20]
+    encoder = embedder.model
+    assert encoder._alone is not encoder._session
+    for question in questions:
+        alone = embedder.encode([question])[0]
+        in_batch = embedder.encode([question, question])
+        assert np.allclose(alone, in_batch[0], atol=1e-5) and np.allclose(alone, in_batch[1],
+                                                                           atol=1e-5)
