@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -43,3 +45,19 @@ def write_results(name: str, results: dict) -> Path:
                                ensure_ascii=False) + "\n")
     print(f"wrote {path}")
     return path
+
+
+def desktop_environment(folder: str) -> dict:
+    """The environment of a desktop app started as `make run` starts it, on a passphrase
+    library made in `folder` (as on every start after the first): the passphrase is left
+    for the app to ask for."""
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+           "ENCLAVE_CONFIG_DIR": f"{folder}/config", "ENCLAVE_DATA_DIR": f"{folder}/data",
+           "ENCLAVE_KEY_SOURCE": "passphrase", "ENCLAVE_PASSPHRASE": PASSPHRASE,
+           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    subprocess.run([sys.executable, "-m", "app", "status"], env=env, check=True,
+                   capture_output=True)
+    Path(f"{folder}/config").mkdir()
+    Path(f"{folder}/config/settings.json").write_text(json.dumps({"key_source": "passphrase"}))
+    env.pop("ENCLAVE_PASSPHRASE")
+    return env

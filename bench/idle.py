@@ -26,7 +26,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.api_load import CACHE, build_library, free_port  # noqa: E402
-from bench.common import PASSPHRASE, open_service, write_results  # noqa: E402
+from bench.common import (PASSPHRASE, desktop_environment, open_service,  # noqa: E402
+                          write_results)
 
 IDLE_SECONDS = 60.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,15 +127,7 @@ def main() -> None:
     results = {"idle_seconds": IDLE_SECONDS, "server": server()}
     print("server", results["server"])
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-               "ENCLAVE_CONFIG_DIR": f"{tmp}/config", "ENCLAVE_DATA_DIR": f"{tmp}/data",
-               "ENCLAVE_KEY_SOURCE": "passphrase", "ENCLAVE_PASSPHRASE": PASSPHRASE,
-               "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-m", "app", "status"], env=env, check=True,
-                       capture_output=True)  # an existing library
-        Path(f"{tmp}/config").mkdir()
-        Path(f"{tmp}/config/settings.json").write_text(json.dumps({"key_source": "passphrase"}))
-        env.pop("ENCLAVE_PASSPHRASE")
+        env = desktop_environment(tmp)
         results["desktop"] = desktop("app", env)
         results["bare_qt_window"] = desktop("baseline", env)
     print(json.dumps(results, indent=1))

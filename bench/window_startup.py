@@ -13,7 +13,6 @@ PySide6 window pays on this machine. Medians over RUNS launches; goal: window < 
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import PASSPHRASE, write_results  # noqa: E402
+from bench.common import PASSPHRASE, desktop_environment, write_results  # noqa: E402
 
 RUNS = 7
 
@@ -74,18 +73,8 @@ def launch(mode: str, env: dict) -> dict:
 
 
 def main() -> None:
-    root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-               "ENCLAVE_CONFIG_DIR": f"{tmp}/config", "ENCLAVE_DATA_DIR": f"{tmp}/data",
-               "ENCLAVE_KEY_SOURCE": "passphrase", "ENCLAVE_PASSPHRASE": PASSPHRASE,
-               "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root)}
-        # an existing library, as on every start after the first
-        subprocess.run([sys.executable, "-m", "app", "status"], env=env, check=True,
-                       capture_output=True)
-        Path(f"{tmp}/config").mkdir()
-        Path(f"{tmp}/config/settings.json").write_text(json.dumps({"key_source": "passphrase"}))
-        env.pop("ENCLAVE_PASSPHRASE")
+        env = desktop_environment(tmp)
         runs: dict[str, list[dict]] = {"baseline": [], "app": []}
         for _ in range(RUNS):  # interleaved, so that drift in machine load hits both alike
             runs["baseline"].append(launch("baseline", env))
