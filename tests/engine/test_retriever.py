@@ -118,3 +118,21 @@ def test_candidates_cosines_are_those_of_the_index_vectors(service, tmp_path):
     for chunk_id, value in cosine.items():
         expected = float(retriever.index.vectors([chunk_id])[0] @ query)
         assert abs(value - expected) < 1e-5
+
+
+def test_a_term_is_found_as_the_whole_word_pattern_finds_it():
+    """The term finder's `str.find` and the whole-word pattern it replaced agree: a letter
+    or digit next to an occurrence rules it out; underscores, punctuation, diacritics
+    folded away and ends of text do not."""
+    import re
+
+    from engine.retrieval.textsearch import TermFinder, fold
+
+    texts = ["naïve café_bar x11y na_na 2x 2", "élan naïve", "a_b data_frame ab2 2",
+             "dataframe data2 2data", "data", "(data)", "the data-set's data.", "数据 分析"]
+    terms = ["data", "2", "na", "naive", "cafe", "x11", "a", "b", "elan", "数据"]
+    for text in texts:
+        folded = fold(text)
+        expected = {t for t in terms
+                    if re.search(r"(?<![^\W_])" + re.escape(t) + r"(?![^\W_])", folded)}
+        assert TermFinder(terms, [])(text)[0] == expected, text
