@@ -121,10 +121,10 @@ class HybridRetriever:
                    count: int | None = None) -> list[str]:
         """The terms the full-text side searches, rarest first: those found in more than
         COMMON_TERM_SHARE of the chunks (such as "r" in the R manuals) are left out, and
-        so are the commonest beyond `bm25_postings` chunks in all: BM25 gives them little weight, but
-        matching them makes FTS5 score much of the library. The rarest term stays if all
-        are common. Terms in no chunk are left out too: they match nothing, and a long
-        query of them made FTS5 work for seconds."""
+        so are the commonest once the kept ones' chunks pass `bm25_postings`: BM25 gives
+        them little weight, but matching them makes FTS5 score much of the library. The
+        rarest term stays if all are common. Terms in no chunk are left out too: they
+        match nothing, and a long query of them made FTS5 work for seconds."""
         if len(terms) < 2:
             return terms
         if frequency is None:
