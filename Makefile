@@ -70,6 +70,7 @@ bench: install $(R_MANUALS)
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/answer_quality.py
+	$(BIN)/python bench/answer_speed.py
 	$(BIN)/python bench/window_startup.py
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/search_scale.py

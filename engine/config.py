@@ -109,6 +109,11 @@ class EngineConfig:
     """How many of them the model reads: reading the prompt is most of the time to the
     first token (4 sources: 3.9 s, 2: about 2 s, bench/answer_quality.py), and most
     answers the bundled models write are replaced by a quotation anyway."""
+    source_excerpt_tokens: int = 96
+    """The local model reads of each source only the sentences that bear most on the
+    question (with the sentence after each), up to this many tokens (0: whole sources):
+    reading the prompt is most of the time to the first token (engine/answers/prompt.py,
+    bench/answer_speed.py). The checks and quotations use the whole sources."""
 
     inference_server_url: str = ""
     """An OpenAI-compatible server on the site's network (vLLM, llama.cpp's server, Ollama,

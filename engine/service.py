@@ -250,7 +250,8 @@ class EnclaveService:
                 self._answerer = Answerer(
                     remote or local, self._embedder, config.max_answer_tokens, gate,
                     config.sources_per_answer, config.answer_check, config.sources_in_prompt,
-                    fallback=local if remote and config.inference_server_fallback else None)
+                    fallback=local if remote and config.inference_server_fallback else None,
+                    excerpt_tokens=config.source_excerpt_tokens)
             return self._answerer
 
     def _new_remote_generator(self) -> RemoteGenerator | None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 from engine import ApiKey, NotAllowedError, UserError
 
 from ..api_guard import MAX_ID
+from ..stream_pump import Pump
 from . import KEYED, ApiContext, errors
 from .shapes import ChatCompletion, EmbeddingList, ModelList, ok
 
@@ -171,17 +172,17 @@ def router(ctx: ApiContext) -> APIRouter:
             return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
         async def events():
-            started, stream, pieces = False, None, None
+            started, stream, pump = False, None, None
             try:
                 started = await anyio.to_thread.run_sync(queue.wait_turn, ticket)
                 stream, conversation_id = await anyio.to_thread.run_sync(start_answer, body, key)
-                pieces = iter(stream)
+                pump = Pump(iter(stream))  # the model goes on while a piece is sent
                 yield chunk({"role": "assistant", "content": ""})
                 while True:
                     if await request.is_disconnected():
                         stream.cancel()
                         break
-                    piece = await anyio.to_thread.run_sync(next, pieces, None)
+                    piece = await pump.next()
                     if piece is None:
                         break
                     yield chunk({"content": piece})
@@ -198,7 +199,8 @@ def router(ctx: ApiContext) -> APIRouter:
                 with anyio.CancelScope(shield=True):
                     if stream is not None:
                         stream.cancel()
-                        await anyio.to_thread.run_sync(lambda: [None for _ in pieces or ()])
+                    if pump is not None:
+                        await pump.close()
                     queue.leave(key.name, ticket, started)
 
         return ClosingStreamingResponse(events(), media_type="text/event-stream",

@@ -32,6 +32,7 @@ from .. import pii
 from ..errors import ModelUnavailableError
 from ..retrieval.embedder import Embedder
 from .generator import Generator
+from . import prompt as prompts
 from .grounding import Evidence, Relevance, Sentence, Verdict, is_chinese
 from .remote import RemoteGenerator, with_fallback
 from ..records import SearchHit
@@ -55,14 +56,6 @@ _STOPS = ("\n\n", "\nQuestion:", "\nSources:", "\nAnswer:", "\nThe answer is", "
 _LEADING_STOPS = ("Question:", "Sources:", "Answer:")
 CLOSEST_PASSAGES = 3
 
-PROMPT = """Answer the question using only the sources below, in one or two short sentences. Cite the sources you use by number, like [1].
-If the sources do not contain the answer, reply: I don't know.
-
-Sources:
-{sources}
-
-Question: {question}
-Answer:"""
 
 
 @dataclass(frozen=True)
@@ -317,9 +310,11 @@ class Answerer:
     def __init__(self, generator: Generator | RemoteGenerator, embedder: Embedder,
                  max_answer_tokens: int, gate: Gate, sources_per_answer: int = 4,
                  check: str = "quote", sources_in_prompt: int = 2,
-                 fallback: Generator | None = None):
+                 fallback: Generator | None = None, excerpt_tokens: int = 0):
         """`fallback`: the local model, which answers when `generator` (an inference
-        server) cannot."""
+        server) cannot; `excerpt_tokens`: the model reads of each source only the
+        sentences that bear on the question, up to this many tokens (0: whole sources;
+        see `prompt.excerpt`). An inference server's model reads them whole."""
         if check not in CHECKS:
             raise ValueError(f"check must be one of {CHECKS}")
         self.generator, self.embedder, self.fallback = generator, embedder, fallback
@@ -327,6 +322,7 @@ class Answerer:
         self.gate = gate
         self.sources_per_answer = sources_per_answer
         self.sources_in_prompt = sources_in_prompt
+        self.excerpt_tokens = excerpt_tokens
         self.check = check
 
     def answer(self, question: str, hits: list[SearchHit], density: float,
@@ -379,7 +375,8 @@ class Answerer:
             try:  # the model loads here, in the reader's thread, if it is not yet loaded
                 # it reads the best few sources (reading is most of its time); the checks
                 # and the quotation use them all, numbered alike
-                prompt, _ = self.build_prompt(question, hits[: self.sources_in_prompt])
+                prompt, _ = self.build_prompt(question, hits[: self.sources_in_prompt],
+                                              evidence)
                 generation = with_fallback(lambda generator: generator.stream(
                     prompt, self.max_answer_tokens,
                     should_stop=lambda: stream.cancelled or stops.stopped or ended),
@@ -446,23 +443,16 @@ class Answerer:
         stream = AnswerStream(pieces(), make_answer)
         return stream
 
-    def build_prompt(self, question: str, hits: list[SearchHit]) -> tuple[str, list[Source]]:
-        """Fill the context window: the question whole, sources in rank order, the last trimmed."""
-        budget = (self.generator.context_tokens - self.max_answer_tokens
-                  - self.generator.count_tokens(PROMPT.format(sources="", question=question)) - 16)
-        blocks: list[str] = []
-        sources: list[Source] = []
-        for hit in hits:
-            label = f"[{len(sources) + 1}]"  # a file name or page here gets copied into answers
-            needed = self.generator.count_tokens(f"{label} {hit.text}\n\n")
-            if needed > budget:
-                if budget < 48:
-                    break
-                text = self.generator.truncate(hit.text, budget - self.generator.count_tokens(label) - 4)
-                blocks.append(f"{label} {text}")
-                sources.append(Source(len(sources) + 1, hit))
-                break
-            blocks.append(f"{label} {hit.text}")
-            sources.append(Source(len(sources) + 1, hit))
-            budget -= needed
-        return PROMPT.format(sources="\n\n".join(blocks), question=question), sources
+    def build_prompt(self, question: str, hits: list[SearchHit],
+                     evidence: Evidence | None = None) -> tuple[str, list[Source]]:
+        """The model's prompt and the sources it holds: with `evidence` (of these hits)
+        and `excerpt_tokens`, each source cut to what bears on the question; then fitted
+        to the context window (the question whole, the last source trimmed)."""
+        generator = self.generator
+        texts = [hit.text for hit in hits]
+        # an inference server reads fast: it gets the whole sources
+        if evidence is not None and self.excerpt_tokens > 0 and isinstance(generator, Generator):
+            texts = [prompts.excerpt(evidence, n, self.excerpt_tokens, generator.count_tokens)
+                     for n in range(1, len(hits) + 1)]
+        prompt, held = prompts.build(question, texts, generator, self.max_answer_tokens)
+        return prompt, [Source(n, hit) for n, hit in enumerate(hits[:held], start=1)]

@@ -111,6 +111,12 @@ class Verdict:
     reason: str = ""
 
 
+def has_words(text: str) -> bool:
+    """Whether `text` holds a word (not only code such as "> q()" or numbers): the
+    sentences Evidence scores."""
+    return _WORD.search(text) is not None
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences (and blank-line separated blocks) of a passage, long runs cut at lines."""
     out = []
@@ -136,7 +142,7 @@ class Evidence:
         self.question_words = content_words(question) - _FILLER
         self.sentences = [Sentence(n, _flat(s), frozenset(content_words(s)))
                           for n, hit in enumerate(hits, start=1)
-                          for s in split_sentences(hit.text) if _WORD.search(s)]
+                          for s in split_sentences(hit.text) if has_words(s)]
         self._source_words = [content_words(h.text) for h in hits]
         self._source_flat = [_flat(h.text) for h in hits]
         # a term found in few sentences says more about which one answers
