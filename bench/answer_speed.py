@@ -2,8 +2,8 @@
 through the engine and the LAN API against raw llama-cpp-python, all in one run.
 
 1. Answers (`service.answers.ask`, caches off) to the first answerable questions of
-   questions.jsonl, with the default configuration and with `source_excerpt_tokens=0`
-   (the model reads the whole sources: the baseline), in alternating blocks: the median
+   questions.jsonl, with `source_excerpt_tokens=96` and with 0 (the model reads the
+   whole sources: the default and the baseline), in alternating blocks: the median
    time to the first text shown (each sentence checked before it is shown), to the
    model's first token and to the whole answer.
 2. Streaming, the same prompts (a passage of the manuals and a request to explain it) and
@@ -125,9 +125,10 @@ def api_stream(client, body: dict) -> Timed:
 
 
 def ask_blocks(service, asked: list[str], blocks: int) -> tuple[dict, object]:
-    """Rows per configuration ("excerpts": the default, "whole_sources": the baseline),
-    asked in alternating blocks of the questions; returns the service last used."""
-    configs = {"excerpts": service.config,
+    """Rows per configuration ("excerpts": 96 tokens a source, "whole_sources": the
+    default and the baseline), asked in alternating blocks of the questions; returns the
+    service last used."""
+    configs = {"excerpts": dataclasses.replace(service.config, source_excerpt_tokens=96),
                "whole_sources": dataclasses.replace(service.config, source_excerpt_tokens=0)}
     rows: dict[str, list[dict]] = {name: [] for name in configs}
     size = -(-len(asked) // blocks)
@@ -143,7 +144,7 @@ def ask_blocks(service, asked: list[str], blocks: int) -> tuple[dict, object]:
                                    "whole_s": time.perf_counter() - started,
                                    "first_s": answer.timings.get("first_token"),
                                    "model_first_s": answer.timings.get("model_first_token")})
-    return rows, service.reconfigured(configs["excerpts"])
+    return rows, service.reconfigured(configs["whole_sources"])
 
 
 def summarise_asks(rows: list[dict]) -> dict:

@@ -109,11 +109,17 @@ class EngineConfig:
     """How many of them the model reads: reading the prompt is most of the time to the
     first token (4 sources: 3.9 s, 2: about 2 s, bench/answer_quality.py), and most
     answers the bundled models write are replaced by a quotation anyway."""
-    source_excerpt_tokens: int = 96
-    """The local model reads of each source only the sentences that bear most on the
-    question (with the sentence after each), up to this many tokens (0: whole sources):
-    reading the prompt is most of the time to the first token (engine/answers/prompt.py,
-    bench/answer_speed.py). The checks and quotations use the whole sources."""
+    source_excerpt_tokens: int = 0
+    """With a number (96 was measured), the local model reads of each source only the
+    sentences that bear most on the question (with the sentence after each), up to this
+    many tokens; 0: whole sources. Reading the prompt is most of the time to the first
+    token: 96 took it from 1.87 to 1.09 s (engine/answers/prompt.py,
+    bench/answer_speed.py) with answer_quality within noise (correct or quoted 45 -> 44
+    of 79, confidently wrong 3 -> 2, one run each). Off by default until more runs
+    agree: with it, the model answered the test corpus's "Which badge do visitors
+    wear?" with the other sentence of the same source ("Visitor badges are returned to
+    the security desk..."), with greedy decoding every time. The checks and quotations
+    use the whole sources either way."""
 
     inference_server_url: str = ""
     """An OpenAI-compatible server on the site's network (vLLM, llama.cpp's server, Ollama,
