@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -72,17 +71,15 @@ class ApiContext:
     jobs: Jobs
 
     def key_for(self, write: bool, whole_library: bool = False):
-        """A dependency: the request's API key, checked for scope and rate (and, for figures
-        about the whole library, not limited to some collections)."""
+        """A dependency: the request's API key, as the gate (app/api_gate.py) found it
+        valid, checked for scope and rate (and, for figures about the whole library, not
+        limited to some collections)."""
         async def check(request: Request, credentials: HTTPAuthorizationCredentials | None
                         = Security(BEARER)) -> ApiKey:
             if credentials is None:
                 raise ApiError(401, "An API key is needed: send 'Authorization: Bearer <key>'.",
                                "authentication_error", {"WWW-Authenticate": "Bearer"})
             key = getattr(request.state, CHECKED_KEY, None)  # the gate checked it just now
-            if key is None:
-                key = await anyio.to_thread.run_sync(self.service.access.check_key,
-                                                     credentials.credentials)
             if key is None:
                 raise ApiError(401, "The API key is not valid or was revoked.",
                                "authentication_error", {"WWW-Authenticate": "Bearer"})

@@ -98,7 +98,8 @@ class OnnxEncoder:
     on one, in a session of its own: splitting so small a product across threads saves
     nothing when the machine is quiet (2.4-2.8 ms either way on 2 cores) and costs much
     when it is busy, as a server with many clients or a desktop importing is (1.9 ms on
-    one thread against 5.5 ms on two; four at once got 1.4x more done)."""
+    one thread against 5.5 ms on two; four at once got 1.4x more done). The second
+    session costs about 55 MB (bench/idle.py)."""
 
     def __init__(self, graph: Path, model_dir: Path, threads: int | None = None):
         from tokenizers import Tokenizer

@@ -75,7 +75,7 @@ class HybridRetriever:
     def bm25(self, query: str, limit: int, scope: tuple[str, tuple]) -> list[tuple[int, float]]:
         """(chunk id, BM25 score, higher is better) for the best full-text matches."""
         terms = _index_forms(textsearch.query_terms(query))
-        return self._bm25(self._selective(terms), limit, scope)
+        return self._bm25(self._selective(terms, *self._statistics(terms)), limit, scope)
 
     def _bm25(self, terms: list[str], limit: int,
               scope: tuple[str, tuple]) -> list[tuple[int, float]]:
@@ -117,8 +117,7 @@ class HybridRetriever:
             self._known = known
         return {t: known.frequency[t] for t in terms}, known.count
 
-    def _selective(self, terms: list[str], frequency: dict[str, int] | None = None,
-                   count: int | None = None) -> list[str]:
+    def _selective(self, terms: list[str], frequency: dict[str, int], count: int) -> list[str]:
         """The terms the full-text side searches, rarest first: those found in more than
         COMMON_TERM_SHARE of the chunks (such as "r" in the R manuals) are left out, and
         so are the commonest once the kept ones' chunks pass `bm25_postings`: BM25 gives
@@ -127,10 +126,8 @@ class HybridRetriever:
         match nothing, and a long query of them made FTS5 work for seconds."""
         if len(terms) < 2:
             return terms
-        if frequency is None:
-            frequency = self._frequencies(terms)
         present = sorted((t for t in terms if frequency.get(t, 0)), key=frequency.__getitem__)
-        limit = COMMON_TERM_SHARE * (count or self._chunk_count())
+        limit = COMMON_TERM_SHARE * count
         kept, postings = present[:1], frequency[present[0]] if present else 0
         for term in present[1:]:
             postings += frequency[term]

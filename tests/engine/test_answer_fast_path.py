@@ -7,7 +7,6 @@ budget. Correctness only: nothing here is timed."""
 from __future__ import annotations
 
 import llama_cpp
-import pytest
 
 from engine.answers import prompt as prompts
 from engine.answers.answerer import Answerer, Gate
@@ -29,21 +28,14 @@ def _hit(n: int, text: str) -> SearchHit:
                      dense_similarity=0.6)
 
 
-@pytest.fixture(scope="module")
-def greedy(generator):
-    """The bundled model sampling greedily: the same prompt, the same tokens."""
-    made = Generator(generator.model_path, generator.context_tokens, generator.threads,
-                     temperature=0.0)
-    yield made
-    made.close()
-
-
 def _prompt(question: str, sources: list[str]) -> str:
     return prompts.PROMPT.format(sources="\n\n".join(f"[{n}] {text}" for n, text in
                                                     enumerate(sources, 1)), question=question)
 
 
-def test_a_reused_prompt_head_gives_the_tokens_of_a_fresh_prompt(greedy, generator):
+def test_a_reused_prompt_head_gives_the_tokens_of_a_fresh_prompt(generator):
+    greedy = generator  # the same prompt, the same tokens
+    assert greedy.temperature == 0.0
     first = _prompt("How do I quit R?", [FILLER + QUIT])
     second = _prompt("What does the workspace hold?", [FILLER * 2, "Objects are saved."])
     "".join(greedy.stream(first, MAX_TOKENS))
@@ -61,7 +53,8 @@ def test_a_reused_prompt_head_gives_the_tokens_of_a_fresh_prompt(greedy, generat
     assert reused and reused == fresh
 
 
-def test_the_engine_streams_what_llama_cpp_streams(greedy, config, embedder):
+def test_the_engine_streams_what_llama_cpp_streams(generator, config, embedder):
+    greedy = generator
     messages = [{"role": "user", "content": "Explain what a data frame is in R."}]
     raw = llama_cpp.Llama(str(greedy.model_path), n_ctx=greedy.context_tokens,
                           n_threads=greedy.threads, n_threads_batch=greedy.threads,

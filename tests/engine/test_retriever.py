@@ -12,8 +12,11 @@ def test_common_terms_are_left_out_of_the_full_text_query(service, tmp_path):
     service.library.ingest([folder])
     retriever = service.answers._retriever  # the fusion's own rules, below the facade
     # "station" and "note" are in every chunk, "pump" in 4 of 5: all over 20%
-    assert retriever._selective(["station", "pump", "valve"]) == ["valve"]
-    assert retriever._selective(["station", "pump"]) == ["pump"]  # the rarest stays
+    def selective(terms):
+        return retriever._selective(terms, *retriever._statistics(terms))
+
+    assert selective(["station", "pump", "valve"]) == ["valve"]
+    assert selective(["station", "pump"]) == ["pump"]  # the rarest stays
     hits = retriever.bm25("Which station note is about the valve?", 5, ("", ()))
     assert len(hits) == 1
     assert service.answers.search("Which station note is about the valve?", k=1)[0].text.endswith("red.")
@@ -104,8 +107,6 @@ def test_term_statistics_follow_the_library(service, tmp_path):
 def test_candidates_cosines_are_those_of_the_index_vectors(service, tmp_path):
     """Candidates found by full text only are scored with the vector the vault stores:
     the same cosine as the index's own vector gives."""
-    import numpy as np
-
     for n, fact in enumerate(["The relief valve opens at 12.5 bar.", "Pumps are grey.",
                               "Valve seats wear after a year.", "Night shifts start at 22:00."]):
         (tmp_path / f"n{n}.txt").write_text(fact)
