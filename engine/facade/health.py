@@ -8,6 +8,8 @@ every 30 s; the LAN API calls `record_request` for each request it answers.
 from __future__ import annotations
 
 import math
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable
@@ -33,6 +35,10 @@ class CostReport:
     collections: list[tuple[str, int, float]]
     """(collection, answers, compute cost), the most expensive first."""
     stored_bytes: int
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
 
 
 class HealthService:
@@ -124,18 +130,45 @@ class HealthService:
 
     # --- what the Health tab draws -------------------------------------------------------
 
+    def totals(self) -> dict:
+        """The library as it is now: "documents", "chunks", "vault_bytes", "index_bytes",
+        "answers_today" (every front end's, cached ones too, since local midnight) and
+        "tokens_per_second" (the model's writing speed in its last answer of the past day;
+        None: no answer was written)."""
+        self._monitor.flush()
+        data_dir = Path(self._config.data_dir)
+        midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
+        now = minute_of()
+        speeds = [p.last for p in self._monitor.points("tokens_per_second", now - 1440, now)
+                  if p.last is not None]
+        return {
+            "documents": self._vault.scalar("SELECT count(*) FROM documents"),
+            "chunks": self._vault.scalar("SELECT count(*) FROM chunks"),
+            "vault_bytes": _size(data_dir / "vault.db"),
+            "index_bytes": _size(data_dir / "index.hnsw.enc"),
+            "answers_today": int(sum(p.count for p in self._monitor.points(
+                "answers", minute_of(midnight), now))),
+            "tokens_per_second": speeds[-1] if speeds else None,
+        }
+
     def chart(self, minutes: int, step: int) -> dict:
         """The series of the last `minutes`, one point per `step` minutes: "x" (epoch
-        seconds) and one list per chart line (NaN where there is no data), "latest" gauges
-        and the active "alerts"."""
+        seconds) and one list per chart line, NaN where there is no data (a minute without
+        an answer has no latency; one when the library was not open has no count either);
+        "cpu" is the process's share of the whole machine, 0-100. Also the library's
+        "totals" and the active "alerts"."""
         self._monitor.flush()
         end = minute_of()
         start = end - minutes
         data = {name: merged(self._monitor.points(name, start, end), start, end, step)
                 for name in SERIES}
+        # a step the library was open in: sampled (every 30 s), or something counted
+        open_steps = [any(data[name][i].count for name in ("cpu_percent", "requests", "answers"))
+                      for i in range(len(data["requests"]))]
 
         def per_minute(name):
-            return [p.count / step for p in data[name]]
+            return [p.count / step if was_open else math.nan
+                    for p, was_open in zip(data[name], open_steps)]
 
         def mean(name, scale=1.0):
             return [p.total / p.count / scale if p.count else math.nan for p in data[name]]
@@ -144,9 +177,7 @@ class HealthService:
             return [p.percentile(q) if p.count else math.nan for p in data[name]]
 
         lookups = [h.count + m.count for h, m in zip(data["cache_hit"], data["cache_miss"])]
-        latest = {name: next((p.last for p in reversed(data[name]) if p.last is not None), None)
-                  for name in ("vault_bytes", "index_bytes", "documents", "chunks",
-                               "tokens_per_second")}
+        cores = os.cpu_count() or 1
         return {
             "x": [p.minute * 60 for p in data["requests"]],
             "requests": per_minute("requests"), "answers": per_minute("answers"),
@@ -158,8 +189,8 @@ class HealthService:
                            for e, r in zip(data["errors"], data["requests"])],
             "hit_rate": [100 * h.count / n if n else math.nan
                          for h, n in zip(data["cache_hit"], lookups)],
-            "cpu": mean("cpu_percent"), "memory": mean("memory_bytes", 2**20),
-            "latest": latest,
+            "cpu": mean("cpu_percent", cores), "memory": mean("memory_bytes", 2**20),
+            "totals": self.totals(),
             "alerts": self.alerts(),
         }
 
@@ -174,7 +205,8 @@ class HealthService:
         rates = cost.load_rates(self._vault)
         stored = sum(p.stat().st_size for p in Path(self._config.data_dir).iterdir()
                      if p.is_file())
-        return CostReport(rates, cost.daily(self._vault, rates, stored, days=days),
+        return CostReport(rates, cost.daily(self._vault, rates, stored, days=days,
+                                            since=cost.created_at(self._vault)),
                           cost.by_collection(self._vault, rates, days=days), stored)
 
     def save_rates(self, rates: CostRates) -> CostRates:

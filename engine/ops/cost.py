@@ -13,21 +13,29 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 import os
+import re
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import IO
 
 from ..errors import UserError
 from ..store.vault import Vault
 
-# USD per million tokens (input, output), public list prices; the admin edits them.
+# Per million tokens (input, output), public list prices in USD as of PRICES_UPDATED; the
+# administrator edits them (in the currency the rates are in), which dates them anew.
 CLOUD_PRICES = {
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4o-mini": (0.15, 0.60),
-    "claude-3.5-haiku": (0.80, 4.00),
-    "gemini-1.5-flash": (0.075, 0.30),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "claude-haiku-4.5": (1.00, 5.00),
+    "claude-sonnet-4.5": (3.00, 15.00),
+    "gemini-2.5-flash": (0.30, 2.50),
 }
+PRICES_UPDATED = "2025-10-16"
+CURRENCY = re.compile(r"[A-Z]{3}")
+"""An ISO 4217 code: USD, EUR, CNY…"""
 
 
 @dataclass(frozen=True)
@@ -36,14 +44,25 @@ class CostRates:
     """The machine's power draw with every core busy."""
     price_per_kwh: float = 0.20
     storage_per_gb_month: float = 0.05
-    cloud_model: str = "gpt-4o-mini"
+    cloud_model: str = "gpt-4.1-mini"
     cloud_prices: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(CLOUD_PRICES))
     daily_budget: float = 1.0
+    currency: str = "USD"
+    """What every amount and price is in (ISO 4217)."""
+    prices_updated: str = PRICES_UPDATED
+    """The day the cloud price table was last checked or edited (YYYY-MM-DD)."""
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     def checked(self) -> "CostRates":
-        if self.watts <= 0 or self.price_per_kwh < 0 or self.storage_per_gb_month < 0:
+        if self.watts <= 0 or self.price_per_kwh < 0 or self.storage_per_gb_month < 0 \
+                or self.daily_budget < 0:
             raise UserError("Power draw must be positive, prices zero or more.")
+        if not CURRENCY.fullmatch(self.currency):
+            raise UserError(f"'{self.currency}' is not a currency code: use three capital "
+                            "letters, such as USD, EUR or CNY.")
+        if any(price < 0 or math.isnan(price) for prices in self.cloud_prices.values()
+               for price in prices):
+            raise UserError("Cloud prices must be zero or more.")
         if self.cloud_model not in self.cloud_prices:
             raise UserError(f"No price for '{self.cloud_model}' in the price table.")
         return self
@@ -90,9 +109,13 @@ def record(vault: Vault, cpu_s: float, prompt_tokens: int, completion_tokens: in
 
 
 def daily(vault: Vault, rates: CostRates, stored_bytes: float, days: int = 30,
-          now: float | None = None) -> list[DayCost]:
-    """One row per day (newest first) over the last `days` days, days without answers too."""
+          now: float | None = None, since: float | None = None) -> list[DayCost]:
+    """One row per day (newest first) over the last `days` days, days without answers too,
+    none before the day of `since` (the library's creation: storage is not charged before
+    it existed)."""
     now = now or time.time()
+    if since is not None:
+        days = max(1, min(days, (date.fromtimestamp(now) - date.fromtimestamp(since)).days + 1))
     rows = vault.rows(
         "SELECT date(at, 'unixepoch', 'localtime') AS day, count(*), sum(cpu_s), "
         "sum(prompt_tokens), sum(completion_tokens) FROM answer_costs WHERE at >= ? "
@@ -106,6 +129,11 @@ def daily(vault: Vault, rates: CostRates, stored_bytes: float, days: int = 30,
                               rates.storage_per_day(stored_bytes),
                               rates.cloud(prompt or 0, completion or 0)))
     return result
+
+
+def created_at(vault: Vault) -> float | None:
+    """When the library was made: its first collection is made with it."""
+    return vault.scalar("SELECT min(created_at) FROM collections")
 
 
 def by_collection(vault: Vault, rates: CostRates, days: int = 30,

@@ -82,7 +82,8 @@ def test_alert_rules_fire_on_synthetic_figures(service, tmp_path):
 
 def test_cost_arithmetic_on_known_inputs(service):
     rates = cost.CostRates(watts=100, price_per_kwh=0.30, storage_per_gb_month=0.06,
-                           cloud_model="gpt-4o-mini", daily_budget=0.5, cores=2)
+                           cloud_model="gpt-4o-mini", cloud_prices={"gpt-4o-mini": (0.15, 0.60)},
+                           daily_budget=0.5, cores=2)
     # 7,200 CPU-seconds on 2 cores = 1 hour of the whole machine = 0.1 kWh = 0.03
     assert rates.compute(7200) == pytest.approx(0.03)
     assert rates.storage_per_day(10e9) == pytest.approx(10 * 0.06 / 30)
@@ -103,6 +104,21 @@ def test_cost_arithmetic_on_known_inputs(service):
     assert lines[0].startswith("day,answers,cpu_seconds") and len(lines) == 4
     with pytest.raises(UserError):
         cost.CostRates(cloud_model="nobody").checked()
+    # storage is charged from the day the library was made, not before
+    since = cost.daily(service._vault, rates, stored_bytes=10e9, days=30, now=NOW,
+                       since=NOW - 86400)
+    assert [d.queries for d in since] == [2, 1]
+
+
+def test_bad_rates_are_refused_and_the_saved_ones_kept(service):
+    cost.save_rates(service._vault, cost.CostRates(currency="EUR", watts=80))
+    for bad in (cost.CostRates(currency="euros"), cost.CostRates(currency="eur"),
+                cost.CostRates(cloud_prices={"gpt-4.1-mini": (-1.0, 1.0)}),
+                cost.CostRates(daily_budget=-1)):
+        with pytest.raises(UserError):
+            cost.save_rates(service._vault, bad)
+    kept = cost.load_rates(service._vault)
+    assert (kept.currency, kept.watts) == ("EUR", 80)
 
 
 def test_cost_rates_are_kept_in_the_vault(service):
@@ -111,7 +127,7 @@ def test_cost_rates_are_kept_in_the_vault(service):
     cost.save_rates(service._vault, rates)
     loaded = cost.load_rates(service._vault)
     assert loaded.watts == 45 and loaded.cloud_model == "local-llm"
-    assert loaded.cloud_prices["gpt-4o"] == (2.50, 10.00)
+    assert loaded.cloud_prices["gpt-4.1"] == (2.00, 8.00)
     with pytest.raises(UserError):
         cost.save_rates(service._vault, cost.CostRates(watts=0))
 
