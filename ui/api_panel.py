@@ -2,8 +2,10 @@
 API keys (create, shown once, for all collections or some, with personal data masked or
 not; revoke), and the audit log (view, verify, export CSV).
 
-The server itself is the app's (`backend.start_api`); this panel only asks for it, on a
-worker thread, and shows what it says.
+Serving on/off, where from and the port are settings, applied with the others (the
+settings tab's Apply, then `follow`); keys are made and revoked at once. The server itself
+is the app's (`backend.start_api`); this panel only asks for it, on a worker thread, and
+shows what it says.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class ApiPanel(Retranslating, QGroupBox):
         self.service: EnclaveService | None = None
         self.server = None
         self.enabled = QCheckBox()
-        self.enabled.toggled.connect(self._toggled)
+        self._serving: tuple[str, int] | None = None  # where the running server listens
         self.scope = QComboBox()
         self.scope.addItem("", "127.0.0.1")
         self.scope.addItem("", "0.0.0.0")
@@ -147,6 +149,7 @@ class ApiPanel(Retranslating, QGroupBox):
         self.audit_button.clicked.connect(self.show_audit)
 
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
         self.serve_label, self.scope_label, self.port_label = QLabel(), QLabel(), QLabel()
         form.addRow(self.serve_label, self.enabled)
         form.addRow(self.scope_label, self.scope)
@@ -180,9 +183,7 @@ class ApiPanel(Retranslating, QGroupBox):
         layout.addWidget(self.new_key_note)
         layout.addWidget(self.key_error)
         layout.addWidget(self.audit_button, 0, Qt.AlignLeft)
-        settings = backend.settings
-        self.scope.setCurrentIndex(0 if settings.api_host in ("127.0.0.1", "localhost") else 1)
-        self.port.setValue(settings.api_port)
+        self.load(backend.settings)
         self.retranslate()
         self._set_enabled()
 
@@ -230,12 +231,10 @@ class ApiPanel(Retranslating, QGroupBox):
 
     def _set_enabled(self) -> None:
         ready = self.service is not None
-        for widget in (self.enabled, self.create_button, self.revoke_button, self.audit_button,
+        for widget in (self.create_button, self.revoke_button, self.audit_button,
                        self.key_name, self.key_all_collections, self.key_mask):
             widget.setEnabled(ready)
         self._update_collections_enabled()
-        self.scope.setEnabled(self.server is None)
-        self.port.setEnabled(self.server is None)
 
     def _update_warning(self) -> None:
         lan = self.scope.currentData() == "0.0.0.0"
@@ -246,48 +245,49 @@ class ApiPanel(Retranslating, QGroupBox):
 
     # --- serving -----------------------------------------------------------------------
 
-    def _toggled(self, on: bool) -> None:
-        if on and self.server is None:
-            try:
-                self.backend.save(api_enabled=True, api_host=self.scope.currentData(),
-                                  api_port=self.port.value())
-            except Exception as exc:  # a SettingsError, shown like any other
-                self.errorRaised.emit(exc)
-                return
-            self._start()
-        elif not on and self.server is not None:
-            self.backend.save(api_enabled=False)
-            backend = self.backend
-            self.tasks.run(lambda _: backend.stop_api(), on_finished=self._stopped)
+    def load(self, settings) -> None:
+        """Show the saved settings (dropping edits not applied)."""
+        self.enabled.setChecked(settings.api_enabled)
+        self.scope.setCurrentIndex(0 if settings.api_host in ("127.0.0.1", "localhost") else 1)
+        self.port.setValue(settings.api_port)
+
+    def values(self) -> dict:
+        """The settings as shown."""
+        return {"api_enabled": self.enabled.isChecked(), "api_host": self.scope.currentData(),
+                "api_port": self.port.value()}
+
+    def follow(self, settings) -> None:
+        """Serve as the settings just applied say: start, stop, or start again elsewhere."""
+        wanted = (settings.api_host, settings.api_port) if settings.api_enabled else None
+        if wanted == self._serving or self.service is None:
+            return
+        if wanted is not None:
+            self._start()  # the app stops a server already running first
+            return
+        backend = self.backend
+        self.tasks.run(lambda _: backend.stop_api(), on_finished=self._stopped)
 
     def _start(self) -> None:
         service, backend = self.service, self.backend
         if service is None:
             return
         self.status.setText(self.tr("Starting…"))
-        self.tasks.run(lambda _: backend.start_api(service), on_result=self._started,
+        where = (backend.settings.api_host, backend.settings.api_port)
+        self.tasks.run(lambda _: backend.start_api(service),
+                       on_result=lambda server: self._started(server, where),
                        on_error=self._failed)
 
-    def _started(self, server) -> None:
-        self.server = server
-        self.enabled.blockSignals(True)
-        self.enabled.setChecked(True)
-        self.enabled.blockSignals(False)
-        self._set_enabled()
+    def _started(self, server, where: tuple[str, int]) -> None:
+        self.server, self._serving = server, where
         self._show_status()
 
     def _failed(self, exc: BaseException) -> None:
-        self.server = None
-        self.enabled.blockSignals(True)
-        self.enabled.setChecked(False)
-        self.enabled.blockSignals(False)
+        self.server = self._serving = None
         self.status.setStyleSheet(ERROR_STYLE)
         self.status.setText(str(exc))
-        self._set_enabled()
 
     def _stopped(self) -> None:
-        self.server = None
-        self._set_enabled()
+        self.server = self._serving = None
         self._show_status()
 
     def _show_status(self) -> None:
@@ -339,7 +339,9 @@ class ApiPanel(Retranslating, QGroupBox):
         self._keys_shown = keys
         self.keys.setRowCount(len(keys))
         for r, key in enumerate(keys):
-            cells = [key.name, key.scope, time.strftime("%Y-%m-%d", time.localtime(key.created_at)),
+            scope = {"read-only": self.tr("read-only"),
+                     "read-write": self.tr("read-write")}.get(key.scope, key.scope)
+            cells = [key.name, scope, time.strftime("%Y-%m-%d", time.localtime(key.created_at)),
                      self.tr("active") if key.active else self.tr("revoked"),
                      self.tr("All") if key.collections is None else ", ".join(key.collections),
                      self.tr("Masked") if key.mask_personal_data else self.tr("Shown")]

@@ -1,6 +1,7 @@
-"""The Backups box of the settings tab: the daily plan (kept in the vault), Back up now,
-the last backup's time and result, the recovery key to write down, changing the
-library's key (`change_key.py`), and Restore….
+"""The Backups box of the settings tab: the daily plan (kept in the vault, applied with the
+other settings: `pending_plan`, `save_plan`), Back up now, the last backup's time and
+result, the recovery key to write down, changing the library's key (`change_key.py`), and
+Restore….
 
 The plan is checked and stored by the engine; the app's scheduler runs it. A failed or
 missed backup is raised as an alert (`alert`), which the main window shows.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import time
 from html import escape
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt, QTime, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
@@ -29,6 +31,8 @@ class BackupPanel(Retranslating, QGroupBox):
     alert = Signal(str)
     errorRaised = Signal(object)
     restoreRequested = Signal(Path)
+    loaded = Signal()
+    """The saved plan is shown (edits can be compared with it from now on)."""
     _scheduledResult = Signal(object)  # emitted on the scheduler's thread, delivered here
 
     def __init__(self, backend, tasks: Tasks, parent: QWidget | None = None):
@@ -43,8 +47,7 @@ class BackupPanel(Retranslating, QGroupBox):
         self.browse.clicked.connect(self._browse)
         self.keep = [QSpinBox(minimum=1, maximum=366), QSpinBox(minimum=0, maximum=520),
                      QSpinBox(minimum=0, maximum=1200)]
-        self.save_button = QPushButton()
-        self.save_button.clicked.connect(self.save)
+        self._plan: BackupPlan | None = None  # as saved
         self.now_button = QPushButton()
         self.now_button.clicked.connect(self.back_up_now)
         self.recovery_button = QPushButton()
@@ -68,10 +71,12 @@ class BackupPanel(Retranslating, QGroupBox):
         keep_row.addStretch(1)
         self.labels = [QLabel() for _ in range(4)]
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
+        self.destination.setMinimumWidth(420)
         for label, field in zip(self.labels, (self.enabled, self.at, destination_row, keep_row)):
             form.addRow(label, field)
         buttons = QHBoxLayout()
-        for button in (self.save_button, self.now_button, self.recovery_button,
+        for button in (self.now_button, self.recovery_button,
                        self.key_button, self.restore_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -96,7 +101,6 @@ class BackupPanel(Retranslating, QGroupBox):
         for label, text in zip(self.keep_labels, (self.tr("daily"), self.tr("weekly"),
                                                   self.tr("monthly"))):
             label.setText(text)
-        self.save_button.setText(self.tr("Save plan"))
         self.now_button.setText(self.tr("Back up now"))
         self.recovery_button.setText(self.tr("Recovery key…"))
         self.key_button.setText(self.tr("Change passphrase…") if self._key_method == "passphrase"
@@ -120,15 +124,24 @@ class BackupPanel(Retranslating, QGroupBox):
     def _loaded(self, found) -> None:
         plan, result, self._key_method = found
         self.retranslate()
+        self._plan = plan
+        self.reset()
+        self._show_result(result)
+        self.setEnabled(True)
+        self.loaded.emit()
+        if result is not None and not result.ok:
+            self.alert.emit(self.tr("The last backup failed: {0}").format(result.error))
+
+    def reset(self) -> None:
+        """Show the saved plan (dropping edits not applied)."""
+        plan = self._plan
+        if plan is None:
+            return
         self.enabled.setChecked(plan.enabled)
         self.at.setTime(QTime.fromString(plan.at, "HH:mm"))
         self.destination.setText(plan.destination)
         for box, value in zip(self.keep, (plan.keep_daily, plan.keep_weekly, plan.keep_monthly)):
             box.setValue(value)
-        self._show_result(result)
-        self.setEnabled(True)
-        if result is not None and not result.ok:
-            self.alert.emit(self.tr("The last backup failed: {0}").format(result.error))
 
     def _show_result(self, result: BackupResult | None) -> None:
         self._result = result
@@ -152,7 +165,14 @@ class BackupPanel(Retranslating, QGroupBox):
                                       self.destination.text().strip(),
                                       *(box.value() for box in self.keep))
 
-    def save(self) -> None:
+    def pending_plan(self) -> BackupPlan | None:
+        """The plan on screen when it differs from the saved one."""
+        plan = self.plan()
+        return plan if self._plan is not None and plan != self._plan else None
+
+    def save_plan(self, on_saved: Callable[[], None], on_error: Callable[[BaseException], None]
+                  ) -> None:
+        """Keep the plan on screen (checked by the engine) and schedule it."""
         service, backend, plan = self.service, self.backend, self.plan()
         if service is None:
             return
@@ -162,8 +182,12 @@ class BackupPanel(Retranslating, QGroupBox):
             backend.reschedule()
             return saved
 
-        self.tasks.run(work, on_result=lambda _: self._say(self.tr("Backup plan saved.")),
-                       on_error=lambda exc: self._say(str(exc), error=True))
+        def saved(plan: BackupPlan) -> None:
+            self._plan = plan
+            self._say(self.tr("Backup plan saved."))
+            on_saved()
+
+        self.tasks.run(work, on_result=saved, on_error=on_error)
 
     def back_up_now(self) -> None:
         service, backend = self.service, self.backend

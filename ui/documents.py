@@ -136,14 +136,15 @@ class DocumentsPanel(Retranslating, QWidget):
         failed_layout.addWidget(self.retry_button, 0, Qt.AlignRight)
         self.failed_box.hide()
 
-        splitter = QSplitter(Qt.Vertical)
-        splitter.addWidget(self.imports)
-        splitter.addWidget(self.library_box)
-        splitter.addWidget(self.failed_box)
-        splitter.setSizes([220, 420, 140])
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.addWidget(self.imports)
+        self.splitter.addWidget(self.library_box)
+        self.splitter.addWidget(self.failed_box)
+        self.splitter.setSizes([220, 420, 140])
+        self.imports.importProgress.connect(self._room_for_imports)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
         self.retranslate()
         self._set_enabled()
 
@@ -184,6 +185,13 @@ class DocumentsPanel(Retranslating, QWidget):
 
     def _run(self, fn, on_result=None, **kwargs) -> None:
         self.tasks.run(fn, on_result=on_result, on_error=self.errorRaised.emit, **kwargs)
+
+    def _room_for_imports(self, _done: int, _total: int, running: bool) -> None:
+        """While files are imported, their list gets most of the tab."""
+        sizes = self.splitter.sizes()
+        if running and sizes[0] < sum(sizes[:2]) * 0.6:
+            self.splitter.setSizes([int(sum(sizes[:2]) * 0.6), int(sum(sizes[:2]) * 0.4),
+                                    sizes[2]])
 
     def _set_enabled(self) -> None:
         ready = self.service is not None

@@ -1,4 +1,6 @@
 """The UI's language: English in the source, Simplified Chinese from resources/translations.
+English has a translation file too, of its plural forms only ("%n document(s)" reads
+"1 document", "2 documents"), as Qt's `lupdate -pluralonly` makes it.
 
 `Language.apply(code)` swaps the installed translators; Qt then sends every widget a
 LanguageChange event, on which each widget sets its texts again (`retranslate`).
@@ -34,13 +36,14 @@ class Language:
         for translator in self._translators:
             self.app.removeTranslator(translator)
         self._translators = []
+        files = [(f"enclave_{code}", TRANSLATIONS)]
         if code != "en":
-            for name, folder in ((f"enclave_{code}", TRANSLATIONS),
-                                 (f"qtbase_{code}", QLibraryInfo.path(QLibraryInfo.TranslationsPath))):
-                translator = QTranslator(self.app)
-                if translator.load(name, str(folder)):
-                    self.app.installTranslator(translator)
-                    self._translators.append(translator)
+            files.append((f"qtbase_{code}", QLibraryInfo.path(QLibraryInfo.TranslationsPath)))
+        for name, folder in files:
+            translator = QTranslator(self.app)
+            if translator.load(name, str(folder)):
+                self.app.installTranslator(translator)
+                self._translators.append(translator)
         self.current = code
         return code
 

@@ -2,6 +2,10 @@
 state and progress (the files an earlier run left queued too), the overall bar with the
 time left, Skip file (the selected one leaves the queue), Cancel and Clear list.
 
+The overall bar counts each file of the run by how far it is (its chunks embedded), not
+only the files done, and the time left is the time so far scaled by what remains, shown
+from the first seconds (rough at first: every file counts alike).
+
 It follows the engine's events, whoever queued the files (this window, a linked folder, or
 an upload over the LAN API); events come on the worker's threads and are handed to the GUI
 thread through a queued signal.
@@ -9,6 +13,7 @@ thread through a queued signal.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -22,6 +27,17 @@ from .i18n import Retranslating
 
 _WAITING = ("queued", "interrupted", "parsing", "embedding")
 """States of a file that is still in the queue (the last two: being read now)."""
+ETA_AFTER_S = 2.0
+"""No time left is guessed before the run has gone on this long."""
+
+
+def file_fraction(event: IngestProgress) -> float:
+    """How far one file is, 0 to 1: read, then its chunks embedded, then stored."""
+    if event.final:
+        return 1.0
+    if event.stage == "embedding" and event.file_chunks_total:
+        return 0.05 + 0.9 * event.file_chunks_done / event.file_chunks_total
+    return {"parsing": 0.02, "embedding": 0.05, "storing": 0.95}.get(event.stage, 0.0)
 
 
 class ImportView(Retranslating, QGroupBox):
@@ -37,6 +53,8 @@ class ImportView(Retranslating, QGroupBox):
         self.running = False
         self._cancelling = False
         self._eta: float | None = None
+        self._started = 0.0
+        self._fractions: dict[str, float] = {}  # how far each file of this run is
         self._rows: dict[str, int] = {}
         self._unsubscribe = lambda: None
         self._ingestEvent.connect(self._on_event)
@@ -52,6 +70,7 @@ class ImportView(Retranslating, QGroupBox):
         self.jobs.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeToContents)
         self.jobs.setColumnWidth(2, 160)
         self.overall = QProgressBar()
+        self.overall.setRange(0, 1000)
         self.overall_label = QLabel()
         self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(self.cancel_import)
@@ -175,20 +194,22 @@ class ImportView(Retranslating, QGroupBox):
             if event.error:  # the vault or the index failed: the files stay queued
                 self.errorRaised.emit(RuntimeError(event.error))
             return
+        if event.files_total:  # not for the files a cancel dropped
+            self._set_running(True)
         if event.path:
             if event.stage in ("cancelled", "interrupted"):
                 fraction = 0
-            elif event.final:
-                fraction = 100
             else:
-                fraction = (int(90 * event.file_chunks_done / event.file_chunks_total)
-                            if event.file_chunks_total else 5)
+                self._fractions[event.path] = file_fraction(event)
+                fraction = int(100 * self._fractions[event.path])
             self._set_row(event.path, event.stage, fraction, event.reason)
-        if event.files_total:  # not for the files a cancel dropped
-            self._set_running(True)
-            self.overall.setRange(0, event.files_total)
-            self.overall.setValue(event.files_done)
-            self._eta = event.eta_s
+        if event.files_total:
+            done = min(1.0, max(event.files_done, sum(self._fractions.values()))
+                       / event.files_total)
+            self.overall.setValue(int(1000 * done))
+            elapsed = time.monotonic() - self._started
+            self._eta = (elapsed * (1 - done) / done if done and elapsed >= ETA_AFTER_S
+                         else None)
             self._update_overall_label(event.files_done, event.files_total)
             self.importProgress.emit(event.files_done, event.files_total, True)
 
@@ -198,11 +219,9 @@ class ImportView(Retranslating, QGroupBox):
         self.running = running
         self._cancelling = False
         self._eta = None
-        if running:
-            self.overall.setRange(0, 0)
-        else:
-            self.overall.setRange(0, 1)
-            self.overall.setValue(1)
+        self._fractions.clear()
+        self._started = time.monotonic()
+        self.overall.setValue(0 if running else 1000)
         self._update_overall_label()
         self._set_enabled()
         self.importProgress.emit(0, 0, running)
@@ -220,9 +239,9 @@ class ImportView(Retranslating, QGroupBox):
             self.overall_label.setText(self.tr("Cancelling…"))
             return
         text = self.tr("{0} of {1} files").format(done, total) if total else self.tr("Starting…")
-        if self._eta:
-            minutes = int(self._eta // 60)
-            text += " · " + (self.tr("about {0} min left").format(minutes) if minutes
+        if self._eta is not None:
+            minutes = round(self._eta / 60)
+            text += " · " + (self.tr("about %n min left", "", minutes) if minutes
                              else self.tr("less than a minute left"))
         self.overall_label.setText(text)
 

@@ -48,6 +48,10 @@ class InferenceServerFields(Retranslating, QWidget):
         self.labels = [QLabel() for _ in range(4)]
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)  # sized to their content
+        self.url.setMinimumWidth(360)
+        for field in (self.model, self.key):
+            field.setMinimumWidth(260)
         for label, field in zip(self.labels, (url_row, self.model, self.key, self.timeout)):
             form.addRow(label, field)
         form.addRow(self.fallback)

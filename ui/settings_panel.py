@@ -1,10 +1,14 @@
-"""The settings tab: language and theme, the answer model and its generation settings (or
-the site's inference server that answers instead: ui/inference_server.py), the embedding
-model (changing it re-embeds the library), the data directory, the LAN API
-(ui/api_panel.py) and backups (ui/backup_panel.py).
+"""The settings tab, in pages as KDE's and GNOME's settings are: General (language, theme,
+privacy), Models (the answer model and its generation settings, or the site's inference
+server that answers instead: ui/inference_server.py; the embedding model, whose change
+re-embeds the library), LAN API (ui/api_panel.py), Backups (ui/backup_panel.py) and
+Advanced (the data directory).
 
-Changes are validated and saved by the app's settings (`backend.save`); a bad value is
-shown next to the Apply button and nothing is saved.
+One way to apply, on every page: edits wait until Apply (QDialogButtonBox's ApplyRole),
+Reset (ResetRole) drops them, and both are enabled only while something differs from what
+is saved. Actions (create or revoke a key, back up now, restore) act at once. Changes are
+validated and saved by the app's settings (`backend.save`) and the engine (the backup
+plan); a bad value is shown next to the buttons and nothing is saved.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDialogButtonBox,
+                               QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSpinBox, QStackedWidget, QTimeEdit,
+                               QVBoxLayout, QWidget)
 
 from engine import (BUNDLED_EMBEDDING_MODELS, BUNDLED_GENERATION_MODELS, Cancelled,
                     CancelToken, EnclaveService, UserError)
@@ -52,6 +57,7 @@ class SettingsPanel(Retranslating, QWidget):
         for code in ("system", "light", "dark"):
             self.theme.addItem("", code)
         appearance_form = QFormLayout(self.appearance)
+        appearance_form.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
         self.language_label, self.theme_label = QLabel(), QLabel()
         appearance_form.addRow(self.language_label, self.language)
         appearance_form.addRow(self.theme_label, self.theme)
@@ -74,11 +80,11 @@ class SettingsPanel(Retranslating, QWidget):
         self.model_note.setWordWrap(True)
         self.model.currentIndexChanged.connect(lambda _: self._show_model_note())
         self.generation_labels = [QLabel() for _ in range(5)]
-        model_field = QVBoxLayout()
-        model_field.addLayout(model_row)
-        model_field.addWidget(self.model_note)
         generation_form = QFormLayout(self.generation)
-        generation_form.addRow(self.generation_labels[0], model_field)
+        generation_form.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
+        self.model.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        generation_form.addRow(self.generation_labels[0], model_row)
+        generation_form.addRow(self.model_note)
         for label, field in zip(self.generation_labels[1:], (self.context, self.temperature,
                                                              self.max_tokens, self.threads)):
             generation_form.addRow(label, field)
@@ -111,6 +117,7 @@ class SettingsPanel(Retranslating, QWidget):
 
         self.storage = QGroupBox()
         self.data_dir = QLineEdit()
+        self.data_dir.setMinimumWidth(420)
         self.data_dir_button = QPushButton()
         self.data_dir_button.clicked.connect(self.choose_data_dir)
         self.data_dir_note = QLabel()
@@ -135,31 +142,85 @@ class SettingsPanel(Retranslating, QWidget):
         self.backups = BackupPanel(backend, tasks)
         self.backups.errorRaised.connect(self.errorRaised)
 
-        self.apply_button = QPushButton()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Apply | QDialogButtonBox.Reset)
+        self.apply_button = self.buttons.button(QDialogButtonBox.Apply)
         self.apply_button.clicked.connect(self.apply)
-        self.revert_button = QPushButton()
+        self.revert_button = self.buttons.button(QDialogButtonBox.Reset)
         self.revert_button.clicked.connect(self.load)
         self.message = QLabel()
         self.message.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
-        buttons.addWidget(self.revert_button)
-        buttons.addWidget(self.apply_button)
+        buttons.addWidget(self.buttons)
 
-        content = QWidget()
-        column = QVBoxLayout(content)
-        for box in (self.appearance, self.generation, self.embedding, self.storage, self.privacy,
-                    self.api, self.backups):
-            column.addWidget(box)
-        column.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(content)
+        self.page_list = QListWidget()
+        self.pages = QStackedWidget()
+        for boxes in ((self.appearance, self.privacy), (self.generation, self.embedding),
+                      (self.api,), (self.backups,), (self.storage,)):
+            self.page_list.addItem("")
+            self.pages.addWidget(self._page(boxes))
+        self.page_list.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.page_list.setCurrentRow(0)
+        self.page_list.setFixedWidth(170)
+        self.page_list.setStyleSheet("QListWidget::item { padding: 6px 8px; }")
+        body = QHBoxLayout()
+        body.addWidget(self.page_list)
+        body.addWidget(self.pages, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.scroll, 1)
+        layout.addLayout(body, 1)
         layout.addLayout(buttons)
+        self._follow_edits()
         self.retranslate()
         self.load()
+
+    @staticmethod
+    def _page(boxes) -> QScrollArea:
+        content = QWidget()
+        column = QVBoxLayout(content)
+        for box in boxes:
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        return scroll
+
+    def show_page(self, box: QWidget) -> None:
+        """Turn to the page that holds `box` (e.g. `self.api`)."""
+        for i in range(self.pages.count()):
+            if self.pages.widget(i).widget().isAncestorOf(box):
+                self.page_list.setCurrentRow(i)
+
+    def _follow_edits(self) -> None:
+        """Enable Apply and Reset while a field differs from what is saved."""
+        actions = {self.api.key_name, self.api.key_scope, self.api.key_all_collections,
+                   self.api.key_mask, self.api.new_key}  # a key's fields, not settings
+        for box in self.findChildren(QComboBox):
+            box.currentIndexChanged.connect(self._update_buttons)
+        for field in self.findChildren(QLineEdit):
+            if field not in actions and not isinstance(field.parent(), (QAbstractSpinBox,
+                                                                         QComboBox)):
+                field.textChanged.connect(self._update_buttons)
+        for box in self.findChildren(QCheckBox):
+            if box not in actions:
+                box.toggled.connect(self._update_buttons)
+        for box in self.findChildren(QAbstractSpinBox):
+            if isinstance(box, QTimeEdit):
+                box.timeChanged.connect(self._update_buttons)
+            else:
+                box.valueChanged.connect(self._update_buttons)
+        self.backups.loaded.connect(self._update_buttons)
+
+    def pending(self) -> bool:
+        """Whether something on screen is not applied yet."""
+        return bool(self.changes() or self.server.key.text()
+                    or self.embedding_model.currentData() != self._library_embedding_model()
+                    or self.backups.pending_plan() is not None)
+
+    def _update_buttons(self) -> None:
+        pending = self.pending()
+        self.apply_button.setEnabled(pending)
+        self.revert_button.setEnabled(pending)
 
     # --- texts -------------------------------------------------------------------------
 
@@ -202,7 +263,11 @@ class SettingsPanel(Retranslating, QWidget):
             for i in range(box.count()):
                 box.setItemText(i, self._model_label(box.itemData(i)))
         self.apply_button.setText(self.tr("Apply"))
-        self.revert_button.setText(self.tr("Revert"))
+        self.revert_button.setText(self.tr("Reset"))
+        self.revert_button.setToolTip(self.tr("Drop the changes not applied yet"))
+        for i, text in enumerate((self.tr("General"), self.tr("Models"), self.tr("LAN API"),
+                                  self.tr("Backups"), self.tr("Advanced"))):
+            self.page_list.item(i).setText(text)
 
     # --- values ------------------------------------------------------------------------
 
@@ -231,7 +296,10 @@ class SettingsPanel(Retranslating, QWidget):
         self._show_library_embedding_model()
         self.data_dir.setText(str(s.data_dir))
         self.mask_at_import.setChecked(s.mask_personal_data_at_ingest)
+        self.api.load(s)
+        self.backups.reset()
         self.message.clear()
+        self._update_buttons()
 
     def _library_embedding_model(self) -> str:
         """The model the open library is embedded with (a library made in fp32 keeps it
@@ -282,7 +350,7 @@ class SettingsPanel(Retranslating, QWidget):
             "max_answer_tokens": self.max_tokens.value(), "threads": self.threads.value() or None,
             "data_dir": Path(self.data_dir.text().strip()).expanduser(),
             "mask_personal_data_at_ingest": self.mask_at_import.isChecked(),
-            **self.server.values(),
+            **self.server.values(), **self.api.values(),
         }
         return {k: v for k, v in wanted.items() if getattr(s, k) != v}
 
@@ -297,10 +365,14 @@ class SettingsPanel(Retranslating, QWidget):
             self._save(set())
 
     def _save(self, also_changed: set[str]) -> None:
-        """Save the settings changed on screen and tell who follows them what changed
-        (with `also_changed`, kept elsewhere)."""
+        """Save the settings changed on screen and the backup plan, and tell who follows
+        them what changed (with `also_changed`, kept elsewhere)."""
         changes = self.changes()
+        if self.backups.pending_plan() is not None:
+            self.backups.save_plan(on_error=lambda exc: self._say(str(exc), error=True),
+                                   on_saved=self._update_buttons)
         if not changes and not also_changed:
+            self._update_buttons()
             return
         if "data_dir" in changes and not str(changes["data_dir"]).strip(". "):
             self._say(self.tr("Choose a data directory."), error=True)
@@ -312,8 +384,11 @@ class SettingsPanel(Retranslating, QWidget):
                 self._say(str(exc), error=True)
                 return
         self.settingsChanged.emit(set(changes) | also_changed)  # first: a new language applies
+        if {"api_enabled", "api_host", "api_port"} & set(changes):
+            self.api.follow(self.backend.settings)
         self._say(self.tr("Saved.") + (" " + self.tr("The new data directory is used from the "
                                                      "next start.") if "data_dir" in changes else ""))
+        self._update_buttons()
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setStyleSheet(ERROR_STYLE if error else "")

@@ -144,7 +144,8 @@ class HealthService:
         return {
             "documents": self._vault.scalar("SELECT count(*) FROM documents"),
             "chunks": self._vault.scalar("SELECT count(*) FROM chunks"),
-            "vault_bytes": _size(data_dir / "vault.db"),
+            "vault_bytes": sum(_size(data_dir / f"vault.db{suffix}")
+                               for suffix in ("", "-wal")),  # what is written goes to the WAL first
             "index_bytes": _size(data_dir / "index.hnsw.enc"),
             "answers_today": int(sum(p.count for p in self._monitor.points(
                 "answers", minute_of(midnight), now))),
@@ -190,6 +191,7 @@ class HealthService:
             "hit_rate": [100 * h.count / n if n else math.nan
                          for h, n in zip(data["cache_hit"], lookups)],
             "cpu": mean("cpu_percent", cores), "memory": mean("memory_bytes", 2**20),
+            "tokens_per_second": mean("tokens_per_second"),
             "totals": self.totals(),
             "alerts": self.alerts(),
         }
@@ -206,7 +208,7 @@ class HealthService:
         stored = sum(p.stat().st_size for p in Path(self._config.data_dir).iterdir()
                      if p.is_file())
         return CostReport(rates, cost.daily(self._vault, rates, stored, days=days,
-                                            since=cost.created_at(self._vault)),
+                                            since=cost.created_at(self._vault) or time.time()),
                           cost.by_collection(self._vault, rates, days=days), stored)
 
     def save_rates(self, rates: CostRates) -> CostRates:

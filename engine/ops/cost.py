@@ -132,8 +132,11 @@ def daily(vault: Vault, rates: CostRates, stored_bytes: float, days: int = 30,
 
 
 def created_at(vault: Vault) -> float | None:
-    """When the library was made: its first collection is made with it."""
-    return vault.scalar("SELECT min(created_at) FROM collections")
+    """When the library was first used, as far as it tells: its first collection, its first
+    figures (kept from when it is first opened, for 35 days) or its first answer."""
+    return vault.scalar("SELECT min(t) FROM (SELECT min(created_at) AS t FROM collections "
+                        "UNION ALL SELECT min(minute) * 60 FROM metric_minutes "
+                        "UNION ALL SELECT min(at) FROM answer_costs)")
 
 
 def by_collection(vault: Vault, rates: CostRates, days: int = 30,

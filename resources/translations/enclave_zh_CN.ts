@@ -167,6 +167,14 @@
         <translation>正在{0}运行，地址 {1} — 文档见 {1}/docs</translation>
     </message>
     <message>
+        <source>read-only</source>
+        <translation>只读</translation>
+    </message>
+    <message>
+        <source>read-write</source>
+        <translation>读写</translation>
+    </message>
+    <message>
         <source>active</source>
         <translation>有效</translation>
     </message>
@@ -287,10 +295,6 @@
     <message>
         <source>monthly</source>
         <translation>份月备份</translation>
-    </message>
-    <message>
-        <source>Save plan</source>
-        <translation>保存计划</translation>
     </message>
     <message>
         <source>Back up now</source>
@@ -537,40 +541,12 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>费率</translation>
     </message>
     <message>
-        <source>Power draw at full load (W)</source>
-        <translation>满载功耗（瓦）</translation>
-    </message>
-    <message>
-        <source>Electricity ($ per kWh)</source>
-        <translation>电价（美元/千瓦时）</translation>
-    </message>
-    <message>
-        <source>Storage ($ per GB-month)</source>
-        <translation>存储（美元/GB·月）</translation>
-    </message>
-    <message>
-        <source>Daily budget ($)</source>
-        <translation>每日预算（美元）</translation>
-    </message>
-    <message>
         <source>Compare with</source>
         <translation>对比模型</translation>
     </message>
     <message>
         <source>Cloud model</source>
         <translation>云端模型</translation>
-    </message>
-    <message>
-        <source>$/M input</source>
-        <translation>美元/百万输入</translation>
-    </message>
-    <message>
-        <source>$/M output</source>
-        <translation>美元/百万输出</translation>
-    </message>
-    <message>
-        <source>Save rates</source>
-        <translation>保存费率</translation>
     </message>
     <message>
         <source>Day</source>
@@ -601,16 +577,32 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>每次回答</translation>
     </message>
     <message>
-        <source>Cloud equivalent</source>
-        <translation>云端等价</translation>
-    </message>
-    <message>
         <source>Collection</source>
         <translation>文集</translation>
     </message>
     <message>
         <source>Collections by cost (30 days)</source>
         <translation>按成本排列的文集（30 天）</translation>
+    </message>
+    <message>
+        <source>Add model</source>
+        <translation>添加模型</translation>
+    </message>
+    <message>
+        <source>Remove model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>重置</translation>
+    </message>
+    <message>
+        <source>By day, since the library was made (30 days at most)</source>
+        <translation>按天（自资料库创建之日起，最多 30 天）</translation>
     </message>
     <message>
         <source>Export CSV…</source>
@@ -621,20 +613,76 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>刷新</translation>
     </message>
     <message>
+        <source>Currency</source>
+        <translation>货币</translation>
+    </message>
+    <message>
+        <source>Power draw at full load</source>
+        <translation>满载功耗</translation>
+    </message>
+    <message>
+        <source>Electricity ({0} per kWh)</source>
+        <translation>电价（{0}/千瓦时）</translation>
+    </message>
+    <message>
+        <source>Storage ({0} per GB-month)</source>
+        <translation>存储（{0}/GB·月）</translation>
+    </message>
+    <message>
+        <source>Daily budget ({0})</source>
+        <translation>每日预算（{0}）</translation>
+    </message>
+    <message>
+        <source>Input ({0}/M tokens)</source>
+        <translation>输入（{0}/百万词元）</translation>
+    </message>
+    <message>
+        <source>Output ({0}/M tokens)</source>
+        <translation>输出（{0}/百万词元）</translation>
+    </message>
+    <message>
+        <source>Public list prices, last updated {0}. Check them against the providers&apos; price pages; editing them dates them today.</source>
+        <translation>公开标价，最后更新于 {0}。请对照各服务商的价格页面核对；修改后日期改为今天。</translation>
+    </message>
+    <message>
+        <source>At {0}</source>
+        <translation>按 {0} 计</translation>
+    </message>
+    <message>
         <source>All documents</source>
         <translation>全部文档</translation>
     </message>
+    <message numerus="yes">
+        <source>today, %n answer(s)</source>
+        <translation>
+            <numerusform>今天，%n 个回答</numerusform>
+        </translation>
+    </message>
     <message>
-        <source>Today {0} ({1} answers) · last 30 days {2}, {3} per answer · the same tokens at {4} would have cost {5}</source>
-        <translation>今日 {0}（{1} 次回答）· 近 30 天 {2}，每次回答 {3} · 同样的词元在 {4} 上需花费 {5}</translation>
+        <source>per answer</source>
+        <translation>每个回答</translation>
+    </message>
+    <message>
+        <source>the same tokens at {0}</source>
+        <translation>同样词元按 {0} 计</translation>
+    </message>
+    <message>
+        <source>Every price must be a number (per million tokens).</source>
+        <translation>每个价格都必须是数字（每百万词元）。</translation>
+    </message>
+    <message>
+        <source>&quot;{0}&quot; is not a currency code: use three capital letters, such as USD, EUR or CNY.</source>
+        <translation>“{0}”不是货币代码：请使用三个大写字母，例如 USD、EUR 或 CNY。</translation>
     </message>
     <message>
         <source>Today&apos;s cost {0} is over the daily budget of {1}.</source>
         <translation>今日成本 {0} 已超出每日预算 {1}。</translation>
     </message>
-    <message>
-        <source>Prices must be numbers.</source>
-        <translation>价格必须是数字。</translation>
+    <message numerus="yes">
+        <source>total of %n day(s)</source>
+        <translation>
+            <numerusform>%n 天合计</numerusform>
+        </translation>
     </message>
     <message>
         <source>Saved.</source>
@@ -818,48 +866,202 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>告警</translation>
     </message>
     <message>
-        <source>Requests and answers per minute; generation queue</source>
-        <translation>每分钟请求数与回答数；生成队列</translation>
+        <source>None: every figure is within its limits.</source>
+        <translation>无：各项指标都在限度之内。</translation>
     </message>
     <message>
-        <source>Seconds: answer p50/p95/p99, first token p95, retrieval p95</source>
-        <translation>秒：回答 p50/p95/p99、首个词元 p95、检索 p95</translation>
+        <source>Since</source>
+        <translation>开始时间</translation>
     </message>
     <message>
-        <source>Error rate and cache hit rate, %</source>
-        <translation>错误率与缓存命中率，%</translation>
+        <source>Alert</source>
+        <translation>告警</translation>
     </message>
     <message>
-        <source>CPU % and memory, MB</source>
-        <translation>CPU % 与内存，MB</translation>
+        <source>What to do</source>
+        <translation>处理办法</translation>
     </message>
     <message>
-        <source>No alert.</source>
-        <translation>没有告警。</translation>
+        <source>answers (desktop and API)</source>
+        <translation>回答（桌面和 API）</translation>
+    </message>
+    <message>
+        <source>API requests</source>
+        <translation>API 请求</translation>
+    </message>
+    <message>
+        <source>answers waiting</source>
+        <translation>等待中的回答</translation>
+    </message>
+    <message>
+        <source>answer p50</source>
+        <translation>回答 p50</translation>
+    </message>
+    <message>
+        <source>answer p95</source>
+        <translation>回答 p95</translation>
+    </message>
+    <message>
+        <source>answer p99</source>
+        <translation>回答 p99</translation>
+    </message>
+    <message>
+        <source>first sentence p95</source>
+        <translation>首句 p95</translation>
+    </message>
+    <message>
+        <source>search p95</source>
+        <translation>检索 p95</translation>
+    </message>
+    <message>
+        <source>API errors</source>
+        <translation>API 错误</translation>
+    </message>
+    <message>
+        <source>answer cache hits</source>
+        <translation>回答缓存命中</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>词元/秒</translation>
+    </message>
+    <message>
+        <source>No data yet</source>
+        <translation>暂无数据</translation>
+    </message>
+    <message>
+        <source>Answers and API requests per minute</source>
+        <translation>每分钟回答数和 API 请求数</translation>
+    </message>
+    <message>
+        <source>Time to answer, seconds</source>
+        <translation>回答用时（秒）</translation>
+    </message>
+    <message>
+        <source>API errors and answer-cache hits, %</source>
+        <translation>API 错误率和回答缓存命中率（%）</translation>
+    </message>
+    <message>
+        <source>CPU, % of the whole machine</source>
+        <translation>CPU（占整机的 %）</translation>
+    </message>
+    <message>
+        <source>Memory, MB</source>
+        <translation>内存（MB）</translation>
+    </message>
+    <message>
+        <source>Model writing speed, tokens/s</source>
+        <translation>模型生成速度（词元/秒）</translation>
+    </message>
+    <message numerus="yes">
+        <source>document(s)</source>
+        <translation>
+            <numerusform>个文档</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>chunk(s)</source>
+        <translation>
+            <numerusform>个片段</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>vector index</source>
+        <translation>向量索引</translation>
+    </message>
+    <message>
+        <source>encrypted library</source>
+        <translation>加密资料库</translation>
+    </message>
+    <message numerus="yes">
+        <source>answer(s) today</source>
+        <translation>
+            <numerusform>个回答（今天）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>tokens/s, the model&apos;s last answer</source>
+        <translation>词元/秒（模型最近一次回答）</translation>
+    </message>
+    <message>
+        <source>updated {0}</source>
+        <translation>更新于 {0}</translation>
+    </message>
+    <message>
+        <source>{0:.0%} of API requests failed in each of the last 2 minutes (over 5%).</source>
+        <translation>最近 2 分钟内每分钟都有 {0:.0%} 的 API 请求失败（超过 5%）。</translation>
+    </message>
+    <message>
+        <source>Answers are slow: p95 {0:.1f} s for 5 minutes (over 2 s).</source>
+        <translation>回答变慢：5 分钟内 p95 为 {0:.1f} 秒（超过 2 秒）。</translation>
+    </message>
+    <message>
+        <source>Answer cache hit rate {0:.0%} for 10 minutes (under 60%).</source>
+        <translation>10 分钟内回答缓存命中率为 {0:.0%}（低于 60%）。</translation>
+    </message>
+    <message>
+        <source>The last backup failed: {1}</source>
+        <translation>上次备份失败：{1}</translation>
+    </message>
+    <message>
+        <source>The scheduled backup did not happen.</source>
+        <translation>计划的备份没有进行。</translation>
+    </message>
+    <message>
+        <source>Only {0:.1f} GiB free where the library lives (under 2 GiB).</source>
+        <translation>资料库所在磁盘只剩 {0:.1f} GiB 可用空间（低于 2 GiB）。</translation>
+    </message>
+    <message>
+        <source>Read enclave.log and the API audit log (Settings → LAN API) for the failing requests.</source>
+        <translation>查看 enclave.log 和 API 审计日志（设置 → 局域网 API）中失败的请求。</translation>
+    </message>
+    <message>
+        <source>Fewer clients at once, or a faster answer model or inference server (Settings → Models).</source>
+        <translation>减少同时使用的客户端，或换用更快的回答模型或推理服务器（设置 → 模型）。</translation>
+    </message>
+    <message>
+        <source>Normal when questions rarely repeat. Each import empties the cache: import in batches, outside busy hours.</source>
+        <translation>问题很少重复时属正常。每次导入都会清空缓存：请在空闲时段分批导入。</translation>
+    </message>
+    <message>
+        <source>Check that the backup folder is reachable, then Back up now (Settings → Backups).</source>
+        <translation>确认备份文件夹可以访问，然后点“立即备份”（设置 → 备份）。</translation>
+    </message>
+    <message>
+        <source>Back up now (Settings → Backups), and leave Enclave running at the backup time.</source>
+        <translation>点“立即备份”（设置 → 备份），并让 Enclave 在备份时间保持运行。</translation>
+    </message>
+    <message>
+        <source>Free space on that disk, or move the data directory (Settings → Advanced) and restore a backup there.</source>
+        <translation>清理该磁盘的空间，或更换数据目录（设置 → 高级）并在那里恢复备份。</translation>
+    </message>
+    <message>
+        <source>Answers by {0}, on this computer</source>
+        <translation>由本机上的 {0} 回答</translation>
+    </message>
+    <message>
+        <source>Answers by {0} on {1} (the local {2} when it does not answer)</source>
+        <translation>由 {1} 上的 {0} 回答（它不响应时由本地的 {2} 回答）</translation>
+    </message>
+    <message>
+        <source>Answers by {0} on {1} (quotations when it does not answer)</source>
+        <translation>由 {1} 上的 {0} 回答（它不响应时改为引用原文）</translation>
     </message>
     <message>
         <source>Waiting for the first figures…</source>
         <translation>正在等待首批数据…</translation>
     </message>
     <message>
-        <source>Library: {0} documents, {1} chunks · vault {2}, index {3} · generation {4} tokens/s · updated {5}</source>
-        <translation>资料库：{0} 个文档，{1} 个片段 · 保险库 {2}，索引 {3} · 生成速度 {4} 词元/秒 · 更新于 {5}</translation>
-    </message>
-    <message>
-        <source>answers by {0}, on this computer</source>
-        <translation>回答由本机的 {0} 生成</translation>
-    </message>
-    <message>
         <source>its first model</source>
         <translation>其第一个模型</translation>
-    </message>
-    <message>
-        <source>answers by {0} on {1} (the local {2} when it does not answer)</source>
-        <translation>回答由 {1} 上的 {0} 生成（它不响应时由本地的 {2} 生成）</translation>
-    </message>
-    <message>
-        <source>answers by {0} on {1} (quotations when it does not answer)</source>
-        <translation>回答由 {1} 上的 {0} 生成（它不响应时引用文档原文）</translation>
     </message>
 </context>
 <context>
@@ -948,9 +1150,11 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <source>Starting…</source>
         <translation>正在开始…</translation>
     </message>
-    <message>
-        <source>about {0} min left</source>
-        <translation>大约还剩 {0} 分钟</translation>
+    <message numerus="yes">
+        <source>about %n min left</source>
+        <translation>
+            <numerusform>大约还剩 %n 分钟</numerusform>
+        </translation>
     </message>
     <message>
         <source>less than a minute left</source>
@@ -1158,6 +1362,14 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>这不是生成的回答，而是段落原文。</translation>
     </message>
     <message>
+        <source>Searched for: {query}</source>
+        <translation>检索内容：{query}</translation>
+    </message>
+    <message>
+        <source>The question depends on the conversation before it, so it was searched and answered as this question, which stands on its own.</source>
+        <translation>这个问题依赖于之前的对话，因此按这个可以独立理解的问题进行检索和回答。</translation>
+    </message>
+    <message>
         <source>I could not find an answer to this in your documents. Try other words, or add the documents that cover it.</source>
         <translation>在您的文档中找不到这个问题的答案。请换个说法，或添加涵盖该内容的文档。</translation>
     </message>
@@ -1322,6 +1534,34 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>电子邮件地址、电话号码、银行卡号和身份证号在存储之前被替换为 [email]、[phone]、[card number] 和 [ID number]：资料库中从不保存它们，回答也无法复述它们。已在资料库中的文档保留原文，直到重新索引（“文档”标签页）。</translation>
     </message>
     <message>
+        <source>Reset</source>
+        <translation>重置</translation>
+    </message>
+    <message>
+        <source>Drop the changes not applied yet</source>
+        <translation>放弃尚未应用的更改</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>LAN API</source>
+        <translation>局域网 API</translation>
+    </message>
+    <message>
+        <source>Backups</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Advanced</source>
+        <translation>高级</translation>
+    </message>
+    <message>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
@@ -1332,10 +1572,6 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
     <message>
         <source>Apply</source>
         <translation>应用</translation>
-    </message>
-    <message>
-        <source>Revert</source>
-        <translation>还原</translation>
     </message>
     <message>
         <source>{0} (bundled)</source>

@@ -18,6 +18,7 @@ def test_a_key_for_one_collection_with_personal_data_masked(qtbot, open_window):
         service.library.create_collection(name)
     panel = window.settings.api
     window.tabs.setCurrentWidget(window.settings)  # shown: it lists the collections now
+    window.settings.show_page(panel)
     qtbot.waitUntil(lambda: {"maintenance", "hr"} <= {
         panel.key_collections.item(i).text() for i in range(panel.key_collections.count())},
         timeout=10_000)

@@ -15,15 +15,19 @@ import translations  # noqa: E402
 pytestmark = pytest.mark.gui
 
 
-def test_every_ui_string_is_translated_and_compiled(tmp_path):
-    ts = tmp_path / "enclave_zh_CN.ts"
-    shutil.copy(translations.TS, ts)
+@pytest.mark.parametrize("ts_file, options", [(translations.TS, ()),
+                                              (translations.PLURALS_TS, ("-pluralonly",))])
+def test_every_ui_string_is_translated_and_compiled(tmp_path, ts_file, options):
+    """Chinese: every string; English: every plural form ("%n document(s)")."""
+    ts = tmp_path / ts_file.name
+    shutil.copy(ts_file, ts)
     sources = sorted(str(p) for p in (translations.ROOT / "ui").glob("*.py"))
     subprocess.run([translations.BIN / "pyside6-lupdate", *sources, "-no-obsolete",
-                    "-locations", "none", "-ts", str(ts)], check=True, capture_output=True)
+                    "-locations", "none", *options, "-ts", str(ts)], check=True,
+                   capture_output=True)
     assert translations.untranslated(ts) == [], "run `make translations` and translate"
-    qm = tmp_path / "enclave_zh_CN.qm"
+    qm = ts.with_suffix(".qm")
     subprocess.run([translations.BIN / "pyside6-lrelease", str(ts), "-qm", str(qm)],
                    check=True, capture_output=True)
-    assert qm.read_bytes() == translations.TS.with_suffix(".qm").read_bytes(), \
+    assert qm.read_bytes() == ts_file.with_suffix(".qm").read_bytes(), \
         "the .qm file is older than the .ts file: run `make translations`"
