@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         _default("answer_check"), description="A generated answer its sources do not support "
         "is replaced by a quotation of them ('quote'), by a refusal ('refuse'), or shown "
         "unchecked ('off': for comparison only).")
+    followup_rewrite: Literal["terms", "model", "off"] = Field(
+        _default("followup_rewrite"), description="How a follow-up question that needs its "
+        "conversation ('What pressure does it open at?') is made standalone before it is "
+        "searched: 'terms' (the previous question's key terms carried into it), 'model' "
+        "(the language model rewrites it) or 'off' (asked alone).")
     mask_personal_data_at_ingest: bool = Field(
         _default("mask_personal_data_at_ingest"), description="Replace e-mail addresses, "
         "phone, card and ID numbers in documents as they are imported: the library never "
@@ -161,6 +166,7 @@ class Settings(BaseSettings):
             min_sentence_score=self.min_sentence_score,
             min_relevance=self.min_relevance,
             answer_check=self.answer_check,
+            followup_rewrite=self.followup_rewrite,
             inference_server_url=self.inference_server_url,
             inference_server_model=self.inference_server_model,
             inference_server_key=os.environ.get(SERVER_KEY_ENV, ""),

@@ -9,6 +9,7 @@ engine's own rooms; `make test` checks with import-linter that no front end walk
 
 from .answers.answerer import Answer, AnswerStream, Source
 from .answers.chats import Chat, Message
+from .answers.followups import Turn
 from .answers.grounding import Relevance
 from .answers.sources import Passage, RenderedPage
 from .config import (BUNDLED_EMBEDDING_MODEL, BUNDLED_EMBEDDING_MODELS, BUNDLED_GENERATION_MODELS,

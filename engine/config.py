@@ -98,6 +98,12 @@ class EngineConfig:
     answer_check: str = "quote"
     """What becomes of a generated answer its sources do not support: "quote" (the
     sources' best sentences instead), "refuse", or "off" (shown unchecked; comparison only)."""
+    followup_rewrite: str = "terms"
+    """How a follow-up question that needs its conversation ("What pressure does it open
+    at?") is made standalone before it is searched and answered (engine/answers/
+    followups.py): "terms" (the previous question's key terms carried into it), "model"
+    (the language model rewrites it from the recent turns), or "off" (asked alone, as
+    before). Measured by bench/followups.py."""
 
     context_tokens: int = 2048
     max_answer_tokens: int = 256

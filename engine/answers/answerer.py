@@ -94,15 +94,20 @@ class Answer:
     stopped writing midway ends where it stopped."""
     fallback_model: str = ""
     """The local model that answered because the inference server could not ("": none)."""
+    searched_for: str = ""
+    """What was searched and answered: the question, or its standalone form when it was a
+    follow-up that needed its conversation (engine/answers/followups.py)."""
 
     @property
     def refused(self) -> bool:
         return self.kind == "refusal"
 
     def masked(self) -> "Answer":
-        """This answer with personal data masked in its text, its sources' passages and the
-        reason it fell back (a server's error may echo the prompt)."""
-        return replace(self, text=pii.mask(self.text), sources=[
+        """This answer with personal data masked in its text, what was searched, its
+        sources' passages and the reason it fell back (a server's error may echo the
+        prompt)."""
+        return replace(self, text=pii.mask(self.text), searched_for=pii.mask(self.searched_for),
+                       sources=[
             replace(s, hit=replace(s.hit, text=pii.mask(s.hit.text))) for s in self.sources],
             fallback=pii.mask(self.fallback) if self.fallback else self.fallback)
 
@@ -114,6 +119,7 @@ class Answer:
         return {"question": self.question, "answer": self.text, "kind": self.kind,
                 "refused": self.refused, "reason": self.reason, "fallback": self.fallback,
                 "fallback_model": self.fallback_model,
+                "searched_for": self.searched_for or self.question,
                 "sources": [s.to_json() for s in self.sources],
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import NotFoundError, UserError
 from ..store.vault import Vault
+from .followups import Turn
 
 MAX_TITLE = 200
 
@@ -38,6 +39,14 @@ class Message:
     created_at: float = 0.0
     kind: str = "answer"
     """How an assistant message was made: "answer", "quote" or "refusal"."""
+    searched_for: str = ""
+    """What a question was searched as, when it was a follow-up made standalone from the
+    conversation ("": the question itself)."""
+
+    def turn(self, answer: "Message | None") -> Turn:
+        """This question, with `answer` (the message after it, if any), as a turn of the
+        conversation for the next follow-up."""
+        return Turn(self.text, self.searched_for, answer.text if answer else "")
 
 
 def title_from(question: str) -> str:
@@ -96,14 +105,16 @@ class ChatStore:
 
     def messages(self, chat_id: int) -> list[Message]:
         rows = self.vault.rows(
-            "SELECT id, chat_id, role, text, sources, refused, created_at, kind FROM messages "
-            "WHERE chat_id = ? ORDER BY id", (chat_id,))
-        return [Message(r[0], r[1], r[2], r[3], json.loads(r[4]), bool(r[5]), r[6], r[7])
+            "SELECT id, chat_id, role, text, sources, refused, created_at, kind, searched_for "
+            "FROM messages WHERE chat_id = ? ORDER BY id", (chat_id,))
+        return [Message(r[0], r[1], r[2], r[3], json.loads(r[4]), bool(r[5]), r[6], r[7], r[8])
                 for r in rows]
 
     def add_message(self, chat_id: int, role: str, text: str, sources: list[dict] | None = None,
-                    refused: bool = False, kind: str | None = None) -> Message:
-        """Append a message; the first question of an untitled chat becomes its title."""
+                    refused: bool = False, kind: str | None = None,
+                    searched_for: str = "") -> Message:
+        """Append a message; the first question of an untitled chat becomes its title.
+        `searched_for`: a question's standalone form, when it differs from its text."""
         self.chat(chat_id)  # NotFoundError if it was deleted meanwhile
         kind = kind or ("refusal" if refused else "answer")
         if kind not in ("answer", "quote", "refusal"):
@@ -111,17 +122,23 @@ class ChatStore:
         now = time.time()
         with self.vault.transaction() as conn:
             message_id = conn.execute(
-                "INSERT INTO messages(chat_id, role, text, sources, refused, created_at, kind) "
-                "VALUES(?,?,?,?,?,?,?)",
+                "INSERT INTO messages(chat_id, role, text, sources, refused, created_at, kind,"
+                " searched_for) VALUES(?,?,?,?,?,?,?,?)",
                 (chat_id, role, text, json.dumps(sources or [], ensure_ascii=False),
-                 int(refused), now, kind)).lastrowid
+                 int(refused), now, kind, searched_for)).lastrowid
             conn.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))
             if role == "user":
                 conn.execute(
                     "UPDATE chats SET title = ? WHERE id = ? AND title = '' AND NOT EXISTS"
                     " (SELECT 1 FROM messages WHERE chat_id = ? AND id != ?)",
                     (title_from(text), chat_id, chat_id, message_id))
-        return Message(message_id, chat_id, role, text, sources or [], refused, now, kind)
+        return Message(message_id, chat_id, role, text, sources or [], refused, now, kind,
+                       searched_for)
+
+    def set_searched_for(self, message_id: int, searched_for: str) -> None:
+        with self.vault.transaction() as conn:
+            conn.execute("UPDATE messages SET searched_for = ? WHERE id = ?",
+                         (searched_for, message_id))
 
     def delete_message(self, message_id: int) -> None:
         with self.vault.transaction() as conn:

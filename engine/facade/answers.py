@@ -11,10 +11,11 @@ import dataclasses
 import math
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from ..answers import sources
 from ..answers.answerer import Answer, Answerer, AnswerStream, distinct_pages
+from ..answers.followups import FollowUpRewrite, Turn, split_conversation
 from ..answers.grounding import Evidence, Relevance
 from ..answers.remote import SERVER_KEY_META, RemoteGenerator, with_fallback
 from ..config import EngineConfig
@@ -78,12 +79,35 @@ class AnswerService:
         self._monitor.observe("retrieve_seconds", time.perf_counter() - started)
         return hits
 
-    def ask(self, question: str, collection: str | None = None,
-            document_ids: list[int] | None = None, within: Within = None) -> AnswerStream:
-        """Answer from the documents (in `collection`, among `document_ids`, never outside
-        `within`: see `search`); iterate the stream for text, then read `.answer`."""
+    def standalone_question(self, question: str, turns: Sequence[Turn]) -> str:
+        """What to search and answer for `question` asked after `turns` (the conversation
+        before it, oldest first): a follow-up that needs them ("What pressure does it open
+        at?") rewritten to stand alone, any other question as it is (see
+        engine/answers/followups.py and `EngineConfig.followup_rewrite`)."""
         if not question.strip():
             raise UserError("The question is empty.")
+        rewrite = FollowUpRewrite(self._config.followup_rewrite)
+        generator = self._answerer().generator if rewrite.method == "model" else None
+        return rewrite.standalone(question, turns, generator)
+
+    @staticmethod
+    def conversation_turns(messages: Sequence[tuple[str, str]]) -> tuple[str, list[Turn]]:
+        """The question a conversation given whole as (role, text) pairs ends with (as an
+        OpenAI client sends it) and the recent turns before it, for `standalone_question`.
+        UserError when the messages do not end with a question (see
+        `followups.split_conversation`)."""
+        return split_conversation(messages)
+
+    def ask(self, question: str, collection: str | None = None,
+            document_ids: list[int] | None = None, within: Within = None,
+            search_for: str | None = None) -> AnswerStream:
+        """Answer from the documents (in `collection`, among `document_ids`, never outside
+        `within`: see `search`); iterate the stream for text, then read `.answer`.
+        `search_for`: the question's standalone form (see `standalone_question`), which is
+        searched and answered instead; the answer's `searched_for` says what was."""
+        if not question.strip():
+            raise UserError("The question is empty.")
+        asked, question = question, (search_for or "").strip() or question
         self.search_scope(collection, within)  # refused before a cached answer is looked up
         config = self._config
         allowed = scope.names(within)
@@ -94,8 +118,8 @@ class AnswerService:
         cached: Answer | None = self._cache.get(key)
         self._monitor.count("cache_hit" if cached is not None else "cache_miss")
         if cached is not None:
-            answer = dataclasses.replace(cached, question=question, timings={"cache": 1.0},
-                                         usage={})
+            answer = dataclasses.replace(cached, question=asked, searched_for=question,
+                                         timings={"cache": 1.0}, usage={})
             self._monitor.count("answers")
             return AnswerStream(iter([answer.text]), lambda text: answer)
         started, cpu_started = time.monotonic(), time.process_time()
@@ -108,7 +132,11 @@ class AnswerService:
             if not stream.cancelled and not answer.fallback:  # a stopped answer is not the
                 self._cache.put(key, answer)  # answer, nor one made without the model
 
+        def as_asked(answer: Answer) -> None:  # after `done`, which counts the prompt read
+            answer.question, answer.searched_for = asked, question
+
         stream.on_done(done)
+        stream.on_done(as_asked)
         return stream
 
     def _sources(self, question: str, collection: str | None, document_ids: list[int] | None,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..answers.answerer import Answer, AnswerStream
 from ..answers.chats import Chat, ChatStore, Message
+from ..answers.followups import Turn
 from ..errors import NotFoundError
 from . import scope
 from .answers import AnswerService
@@ -30,6 +31,9 @@ class ConversationTurn:
 
     conversation_id: int
     stream: AnswerStream
+    searched_for: str
+    """What the question is searched and answered as: itself, or its standalone form when
+    it is a follow-up that needs the conversation."""
     message: Message | None = None
 
 
@@ -79,24 +83,36 @@ class ConversationService:
             within: Within = None) -> ConversationTurn:
         """Ask in a conversation (a new one when `conversation_id` is None, answering from
         `collection`); `again` answers its last question anew, replacing the last answer.
+        A follow-up that needs the conversation is searched and answered as its
+        standalone form (`ConversationTurn.searched_for`), kept with the question.
 
         A stopped answer keeps the text written so far (as an answer, unchecked)."""
+        messages: list[Message] = []
         if conversation_id is not None:
             collection = self.get(conversation_id, within).collection
+            messages = self._chats.messages(conversation_id)
         else:
             collection = scope.own_collection(collection, within)
+        if again and messages and messages[-1].role == "assistant":
+            messages = messages[:-1]
+        asked_before = messages[-1] if again and messages and messages[-1].role == "user" else None
+        searched_for = self._answers.standalone_question(
+            question, turns(messages[:-1] if asked_before else messages))
         # first, as it refuses an empty question or an unknown collection: nothing is written
         # (no new conversation, no answer replaced) for a question that is not asked
-        stream = self._answers.ask(question, collection, within=within)
+        stream = self._answers.ask(question, collection, within=within, search_for=searched_for)
         if conversation_id is None:
             conversation_id = self._chats.create(collection=collection).id
-        messages = self._chats.messages(conversation_id)
+        kept_as = searched_for if searched_for != question else ""
         if again:
-            if messages and messages[-1].role == "assistant":
-                self._chats.delete_message(messages[-1].id)
+            last = self._chats.messages(conversation_id)[-1:]
+            if last and last[0].role == "assistant":
+                self._chats.delete_message(last[0].id)
+            if asked_before is not None:
+                self._chats.set_searched_for(asked_before.id, kept_as)
         else:
-            self._chats.add_message(conversation_id, "user", question)
-        turn = ConversationTurn(conversation_id, stream)
+            self._chats.add_message(conversation_id, "user", question, searched_for=kept_as)
+        turn = ConversationTurn(conversation_id, stream, searched_for)
 
         def keep(answer: Answer) -> None:
             stopped = stream.cancelled
@@ -107,3 +123,10 @@ class ConversationService:
 
         stream.on_done(keep)
         return turn
+
+
+def turns(messages: list[Message]) -> list[Turn]:
+    """The questions of a conversation, each with the answer after it, oldest first."""
+    return [message.turn(messages[i + 1] if i + 1 < len(messages)
+                         and messages[i + 1].role == "assistant" else None)
+            for i, message in enumerate(messages) if message.role == "user"]

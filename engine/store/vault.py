@@ -187,6 +187,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE api_keys ADD COLUMN mask_personal_data INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE ingest_queue ADD COLUMN content BLOB;
     """,
+    # 8: what a question was searched as, when it was a follow-up made standalone from its
+    # conversation ('': the question itself)
+    """
+    ALTER TABLE messages ADD COLUMN searched_for TEXT NOT NULL DEFAULT '';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
