@@ -1,4 +1,7 @@
-"""Walks the desktop app through what a new user does and saves a PNG at each step.
+"""Walks the desktop app through what a new user does and saves a PNG at each step: the
+empty library's screens in English and Chinese, then an import, answers, the source
+viewer, Health, Cost and every Settings page in English, and the same screens in Chinese
+(names ending in -zh; the empty library's start with empty-).
 
 Run by scripts/screenshots.sh on Xvfb. Every step waits for the real thing (models,
 ingest, answer) and fails loudly if it does not happen within its time.
@@ -22,6 +25,7 @@ from ui.main_window import MainWindow  # noqa: E402
 
 PASSPHRASE = "correct horse battery"
 R_INTRO = Path("/usr/share/R/doc/manual/R-intro.pdf")
+R_DATA = Path("/usr/share/R/doc/manual/R-data.pdf")  # imported while the UI is in Chinese
 
 
 def samples(folder: Path) -> Path:
@@ -69,6 +73,46 @@ class Tour:
         pixmap.save(str(path))
         print("saved", path)
 
+    def language(self, code: str) -> None:
+        settings = self.window.settings
+        settings.language.setCurrentIndex(settings.language.findData(code))
+        settings.apply()
+        chat = "聊天" if code == "zh_CN" else "Chat"
+        self.wait(lambda: self.window.tabs.tabText(0) == chat, 10, f"the UI in {code}")
+
+    def figures(self, suffix: str = "", prefix: str = "") -> None:
+        """Health and Cost, read afresh."""
+        w = self.window
+        w.service.health.sample()  # the scheduler's 30 s sample, now
+        for panel, name in ((w.health, "10-health"), (w.cost, "11-cost")):
+            w.tabs.setCurrentWidget(panel)
+            panel.data = None
+            panel.refresh()
+            self.wait(lambda: panel.data is not None, 30, f"the {name} figures")
+            self.shot(f"{prefix}{name.split('-', 1)[1] if prefix else name}{suffix}")
+
+    def settings_pages(self, suffix: str = "", prefix: str = "") -> None:
+        w = self.window
+        s = w.settings
+        w.tabs.setCurrentWidget(s)
+        pages = ((s.appearance, "06-settings"), (s.generation, "06-settings-models"),
+                 (s.api, "06-settings-api"), (s.backups, "06-settings-backups"),
+                 (s.storage, "06-settings-advanced"))
+        for box, name in pages[:1] if prefix else pages:
+            s.show_page(box)
+            self.shot(f"{prefix}{name.split('-', 1)[1] if prefix else name}{suffix}")
+        s.show_page(s.appearance)
+
+    def empty_library(self, suffix: str) -> None:
+        w = self.window
+        w.tabs.setCurrentWidget(w.chat)
+        self.wait(lambda: w.chat.library_empty.isVisible(), 30, "the empty library's offer")
+        self.shot("12-empty-library" if not suffix else f"empty-library{suffix}")
+        w.tabs.setCurrentWidget(w.documents)
+        self.shot(f"empty-documents{suffix}")
+        self.figures(suffix, prefix="empty-")
+        self.settings_pages(suffix, prefix="empty-")
+
     def run(self) -> None:
         w = self.window
         w.show()
@@ -82,8 +126,10 @@ class Tour:
         self.shot("01-first-run", dialog)
         dialog.buttons.button(QDialogButtonBox.Ok).click()
         self.wait(lambda: w.state == "ready", 120, "the library and models")
-        self.wait(lambda: w.chat.library_empty.isVisible(), 30, "the empty library's offer")
-        self.shot("12-empty-library")
+        self.empty_library("")
+        self.language("zh_CN")
+        self.empty_library("-zh")
+        self.language("en")
 
         w.tabs.setCurrentWidget(w.documents)
         w.documents.add_paths([self.sample_dir])
@@ -122,46 +168,36 @@ class Tour:
 
         for question in ("At what pressure does the relief valve open?",  # a cache hit
                          "How do I read data from a file into R?"):
-            w.chat.question.setPlainText(question)
-            w.chat.send()
-            self.wait(lambda: not w.chat.generating, 120, "an answer")
-        w.tabs.setCurrentWidget(w.health)
-        w.health.data = None
-        w.health.refresh()
-        self.wait(lambda: w.health.data is not None, 30, "the health figures")
-        self.shot("10-health")
-        w.tabs.setCurrentWidget(w.cost)
-        w.cost.data = None
-        w.cost.refresh()
-        self.wait(lambda: w.cost.data is not None, 30, "the costs")
-        self.shot("11-cost")
+            self.ask(question)
 
-        w.tabs.setCurrentWidget(w.settings)
-        self.shot("06-settings")
-        api = w.settings.api
-        api.enabled.setChecked(True)
+        s = w.settings
+        api, backups = s.api, s.backups
+        w.tabs.setCurrentWidget(s)
+        self.wait(backups.isEnabled, 30, "the backup plan")
+        api.enabled.setChecked(True)  # both applied with the one Apply
+        backups.enabled.setChecked(True)
+        backups.destination.setText(str(self.sample_dir.parent))
+        s.apply()
         self.wait(lambda: api.server is not None, 30, "the LAN API")
+        self.wait(lambda: backups.message.text() == "Backup plan saved.", 30, "the saved plan")
         api.key_name.setText("reporting-server")
         api.create_button.click()
         self.wait(lambda: api.keys.rowCount() == 1, 10, "the new key")
-        backups = w.settings.backups
-        self.wait(backups.isEnabled, 30, "the backup plan")
-        backups.enabled.setChecked(True)
-        backups.destination.setText(str(self.sample_dir.parent))
-        backups.save()
-        self.wait(lambda: backups.message.text() == "Backup plan saved.", 30, "the saved plan")
         backups.back_up_now()
         self.wait(lambda: "verified" in backups.last.text(), 120, "a backup")
-        w.settings.scroll.ensureWidgetVisible(backups, 0, 0)
-        self.shot("06-settings-api-backups")
+        self.figures()
+        self.settings_pages()
         w.show_about()
         self.shot("14-about", w.about)
         w.about.close()
-        settings = w.settings
-        settings.language.setCurrentIndex(settings.language.findData("zh_CN"))
-        settings.apply()
-        self.wait(lambda: w.tabs.tabText(0) == "聊天", 10, "the Chinese UI")
+
+        self.language("zh_CN")
         self.shot("07-settings-zh")
+        for box, name in ((s.generation, "settings-models-zh"), (s.api, "settings-api-zh"),
+                          (s.backups, "settings-backups-zh")):
+            s.show_page(box)
+            self.shot(name)
+        self.figures("-zh")
         w.tabs.setCurrentWidget(w.chat)
         w.chat.new_chat()
         w.chat.question.setPlainText("冷却塔的风机多久更换一次润滑油？")
@@ -169,6 +205,13 @@ class Tour:
         self.wait(lambda: not w.chat.generating, 120, "a Chinese answer")
         self.shot("08-chat-zh")
         w.tabs.setCurrentWidget(w.documents)
+        if R_DATA.exists():
+            w.documents.add_paths([R_DATA])
+            self.wait(lambda: w.documents.row_state(R_DATA.name) == "embedding", 120,
+                      "the Chinese import")
+            self.settle(3)
+            self.shot("import-zh")
+            self.wait(lambda: not w.documents.running, 900, "the Chinese import to finish")
         self.shot("09-documents-zh")
         w.close()
 

@@ -77,9 +77,10 @@ class CostPanel(Retranslating, QWidget):
         self.cloud_model.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.prices = QTableWidget(0, 3)
         self.prices.verticalHeader().hide()
-        self.prices.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self.prices.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeToContents)
-        self.prices.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeToContents)
+        self.prices.setWordWrap(False)
+        self.prices.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        self.prices.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.prices.horizontalHeader().setSectionResizeMode(2, QHeaderView.Stretch)
         self.prices_note = QLabel()
         self.prices_note.setWordWrap(True)
         self.add_price = QPushButton()
@@ -177,12 +178,12 @@ class CostPanel(Retranslating, QWidget):
                 self.tr("Daily budget ({0})").format(code))):
             label.setText(text)
         self.prices.setHorizontalHeaderLabels([
-            self.tr("Cloud model"), self.tr("Input ({0}/M tokens)").format(code),
-            self.tr("Output ({0}/M tokens)").format(code)])
+            self.tr("Cloud model"), self.tr("Input, {0}").format(code),
+            self.tr("Output, {0}").format(code)])
         updated = self._saved.prices_updated if self._saved else "—"
         self.prices_note.setText(self.tr(
-            "Public list prices, last updated {0}. Check them against the providers' price "
-            "pages; editing them dates them today.").format(updated))
+            "Per million tokens: public list prices, last updated {0}. Check them against the "
+            "providers' price pages; editing them dates them today.").format(updated))
 
     def _currency_changed(self, _text: str) -> None:
         self._label_rates()

@@ -307,9 +307,9 @@ class MainWindow(Retranslating, QMainWindow):
 
     def _import_progress(self, done: int, total: int, running: bool) -> None:
         self.import_bar.setVisible(running)
-        if running:
-            self.import_bar.setRange(0, max(total, 0))
-            self.import_bar.setValue(done)
+        if running:  # as far as the import list's overall bar (chunks, not only files)
+            self.import_bar.setRange(0, 1000)
+            self.import_bar.setValue(self.documents.imports.overall.value())
             self.import_label.setText(self.tr("Importing {0}/{1}").format(done, total) if total
                                       else self.tr("Importing…"))
         else:

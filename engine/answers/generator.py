@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -27,6 +28,8 @@ class Generator:
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.temperature = temperature
         self._llama = None
+        self.last_tokens_per_second: float | None = None
+        """How fast the last generation wrote, after its first token (None: none yet)."""
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
 
@@ -103,9 +106,13 @@ class Generator:
         A prompt longer than the context window is the asker's to shorten: a UserError."""
         with self._lock:
             pieces = start()
+            first = last = 0.0
+            written = -1  # llama.cpp streams one token a piece: those after the first
             try:
                 for piece in pieces:
                     text = text_of(piece)
+                    last = time.monotonic()  # (the caller may close this much later)
+                    first, written = first or last, written + 1
                     if text:
                         yield text
                     if should_stop():
@@ -118,6 +125,8 @@ class Generator:
                                 "send fewer or shorter messages.") from exc
             finally:
                 pieces.close()
+                if written > 0 and last > first:
+                    self.last_tokens_per_second = written / (last - first)
 
     @property
     def loaded(self) -> bool:

@@ -8,7 +8,6 @@ Every answer is counted here once: its health figures, its cost, and its token u
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -172,13 +171,11 @@ class AnswerService:
             return  # refused before the model ran: nothing generated
         answer.usage = self._usage(answer.question + "".join(s.hit.text for s in answer.sources),
                                    answer.text)
-        # the model's speed: what it wrote since its first piece (not since the first checked
-        # sentence was shown, which for a one-sentence answer is its end); a quotation's text
-        # is not the model's
-        writing = timings.get("generate", 0) - timings.get("model_first_token", math.inf)
-        if answer.kind == "answer" and answer.usage["completion_tokens"] > 1 and writing > 0:
-            self._monitor.gauge("tokens_per_second",
-                                (answer.usage["completion_tokens"] - 1) / writing)
+        # the model's own speed, as its generator measured it (what it wrote, also what the
+        # checks then dropped; not the answer as shown, nor from its first checked sentence)
+        speed = getattr(self._answerer().generator, "last_tokens_per_second", None)
+        if speed:
+            self._monitor.gauge("tokens_per_second", speed)
         cost.record(self._vault, cpu_s, answer.usage["prompt_tokens"],
                     answer.usage["completion_tokens"], collection)
 

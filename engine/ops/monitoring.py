@@ -51,6 +51,16 @@ class Monitor:
         self.vault = vault
         self._lock = threading.Lock()
         self._pending: dict[tuple[int, str], Point] = {}
+        self._process = None
+
+    def process(self):
+        """This process, as psutil sees it: one object for the monitor's life, since its
+        CPU % is measured between two calls on the same object (a new one says 0.0)."""
+        if self._process is None:
+            import psutil
+
+            self._process = psutil.Process()
+        return self._process
 
     def _point(self, series: str, at: float | None) -> Point:
         key = (minute_of(at), series)
@@ -122,9 +132,7 @@ def sample_process(monitor: Monitor, vault: Vault, data_dir, at: float | None = 
     """Gauges of the process and the library: CPU %, memory, sizes, free disk, counts."""
     import shutil
 
-    import psutil
-
-    process = psutil.Process()
+    process = monitor.process()
     monitor.gauge("cpu_percent", process.cpu_percent(interval=None), at)
     monitor.gauge("memory_bytes", process.memory_info().rss, at)
     monitor.gauge("disk_free_bytes", shutil.disk_usage(data_dir).free, at)

@@ -549,6 +549,18 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>云端模型</translation>
     </message>
     <message>
+        <source>Input, {0}</source>
+        <translation>输入（{0}）</translation>
+    </message>
+    <message>
+        <source>Output, {0}</source>
+        <translation>输出（{0}）</translation>
+    </message>
+    <message>
+        <source>Per million tokens: public list prices, last updated {0}. Check them against the providers&apos; price pages; editing them dates them today.</source>
+        <translation>每百万词元的价格：公开标价，最后更新于 {0}。请对照各服务商的价格页面核对；修改后日期改为今天。</translation>
+    </message>
+    <message>
         <source>Day</source>
         <translation>日期</translation>
     </message>
@@ -631,18 +643,6 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
     <message>
         <source>Daily budget ({0})</source>
         <translation>每日预算（{0}）</translation>
-    </message>
-    <message>
-        <source>Input ({0}/M tokens)</source>
-        <translation>输入（{0}/百万词元）</translation>
-    </message>
-    <message>
-        <source>Output ({0}/M tokens)</source>
-        <translation>输出（{0}/百万词元）</translation>
-    </message>
-    <message>
-        <source>Public list prices, last updated {0}. Check them against the providers&apos; price pages; editing them dates them today.</source>
-        <translation>公开标价，最后更新于 {0}。请对照各服务商的价格页面核对；修改后日期改为今天。</translation>
     </message>
     <message>
         <source>At {0}</source>
@@ -1360,14 +1360,6 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
     <message>
         <source>Not a generated answer: the passages&apos; own words.</source>
         <translation>这不是生成的回答，而是段落原文。</translation>
-    </message>
-    <message>
-        <source>Searched for: {query}</source>
-        <translation>检索内容：{query}</translation>
-    </message>
-    <message>
-        <source>The question depends on the conversation before it, so it was searched and answered as this question, which stands on its own.</source>
-        <translation>这个问题依赖于之前的对话，因此按这个可以独立理解的问题进行检索和回答。</translation>
     </message>
     <message>
         <source>I could not find an answer to this in your documents. Try other words, or add the documents that cover it.</source>

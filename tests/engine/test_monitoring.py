@@ -141,3 +141,30 @@ def test_figures_older_than_five_weeks_are_forgotten(service):
     monitor.prune(keep_days=35)
     points = monitor.points("answers", minute_of(now) - 50 * 1440, minute_of(now))
     assert [p.minute for p in points] == [minute_of(now)]
+
+
+def test_cpu_is_measured_between_samples_and_totals_are_the_library_now(service, corpus):
+    from engine.ops.monitoring import sample_process
+
+    monitor = Monitor(service._vault)
+    sample_process(monitor, service._vault, service.config.data_dir)
+    busy = time.process_time() + 0.3
+    while time.process_time() < busy:  # keep a core busy between the two samples
+        pass
+    sample_process(monitor, service._vault, service.config.data_dir)
+    monitor.flush()
+    cpu = monitor.points("cpu_percent", minute_of() - 2, minute_of())
+    assert cpu[-1].last > 0  # a new psutil object each time said 0.0, always
+    service.library.ingest([corpus])  # no sample since: the totals are read now
+    totals = service.health.totals()
+    assert totals["documents"] == service.health.status()["documents"] > 0
+    assert totals["chunks"] == service.health.status()["chunks"]
+    assert totals["vault_bytes"] > 0 and totals["index_bytes"] > 0
+
+
+def test_the_writing_speed_is_the_models_own(service, corpus):
+    service.library.ingest([corpus])
+    service.answers.ask("At what pressure does the relief valve open?").collect()
+    written = service.answers._answerer().generator.last_tokens_per_second
+    assert written and 0 < written < 1000  # not 125,976 tokens/s (a division by about 0)
+    assert service.health.totals()["tokens_per_second"] == pytest.approx(written)
