@@ -137,8 +137,11 @@ def _progress_bar(enabled: bool):
     def update(progress) -> None:
         bar.total = progress.files_total
         bar.n = progress.files_done
+        pages = (f" page {progress.ocr_pages_done + 1}/{progress.ocr_pages_total}"
+                 if progress.stage == "recognising"
+                 and progress.ocr_pages_done < progress.ocr_pages_total else "")
         bar.set_postfix_str(f"{progress.chunks_done} chunks"
-                            + (f" · {progress.stage} {progress.current_file}"
+                            + (f" · {progress.stage}{pages} {progress.current_file}"
                                if progress.current_file else ""), refresh=False)
         bar.refresh()
 

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
         "conversation ('What pressure does it open at?') is made standalone before it is "
         "searched: 'terms' (the previous question's key terms carried into it), 'model' "
         "(the language model rewrites it) or 'off' (asked alone).")
+    ocr: bool = Field(
+        _default("ocr"), description="Read the text of scanned pages and image files "
+        "(PNG, JPEG, TIFF) with OCR as they are imported; off: they are refused.")
     mask_personal_data_at_ingest: bool = Field(
         _default("mask_personal_data_at_ingest"), description="Replace e-mail addresses, "
         "phone, card and ID numbers in documents as they are imported: the library never "
@@ -172,6 +175,7 @@ class Settings(BaseSettings):
             inference_server_key=os.environ.get(SERVER_KEY_ENV, ""),
             inference_server_timeout_s=self.inference_server_timeout_s,
             inference_server_fallback=self.inference_server_fallback,
+            ocr=self.ocr,
             mask_personal_data_at_ingest=self.mask_personal_data_at_ingest,
             answer_cache_ttl_s=self.answer_cache_ttl_s,
             query_cache_ttl_s=self.query_cache_ttl_s,

@@ -45,6 +45,12 @@ class EngineConfig:
     """How long reading one file may take (the 3,800-page R reference manual: 5 s)."""
     read_memory_mb: int = 1024
     """Memory the reader process may take for one file, beyond its own at start."""
+    ocr: bool = True
+    """Pages that are pictures (scanned PDFs, scanned pages in other PDFs, PNG/JPEG/TIFF
+    files) are read with OCR (engine/ingest/ocr.py: a few seconds a page); False: a
+    scanned PDF and an image are refused, saying OCR is off."""
+    max_ocr_pages: int = 1000
+    """Pages of one file OCR may read; a file with more is refused (split it)."""
     mask_personal_data_at_ingest: bool = False
     """E-mail addresses, phone, card and ID numbers in documents are replaced ([email], …)
     as they are read, so that the vault never holds them. Files already in the library keep

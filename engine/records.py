@@ -82,7 +82,8 @@ class IngestProgress:
     chunks_done: int
     current_file: str | None
     stage: str
-    """"parsing", "embedding", "storing", then the outcome: "indexed", "skipped", "failed" or
+    """"parsing", "recognising" (OCR of pages that are pictures), "embedding", "storing",
+    then the outcome: "indexed", "skipped", "failed" or
     "cancelled" (dropped from the queue); "interrupted": stopped, still queued."""
     elapsed_s: float
     path: str | None = None
@@ -92,6 +93,9 @@ class IngestProgress:
     file_chunks_done: int = 0
     file_chunks_total: int = 0
     """Embedding progress inside the current file."""
+    ocr_pages_done: int = 0
+    ocr_pages_total: int = 0
+    """While `stage` is "recognising": the file's pages read with OCR so far, and in all."""
 
     @property
     def final(self) -> bool:

@@ -27,6 +27,8 @@ COMPONENTS = (
     ("SQLCipher (sqlcipher3)", "sqlcipher3", "BSD-3-Clause (SQLCipher), zlib (binding)"),
     ("hnswlib", "hnswlib", "Apache-2.0"),
     ("PyMuPDF", "pymupdf", "AGPL-3.0"),
+    ("RapidOCR, PP-OCRv4 models (OCR)", "rapidocr-onnxruntime", "Apache-2.0"),
+    ("OpenCV (headless)", "opencv-python-headless", "Apache-2.0"),
     ("python-docx", "python-docx", "MIT"),
     ("FastAPI / Uvicorn", "fastapi", "MIT / BSD-3-Clause"),
     ("APScheduler", "apscheduler", "MIT"),

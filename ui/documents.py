@@ -270,7 +270,8 @@ class DocumentsPanel(Retranslating, QWidget):
 
     def choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, self.tr("Add documents"), "",
-                                                self.tr("Documents") + " (*.pdf *.docx *.txt *.md *.markdown *.html *.htm)")
+                                                self.tr("Documents") + " (*.pdf *.docx *.txt *.md *.markdown *.html *.htm "
+                                                "*.png *.jpg *.jpeg *.tif *.tiff)")
         if files:
             self.add_paths([Path(f) for f in files])
 

@@ -115,7 +115,7 @@ class EmptyLibrary(Retranslating, QWidget):
         self.title.setText(self.tr("Your library is empty"))
         self.text.setText(self.tr(
             "Add documents to ask questions about them: PDF, Word (.docx), text, Markdown or "
-            "HTML. They stay on this computer."))
+            "HTML, and scans (PNG, JPEG, TIFF). They stay on this computer."))
         self.add_button.setText(self.tr("Add documents…"))
         self.add_button.setToolTip(self.tr("Add documents (Ctrl+O)"))
         self.drop_zone.label.setText(self.tr("Or drop files or folders here"))

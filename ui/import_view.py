@@ -25,8 +25,8 @@ from engine import EnclaveService, IngestProgress, IngestReport, UserError
 
 from .i18n import Retranslating
 
-_WAITING = ("queued", "interrupted", "parsing", "embedding")
-"""States of a file that is still in the queue (the last two: being read now)."""
+_WAITING = ("queued", "interrupted", "parsing", "recognising", "embedding")
+"""States of a file that is still in the queue (the last three: being read now)."""
 ETA_AFTER_S = 2.0
 """No time left is guessed before the run has gone on this long."""
 
@@ -37,6 +37,8 @@ def file_fraction(event: IngestProgress) -> float:
         return 1.0
     if event.stage == "embedding" and event.file_chunks_total:
         return 0.05 + 0.9 * event.file_chunks_done / event.file_chunks_total
+    if event.stage == "recognising" and event.ocr_pages_total:  # its pages said in words
+        return 0.02 + 0.03 * event.ocr_pages_done / event.ocr_pages_total
     return {"parsing": 0.02, "embedding": 0.05, "storing": 0.95}.get(event.stage, 0.0)
 
 
@@ -94,7 +96,8 @@ class ImportView(Retranslating, QGroupBox):
     def retranslate(self) -> None:
         self.setTitle(self.tr("Import"))
         self.drop_hint.setText(self.tr(
-            "Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML."))
+            "Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, "
+            "HTML, and scans as PNG, JPEG or TIFF."))
         self.jobs.setHorizontalHeaderLabels([self.tr("File"), self.tr("State"), self.tr("Progress")])
         self.cancel_button.setText(self.tr("Cancel"))
         self.skip_button.setText(self.tr("Skip file"))
@@ -109,6 +112,7 @@ class ImportView(Retranslating, QGroupBox):
     def _state_text(self, state: str, reason: str | None = None) -> str:
         texts = {
             "queued": self.tr("Queued"), "parsing": self.tr("Reading"),
+            "recognising": self.tr("Reading with OCR"),
             "embedding": self.tr("Embedding"), "storing": self.tr("Saving"),
             "indexed": self.tr("Indexed"), "skipped": self.tr("Unchanged, skipped"),
             "failed": self.tr("Failed"), "cancelled": self.tr("Cancelled"),
@@ -202,7 +206,11 @@ class ImportView(Retranslating, QGroupBox):
             else:
                 self._fractions[event.path] = file_fraction(event)
                 fraction = int(100 * self._fractions[event.path])
-            self._set_row(event.path, event.stage, fraction, event.reason)
+            reason = event.reason
+            if event.stage == "recognising" and event.ocr_pages_done < event.ocr_pages_total:
+                reason = self.tr("page {0} of {1}").format(event.ocr_pages_done + 1,
+                                                           event.ocr_pages_total)
+            self._set_row(event.path, event.stage, fraction, reason)
         if event.files_total:
             done = min(1.0, max(event.files_done, sum(self._fractions.values()))
                        / event.files_total)

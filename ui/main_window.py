@@ -34,7 +34,7 @@ from .worker import Tasks
 log = logging.getLogger(__name__)
 
 ENGINE_SETTINGS = {"generation_model", "context_tokens", "temperature", "max_answer_tokens",
-                   "threads", "embedding_model", "mask_personal_data_at_ingest",
+                   "threads", "embedding_model", "mask_personal_data_at_ingest", "ocr",
                    "inference_server_url", "inference_server_model", "inference_server_key",
                    "inference_server_timeout_s", "inference_server_fallback"}
 """Settings the running engine is reconfigured for when they change (the inference

@@ -129,6 +129,10 @@ class SettingsPanel(Retranslating, QWidget):
         storage_layout.addLayout(storage_row)
         storage_layout.addWidget(self.data_dir_note)
 
+        self.reading = QGroupBox()
+        self.ocr = QCheckBox()
+        QVBoxLayout(self.reading).addWidget(self.ocr)
+
         self.privacy = QGroupBox()
         self.mask_at_import = QCheckBox()
         self.mask_note = QLabel()
@@ -155,8 +159,9 @@ class SettingsPanel(Retranslating, QWidget):
 
         self.page_list = QListWidget()
         self.pages = QStackedWidget()
-        for boxes in ((self.appearance, self.privacy), (self.generation, self.embedding),
-                      (self.api,), (self.backups,), (self.storage,)):
+        for boxes in ((self.appearance, self.reading, self.privacy),
+                      (self.generation, self.embedding), (self.api,), (self.backups,),
+                      (self.storage,)):
             self.page_list.addItem("")
             self.pages.addWidget(self._page(boxes))
         self.page_list.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -252,6 +257,9 @@ class SettingsPanel(Retranslating, QWidget):
         self.data_dir_note.setText(self.tr(
             "Where the encrypted library lives. A change takes effect when Enclave starts "
             "again; the current library stays where it is."))
+        self.reading.setTitle(self.tr("Scanned documents"))
+        self.ocr.setText(self.tr("Read scanned pages and images (PNG, JPEG, TIFF) with OCR as "
+                                 "they are imported: a few seconds a page"))
         self.privacy.setTitle(self.tr("Privacy"))
         self.mask_at_import.setText(self.tr("Mask personal data in documents as they are imported"))
         self.mask_note.setText(self.tr(
@@ -295,6 +303,7 @@ class SettingsPanel(Retranslating, QWidget):
             self.embedding_model.addItem(self._model_label(name), name)
         self._show_library_embedding_model()
         self.data_dir.setText(str(s.data_dir))
+        self.ocr.setChecked(s.ocr)
         self.mask_at_import.setChecked(s.mask_personal_data_at_ingest)
         self.api.load(s)
         self.backups.reset()
@@ -349,6 +358,7 @@ class SettingsPanel(Retranslating, QWidget):
             "temperature": round(self.temperature.value(), 2),
             "max_answer_tokens": self.max_tokens.value(), "threads": self.threads.value() or None,
             "data_dir": Path(self.data_dir.text().strip()).expanduser(),
+            "ocr": self.ocr.isChecked(),
             "mask_personal_data_at_ingest": self.mask_at_import.isChecked(),
             **self.server.values(), **self.api.values(),
         }

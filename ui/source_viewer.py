@@ -1,8 +1,9 @@
 """The source viewer: a cited passage shown in its document, highlighted.
 
-A PDF whose file is still on disk opens at the passage's page, drawn by the engine with
-the passage highlighted, with page and zoom controls; every other source (and a PDF
-whose file has moved) shows the document's text scrolled to the highlighted passage.
+A PDF (or an image file) whose file is still on disk opens at the passage's page, drawn
+by the engine with the passage highlighted (on a scanned page, along the lines OCR read),
+with page and zoom controls; every other source (and a file that has moved) shows the
+document's text scrolled to the highlighted passage.
 """
 
 from __future__ import annotations
@@ -100,10 +101,10 @@ class SourceViewer(Retranslating, QDialog):
         self.passage = passage
         self.pages = passage.pages or 1
         self.note.hide()
-        if passage.kind == "pdf" and passage.file_available:
+        if passage.drawable and passage.file_available:
             self.show_page(passage.page or 1)
         else:
-            if passage.kind == "pdf":
+            if passage.drawable:
                 self._set_note(self.tr("The file is no longer at {0}: showing the text kept "
                                        "in the library.").format(passage.path))
             self._show_text(passage)

@@ -3,14 +3,17 @@
 A citation names a document and the character offsets of its passage in the text the
 vault keeps. `passage` returns that text with the offsets (enough to show any kind of
 document with the passage highlighted); `render_page` draws a page of the original PDF
-with the passage's words highlighted, found by aligning the passage's words with the
-page's words (the page text is extracted the same way as at ingest, so they line up).
+(or image file) with the passage's words highlighted, found by aligning the passage's
+words with the page's words (the page text is extracted the same way as at ingest, so
+they line up). A page that was read with OCR has no words of its own: its words are those
+of the lines OCR found, placed along each line's box (`recognised_words`).
 `whole_sentences` widens retrieved chunks to the sentences they cut.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +24,7 @@ from ..store.vault import Vault
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MIN_RUN = 4  # words that must match in a row to count as the passage ("must be" does not)
+DRAWABLE_KINDS = ("pdf", "image")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,11 @@ class Passage:
     @property
     def file_available(self) -> bool:
         return Path(self.path).is_file()
+
+    @property
+    def drawable(self) -> bool:
+        """Whether its pages can be drawn (`render_page`): a PDF or an image file."""
+        return self.kind in DRAWABLE_KINDS
 
 
 @dataclass(frozen=True)
@@ -66,21 +75,26 @@ def passage(vault: Vault, document_id: int, start: int, end: int) -> Passage:
     return Passage(document_id, name, path, kind, pages, page, text, start, end)
 
 
-def render_page(path: str, page: int, highlight: str = "", zoom: float = 1.5) -> RenderedPage:
-    """PNG of one page (1-based) of a PDF, with the words of `highlight` marked."""
+def render_page(path: str, page: int, highlight: str = "", zoom: float = 1.5,
+                recognised: list[tuple] | None = None) -> RenderedPage:
+    """PNG of one page (1-based) of a PDF or an image file, with the words of `highlight`
+    marked; `recognised`: the page's words as OCR read them (`recognised_words`), for a
+    page without text of its own."""
     import pymupdf
 
     if not 0.2 <= zoom <= 6:
         raise UserError("The zoom must be between 20% and 600%.")
     try:
         doc = pymupdf.open(path)
+        if not doc.is_pdf:  # an image: highlights are PDF annotations
+            doc = pymupdf.open("pdf", doc.convert_to_pdf())
     except (pymupdf.FileNotFoundError, RuntimeError) as exc:
         raise NotFoundError(f"The file {path} cannot be opened: {exc}") from exc
     with doc:
         if not 1 <= page <= doc.page_count:
             raise NotFoundError(f"{Path(path).name} has no page {page}.")
         pdf_page = doc[page - 1]
-        boxes = passage_boxes(pdf_page, highlight) if highlight else []
+        boxes = passage_boxes(pdf_page, highlight, recognised) if highlight else []
         if boxes:
             annot = pdf_page.add_highlight_annot(boxes)
             annot.set_colors(stroke=(1.0, 0.85, 0.2))
@@ -89,12 +103,14 @@ def render_page(path: str, page: int, highlight: str = "", zoom: float = 1.5) ->
         return RenderedPage(pixmap.tobytes("png"), page, doc.page_count, len(boxes))
 
 
-def passage_boxes(pdf_page, passage_text: str) -> list:
-    """Rectangles, one per line, of the page words that belong to the passage."""
+def passage_boxes(pdf_page, passage_text: str, recognised: list[tuple] | None = None) -> list:
+    """Rectangles, one per line, of the page words that belong to the passage (the page's
+    own words, or `recognised`, in the same shape)."""
     import pymupdf
 
     # (x0, y0, x1, y1, word, block, line, word_no); words split on white space both sides
-    words = [w for w in pdf_page.get_text("words") if _norm(w[4])]
+    words = [w for w in (pdf_page.get_text("words") if recognised is None else recognised)
+             if _norm(w[4])]
     page_tokens = [_norm(w[4]) for w in words]
     wanted = [t for t in map(_norm, passage_text.split()) if t]
     matcher = difflib.SequenceMatcher(None, page_tokens, wanted, autojunk=False)
@@ -107,6 +123,27 @@ def passage_boxes(pdf_page, passage_text: str) -> list:
             rect = pymupdf.Rect(w[:4])
             lines[key] = lines[key] | rect if key in lines else rect
     return list(lines.values())
+
+
+def recognised_words(vault: Vault, document_id: int, page: int) -> list[tuple] | None:
+    """The words OCR read on a page, in the shape of PyMuPDF's `get_text("words")`: each
+    line's words placed along its box by their place in the line's text. None if the page
+    was not read with OCR."""
+    rows = vault.rows("SELECT ocr_lines FROM documents WHERE id = ?", (document_id,))
+    lines = json.loads(rows[0][0]).get(str(page)) if rows and rows[0][0] else None
+    if not lines:
+        return None
+    low, high = min(line[4] for line in lines), max(line[5] for line in lines)
+    text = vault.scalar("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                        (low + 1, high - low, document_id)) or ""
+    words = []
+    for number, (x0, y0, x1, y1, start, end) in enumerate(lines):
+        line = text[start - low:end - low]
+        for found in re.finditer(r"\S+", line):
+            left = x0 + (x1 - x0) * found.start() / len(line)
+            right = x0 + (x1 - x0) * found.end() / len(line)
+            words.append((left, y0, right, y1, found.group(), number, 0, len(words)))
+    return words
 
 
 def _norm(word: str) -> str:

@@ -6,7 +6,8 @@ built from blocks can later be highlighted in the source. Bad files raise a
 `DocumentError` subclass with a short reason; a file that would cost more than its
 `ReadLimits` (size, unpacked size, parts, blocks) raises `OverBudgetError` before it
 costs it. Time and memory are bounded by the reader process (`engine.ingest.reader`).
-Nothing here writes anything.
+PDFs and image files are read by `engine.ingest.pages` (pages that are pictures with
+OCR). Nothing here writes anything.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .. import pii
 from ..errors import (
@@ -37,6 +38,11 @@ KINDS = {
     ".markdown": "markdown",
     ".html": "html",
     ".htm": "html",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted Office files and legacy .doc
 
@@ -56,6 +62,10 @@ class ReadLimits:
     mask_personal_data: bool = False
     """Not a cost: whether personal data is masked in the text as it is read (engine.pii),
     before any offset is counted, so that pages and passages point at the masked text."""
+    ocr: bool = True
+    """Not a cost: whether pages that are pictures (scans, image files) are read with OCR."""
+    max_ocr_pages: int = 1000
+    """Pages of one file that OCR may read (each takes seconds)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,12 @@ class ParsedDocument:
     pages: int | None = None
     page_offsets: list[int] = field(default_factory=list)
     mask_personal_data: bool = False
+    ocr_lines: dict[int, list[tuple[float, float, float, float, int, int]]] = field(
+        default_factory=dict)
+    """The pages read with OCR: each page's lines as (x0, y0, x1, y1) in PDF points and
+    (start, end) offsets into `text`, to highlight a passage on the page's picture."""
+    ocr_pages_tried: int = 0
+    """How many pages were read with OCR (found text or not)."""
     _parts: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -126,9 +142,16 @@ def check_size(size: int, limits: ReadLimits) -> None:
         )
 
 
-def parse(path: Path, limits: ReadLimits, data: bytes | None = None) -> ParsedDocument:
+Progress = Callable[[int, int], None]
+"""Told (pages read with OCR so far, pages to read with OCR) before and after each."""
+
+
+def parse(path: Path, limits: ReadLimits, data: bytes | None = None,
+          progress: Progress | None = None, recogniser=None) -> ParsedDocument:
     """Parse one file (or `data`, the bytes of a file of that name), or raise a
-    DocumentError saying why it cannot be ingested."""
+    DocumentError saying why it cannot be ingested. `progress` hears of the pages read
+    with OCR; `recogniser`: the `ocr.PageRecogniser` to read them with (one that has its
+    models loaded already), or None for a new one."""
     kind = kind_of(path)
     if kind is None:
         raise UnsupportedFileError(f"unsupported file type '{path.suffix or path.name}'")
@@ -139,9 +162,14 @@ def parse(path: Path, limits: ReadLimits, data: bytes | None = None) -> ParsedDo
     try:
         if kind == "docx":
             _parse_docx(data, doc, limits)
+        elif kind in ("pdf", "image"):
+            from .pages import parse_pages
+
+            parse_pages(data, doc, limits, path.suffix.lower().lstrip("."), progress,
+                        recogniser)
         else:
-            {"pdf": _parse_pdf, "text": _parse_text, "markdown": _parse_markdown,
-             "html": _parse_html}[kind](data, doc)
+            {"text": _parse_text, "markdown": _parse_markdown, "html": _parse_html}[kind](
+                data, doc)
     except RecursionError as exc:
         raise CorruptDocumentError("its structure is nested too deeply to read") from exc
     except CorruptDocumentError as exc:
@@ -149,63 +177,27 @@ def parse(path: Path, limits: ReadLimits, data: bytes | None = None) -> ParsedDo
             raise MemoryError(exc.reason) from exc
         raise
     if not doc.length:
-        raise EmptyDocumentError(
-            "no text could be extracted (a scanned PDF needs OCR, which Enclave does not do)"
-            if kind == "pdf" else "no text in the file"
-        )
+        raise EmptyDocumentError(_nothing_read(doc, limits))
     return doc
 
 
-def _parse_pdf(data: bytes, doc: ParsedDocument) -> None:
-    import pymupdf
-
-    try:
-        pdf = pymupdf.open(stream=data, filetype="pdf")
-    except Exception as exc:  # pymupdf raises FileDataError and plain RuntimeErrors
-        raise CorruptDocumentError("not a readable PDF (damaged, or not a PDF)") from exc
-    with pdf:
-        if pdf.needs_pass:
-            raise EncryptedDocumentError("the PDF is password-protected")
-        doc.pages = pdf.page_count
-        flags = pymupdf.TEXTFLAGS_DICT | pymupdf.TEXT_DEHYPHENATE
-        flags &= ~pymupdf.TEXT_PRESERVE_IMAGES
-        pages, blocks_seen = [], 0
-        for page in pdf:  # each page's blocks as (text, smallest font size), sizes' weights
-            try:
-                pages.append(_pdf_page_blocks(page.get_text("dict", flags=flags)["blocks"]))
-            except Exception as exc:
-                raise CorruptDocumentError(f"damaged PDF ({exc})") from exc
-            blocks_seen += len(pages[-1][0])
-            doc.count_block(blocks_seen)
-    weights: Counter = Counter()
-    for blocks, page_weights in pages:
-        weights.update(page_weights)
-    body_size = weights.most_common(1)[0][0] if weights else 0.0
-    for number, (blocks, _) in enumerate(pages, start=1):
-        doc.page_offsets.append(doc.length + (2 if doc.length else 0))
-        for text, smallest in blocks:
-            is_heading = smallest is not None and smallest > body_size * 1.15 and len(text) < 200
-            doc.add(text, "heading" if is_heading else "paragraph", number)
-
-
-def _pdf_page_blocks(blocks: list[dict]) -> tuple[list[tuple[str, float | None]], Counter]:
-    """A page's text blocks with the smallest font size of their visible text, and how many
-    characters each font size carries (the size that carries most is the body's). Only
-    this is kept of a page, not pymupdf's dictionary of every span."""
-    found, weights = [], Counter()
-    for block in blocks:
-        lines, sizes = [], []
-        for line in block.get("lines", []):
-            spans = line.get("spans", [])
-            lines.append("".join(span["text"] for span in spans))
-            for span in spans:
-                weights[round(span["size"], 1)] += len(span["text"])
-                if span["text"].strip():
-                    sizes.append(span["size"])
-        text = "\n".join(lines).strip()
-        if text:
-            found.append((text, min(sizes) if sizes else None))
-    return found, weights
+def _nothing_read(doc: ParsedDocument, limits: ReadLimits) -> str:
+    """Why a file gave no text, in words."""
+    if doc.kind not in ("pdf", "image"):
+        return "no text in the file"
+    if not limits.ocr:
+        return ("no text could be extracted: a scanned PDF needs OCR, which is switched off "
+                "(Settings, or ENCLAVE_OCR=true)" if doc.kind == "pdf" else
+                "an image's text can only be read with OCR, which is switched off (Settings, "
+                "or ENCLAVE_OCR=true)")
+    if doc.kind == "image" and doc.ocr_pages_tried:
+        return "no text could be extracted: OCR found no legible text in the image"
+    if doc.ocr_pages_tried:
+        plural = "s" if doc.ocr_pages_tried > 1 else ""
+        return (f"no text could be extracted: OCR found no legible text on its "
+                f"{doc.ocr_pages_tried} scanned page{plural}")
+    blank = "the image is blank" if doc.kind == "image" else "its pages are blank"
+    return f"no text could be extracted: {blank}"
 
 
 def _parse_docx(data: bytes, doc: ParsedDocument, limits: ReadLimits) -> None:

@@ -20,6 +20,7 @@ the files not stored stay queued.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -132,7 +133,8 @@ class Ingestor:
         self.embedder, self.index, self.config = embedder, index, config
         limits = parsers.ReadLimits(config.max_file_bytes, config.max_unpacked_bytes,
                                     config.max_file_parts, config.max_file_blocks,
-                                    config.mask_personal_data_at_ingest)
+                                    config.mask_personal_data_at_ingest, config.ocr,
+                                    config.max_ocr_pages)
         self.reader = ReaderProcess(limits, config.read_timeout_s, config.read_memory_mb)
         self._begun: dict[int, Path] = {}  # the queue entries the run has begun, not finished
         self._skipped: set[int] = set()  # those of them taken out of the queue meanwhile
@@ -169,11 +171,12 @@ class Ingestor:
             return bool(cancel and cancel.cancelled)
 
         def tell(path: Path, stage: str, reason: str | None = None,
-                 file_chunks: tuple[int, int] = (0, 0)) -> None:
+                 file_chunks: tuple[int, int] = (0, 0), ocr_pages: tuple[int, int] = (0, 0)
+                 ) -> None:
             if progress:
                 progress(IngestProgress(done, len(queue), chunks_done, path.name, stage,
                                         time.monotonic() - started, str(path), reason,
-                                        *file_chunks))
+                                        *file_chunks, *ocr_pages))
 
         group_chunks = GROUP_BATCHES * self.embedder.batch_size
         reading = ReadAhead(queue, lambda entry, stopped: self._read(
@@ -213,6 +216,7 @@ class Ingestor:
                 self._skipped.clear()
             for path, skipped in unfinished:  # still queued, unless skipped meanwhile
                 tell(path, "cancelled" if skipped else "interrupted")
+        self.reader.drop_ocr_models()
         report.cancelled = cancelled() and (bool(unfinished) or not reading.finished)
         if queue:
             self._save_index(timings)
@@ -243,7 +247,8 @@ class Ingestor:
         tell(path, "parsing")
         t = time.monotonic()
         try:
-            self._parse(file, content, lambda: stopped() or queue_id in self._skipped)
+            self._parse(file, content, lambda: stopped() or queue_id in self._skipped,
+                        lambda done, total: tell(path, "recognising", ocr_pages=(done, total)))
         except Cancelled:
             if queue_id not in self._skipped:
                 raise
@@ -262,7 +267,8 @@ class Ingestor:
         timings["parse"] += time.monotonic() - t
         return file
 
-    def _parse(self, file: ReadFile, content: bytes | None, stopped: Callable[[], bool]) -> None:
+    def _parse(self, file: ReadFile, content: bytes | None, stopped: Callable[[], bool],
+               ocr_progress: parsers.Progress) -> None:
         """Fill in `file` (or `content`, an upload's bytes: no file on disk): its hash, and
         its text and chunks, or "unchanged". Raises DocumentError if it is bad."""
         if content is not None:
@@ -280,7 +286,8 @@ class Ingestor:
         if existing and existing[1] == file.sha:
             file.outcome = "unchanged"
             return
-        file.parsed = self.reader.read(file.path, content, cancelled=stopped)
+        file.parsed = self.reader.read(file.path, content, cancelled=stopped,
+                                       progress=ocr_progress)
         file.chunks = self.chunker.chunk(file.parsed)
         if len(file.chunks) > self.config.max_file_chunks:
             raise OverBudgetError(f"it makes {len(file.chunks):,} passages, over the "
@@ -406,11 +413,12 @@ class Ingestor:
         parsed = file.parsed
         document_id = conn.execute(
             "INSERT INTO documents(collection_id, path, name, kind, sha256, size, mtime, "
-            "pages, page_offsets, text, embedding_model, ingested_at) "
-            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            "pages, page_offsets, text, embedding_model, ingested_at, ocr_lines) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (file.collection_id, str(file.path), file.path.name, parsed.kind, file.sha,
              file.size, file.mtime, parsed.pages, ",".join(map(str, parsed.page_offsets)),
-             parsed.text, self.embedder.model_id, time.time()),
+             parsed.text, self.embedder.model_id, time.time(),
+             json.dumps(parsed.ocr_lines, separators=(",", ":")) if parsed.ocr_lines else None),
         ).lastrowid
         for ordinal, (chunk, vector) in enumerate(zip(file.chunks, vectors)):
             chunk_id = conn.execute(

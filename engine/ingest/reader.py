@@ -9,6 +9,10 @@ later import) for hours. So a child process reads each file under an address-spa
 is replaced, and the batch goes on. The child is started once (about half a second: it
 imports the parsers) and reads file after file; it exits when the worker's end of the pipe
 closes, so it never outlives the library, even after a kill -9.
+
+Pages read with OCR take seconds each: the child tells of each page as it goes, and each
+page it finishes gives the file `timeout_s` more (a file may take that long per page,
+not in all); the worker hears of the pages through `read`'s `progress`.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from ..errors import Cancelled, DocumentError, OverBudgetError
-from .parsers import ParsedDocument, ReadLimits, parse
+from .ocr import PageRecogniser
+from .parsers import ParsedDocument, Progress, ReadLimits, parse
 
 _POLL_S = 0.2  # how often a wait looks at the cancel token and the child's health
 _START_TIMEOUT_S = 60.0
@@ -35,28 +41,42 @@ class ReaderProcess:
         self.limits, self.timeout_s, self.memory_mb = limits, timeout_s, memory_mb
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self.ocr_loaded = False
+        """Whether the child has read pages with OCR (and holds its models)."""
 
     def read(self, path: Path, data: bytes | None = None,
-             cancelled: Callable[[], bool] = lambda: False) -> ParsedDocument:
+             cancelled: Callable[[], bool] = lambda: False,
+             progress: Progress | None = None) -> ParsedDocument:
         """The file parsed (or `data`, the bytes of a file of that name); raises the parser's
-        DocumentError, OverBudgetError past the time or memory budget, or Cancelled."""
+        DocumentError, OverBudgetError past the time or memory budget, or Cancelled.
+        `progress` hears of the pages read with OCR."""
         conn = self._start()
         conn.send((str(path), data))
         deadline = time.monotonic() + self.timeout_s
-        while not conn.poll(_POLL_S):
-            if cancelled():
-                self.close()
-                raise Cancelled()
-            if not self._process.is_alive():
-                raise self._crashed()
-            if time.monotonic() > deadline:
-                self.close()
-                raise OverBudgetError(
-                    f"reading it took longer than {self.timeout_s:.0f} s: split the file")
-        try:
-            outcome, value = conn.recv()
-        except EOFError:  # died as it answered
-            raise self._crashed() from None
+        progress_seen = False
+        while True:
+            while not conn.poll(_POLL_S):
+                if cancelled():
+                    self.close()
+                    raise Cancelled()
+                if not self._process.is_alive():
+                    raise self._crashed()
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise OverBudgetError(
+                        f"reading it took longer than {self.timeout_s:.0f} s"
+                        f"{' for one page' if progress_seen else ''}: split the file")
+            try:
+                outcome, value = conn.recv()
+            except EOFError:  # died as it answered
+                raise self._crashed() from None
+            if outcome != "progress":
+                break
+            progress_seen = True
+            deadline = time.monotonic() + self.timeout_s
+            if progress:
+                progress(*value)
+        self.ocr_loaded |= progress_seen
         if outcome == "parsed":
             return value
         if outcome == "over-memory":
@@ -94,6 +114,12 @@ class ReaderProcess:
             raise RuntimeError("the reader process did not start")
         return ours
 
+    def drop_ocr_models(self) -> None:
+        """Stop the child if it holds the OCR models (some 0.6 GB, which it would hold
+        until the library closes); the next file starts a fresh one."""
+        if self.ocr_loaded:
+            self.close()
+
     def close(self) -> None:
         """Stop the child (a new one starts with the next file)."""
         if self._conn is not None:
@@ -105,6 +131,7 @@ class ReaderProcess:
             self._process.join()
             self._process.close()
             self._process = None
+        self.ocr_loaded = False
 
 
 def _serve(conn: Connection, limits: ReadLimits, memory_mb: int) -> None:
@@ -114,6 +141,7 @@ def _serve(conn: Connection, limits: ReadLimits, memory_mb: int) -> None:
     import bs4  # noqa: F401
 
     _limit_memory(memory_mb)
+    recogniser = PageRecogniser(loading=lambda: _lifted_while_loading(memory_mb))
     conn.send("ready")
     while True:
         try:
@@ -121,7 +149,9 @@ def _serve(conn: Connection, limits: ReadLimits, memory_mb: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            reply = ("parsed", parse(Path(path), limits, data))
+            reply = ("parsed", parse(Path(path), limits, data,
+                                     lambda done, total: conn.send(("progress", (done, total))),
+                                     recogniser))
         except MemoryError:
             reply = ("over-memory", None)
         except Exception as exc:
@@ -135,8 +165,22 @@ def _serve(conn: Connection, limits: ReadLimits, memory_mb: int) -> None:
 
 
 def _limit_memory(memory_mb: int) -> None:
-    """Cap the address space at what the process maps now plus `memory_mb`."""
+    """Cap the address space at what the process maps now plus `memory_mb` (the soft
+    limit: the OCR models are loaded with it lifted, as they are code and data of ours,
+    not the file's)."""
     with open("/proc/self/statm") as statm:
         mapped = int(statm.read().split()[0]) * resource.getpagesize()
     limit = mapped + memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+@contextmanager
+def _lifted_while_loading(memory_mb: int) -> Iterator[None]:
+    """No cap while the OCR models load (their libraries map about 1.2 GB of address
+    space); then `memory_mb` beyond what the process maps with them."""
+    ceiling = resource.getrlimit(resource.RLIMIT_AS)[1]
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    try:
+        yield
+    finally:
+        _limit_memory(memory_mb)

@@ -192,6 +192,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN searched_for TEXT NOT NULL DEFAULT '';
     """,
+    # 9: the lines OCR read on a document's pages that are pictures, with their boxes and
+    # offsets into its text (JSON: {page: [[x0, y0, x1, y1, start, end], ...]}), to
+    # highlight a passage on the page's picture; NULL: no page was read with OCR
+    """
+    ALTER TABLE documents ADD COLUMN ocr_lines TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -811,8 +811,8 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>您的资料库还是空的</translation>
     </message>
     <message>
-        <source>Add documents to ask questions about them: PDF, Word (.docx), text, Markdown or HTML. They stay on this computer.</source>
-        <translation>添加文档后即可就其内容提问：支持 PDF、Word (.docx)、文本、Markdown 和 HTML。文档只保存在本机。</translation>
+        <source>Add documents to ask questions about them: PDF, Word (.docx), text, Markdown or HTML, and scans (PNG, JPEG, TIFF). They stay on this computer.</source>
+        <translation>添加文档后即可就其内容提问：支持 PDF、Word (.docx)、文本、Markdown 和 HTML，以及扫描件（PNG、JPEG、TIFF）。文档只保存在本机。</translation>
     </message>
     <message>
         <source>Add documents…</source>
@@ -1067,12 +1067,12 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
 <context>
     <name>ImportView</name>
     <message>
-        <source>Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML.</source>
-        <translation>将文件或文件夹拖放到窗口任意位置：PDF、Word (.docx)、文本、Markdown、HTML。</translation>
-    </message>
-    <message>
         <source>Import</source>
         <translation>导入</translation>
+    </message>
+    <message>
+        <source>Drop files or folders anywhere on the window: PDF, Word (.docx), text, Markdown, HTML, and scans as PNG, JPEG or TIFF.</source>
+        <translation>将文件或文件夹拖放到窗口任意位置：PDF、Word (.docx)、文本、Markdown、HTML，以及 PNG、JPEG 或 TIFF 格式的扫描件。</translation>
     </message>
     <message>
         <source>File</source>
@@ -1111,6 +1111,10 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>读取中</translation>
     </message>
     <message>
+        <source>Reading with OCR</source>
+        <translation>正在进行 OCR 识别</translation>
+    </message>
+    <message>
         <source>Embedding</source>
         <translation>向量化中</translation>
     </message>
@@ -1133,6 +1137,10 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
     <message>
         <source>Cancelled</source>
         <translation>已取消</translation>
+    </message>
+    <message>
+        <source>page {0} of {1}</source>
+        <translation>第 {0} 页，共 {1} 页</translation>
     </message>
     <message>
         <source>Idle</source>
@@ -1512,6 +1520,14 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
     <message>
         <source>Data directory</source>
         <translation>数据目录</translation>
+    </message>
+    <message>
+        <source>Scanned documents</source>
+        <translation>扫描文档</translation>
+    </message>
+    <message>
+        <source>Read scanned pages and images (PNG, JPEG, TIFF) with OCR as they are imported: a few seconds a page</source>
+        <translation>导入时用 OCR 识别扫描页和图片（PNG、JPEG、TIFF）中的文字：每页需数秒</translation>
     </message>
     <message>
         <source>Privacy</source>
