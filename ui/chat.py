@@ -1,9 +1,10 @@
 """The chat tab: the conversation list on the left (ui/conversation_list.py), the
 conversation on the right.
 
-Questions are answered on a worker thread; the answer streams into the view piece by
-piece, Stop (or Esc) cancels it, and both question and answer (with its kind: answer,
-quote or refusal) are kept in the vault. While the library has no documents the chat
+Questions are answered on a worker thread; a follow-up that needs the conversation is
+searched as a standalone question, shown under it ("Searched for: …"); the answer streams
+into the view piece by piece, Stop (or Esc) cancels it, and both question and answer
+(with its kind: answer, quote or refusal) are kept in the vault. While the library has no documents the chat
 asks nothing: it offers to add documents instead (ui/empty_library.py).
 """
 
@@ -259,8 +260,10 @@ class ChatPanel(Retranslating, QWidget):
             self._remove_view(view)
         self._views = []
         for message in messages:
-            self._add_view(MessageView(message.role, message.text, message.sources,
-                                       message.refused, message.kind))
+            view = self._add_view(MessageView(message.role, message.text, message.sources,
+                                              message.refused, message.kind))
+            if message.searched_for:
+                view.set_searched_for(message.searched_for)
         self._update_regenerate()
         self.empty_hint.setVisible(not messages)
         self._show_empty_library()
@@ -324,6 +327,7 @@ class ChatPanel(Retranslating, QWidget):
             turn = service.conversations.ask(text, chat_id, collection,
                                              again=not add_question)
             report(("chat", turn.conversation_id))
+            report(("searched", turn.searched_for))
             report(("stream", turn.stream))
             if stop.is_set():
                 turn.stream.cancel()
@@ -339,6 +343,10 @@ class ChatPanel(Retranslating, QWidget):
         view = self._answer_view
         if kind == "chat":
             self.chat_id = self.conversations.current_id = value
+        elif kind == "searched":
+            question = self._views[-2] if len(self._views) >= 2 else None
+            if question is not None and question.role == "user":
+                question.set_searched_for(value)
         elif kind == "stream":
             self._stream = value
             if self._stop.is_set():

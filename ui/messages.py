@@ -87,6 +87,14 @@ class MessageView(Retranslating, QFrame):
         self.body.setOpenExternalLinks(False)
         self.body.linkActivated.connect(self._link)
         layout.addWidget(self.body)
+        self.searched_label = QLabel()  # a follow-up's standalone form, under the question
+        self.searched_label.setObjectName("searchedFor")
+        self.searched_label.setWordWrap(True)
+        self.searched_label.setTextFormat(Qt.PlainText)
+        self.searched_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.searched_label.hide()
+        self.searched_for = ""
+        layout.addWidget(self.searched_label)
         self.status = QLabel()
         self.status.setStyleSheet("font-style: italic;")
         self.status.hide()
@@ -132,6 +140,11 @@ class MessageView(Retranslating, QFrame):
         self.kind_label.setToolTip(explanation)
         self.kind_note.setText(self.tr("Not a generated answer: the passages' own words."))
         self.kind_note.setToolTip(explanation)
+        self.searched_label.setText(self.tr("Searched for: {query}").format(
+            query=self.searched_for))
+        self.searched_label.setToolTip(self.tr(
+            "The question depends on the conversation before it, so it was searched and "
+            "answered as this question, which stands on its own."))
         self._render()
 
     def apply_colors(self) -> None:
@@ -147,6 +160,7 @@ class MessageView(Retranslating, QFrame):
             f"QLabel {{ color: {accent}; border: 1px solid {accent}; border-radius: 4px;"
             " padding: 1px 6px; font-weight: 600; }")
         self.kind_note.setStyleSheet(f"QLabel {{ color: {muted}; }}")
+        self.searched_label.setStyleSheet(f"QLabel {{ color: {muted}; font-style: italic; }}")
         # a quotation's bar; "border: none" first, or Qt draws no left border on a label
         self.body.setStyleSheet(
             f"QLabel {{ border: none; border-left: 3px solid {accent}; padding-left: 10px; }}"
@@ -171,6 +185,13 @@ class MessageView(Retranslating, QFrame):
         self.kind_note.setVisible(is_quote)
         self.source_chips.show_sources(self.sources, self.text, self.kind)
         self.apply_colors()
+        self.retranslate()
+
+    def set_searched_for(self, query: str) -> None:
+        """Show what a question was searched as, when that is not the question itself (a
+        follow-up made standalone from the conversation)."""
+        self.searched_for = query if query.strip() != self.text.strip() else ""
+        self.searched_label.setVisible(bool(self.searched_for))
         self.retranslate()
 
     def set_regenerable(self, on: bool) -> None:

@@ -45,6 +45,7 @@ def router(ctx: ApiContext) -> APIRouter:
 
     def _message(message: Message, key: ApiKey) -> dict:
         return {**dataclasses.asdict(message), "text": ctx.shown(key, message.text),
+                "searched_for": ctx.shown(key, message.searched_for),
                 "sources": ctx.visible(key, ctx.shown_sources(key, message.sources))}
 
     @routes.get("/v1/conversations", responses=ok(ConversationList))

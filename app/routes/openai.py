@@ -1,7 +1,9 @@
 """The OpenAI-compatible routes: /v1/models, /v1/embeddings and /v1/chat/completions.
 
 A chat completion answers the last user message from the documents (with sources), or,
-with `rag: false`, chats with the model plainly. With `conversation_id` it is asked in a
+with `rag: false`, chats with the model plainly. The messages before it are the
+conversation: a follow-up that needs them is searched and answered as a standalone
+question, given back as `searched_for`. With `conversation_id` it is asked in a
 kept conversation (`"new"` starts one): the desktop's conversation list shows it too.
 """
 
@@ -27,6 +29,11 @@ from . import KEYED, ApiContext, errors
 from .shapes import ChatCompletion, EmbeddingList, ModelList, ok
 
 
+MAX_MESSAGES = 1000
+"""Messages in one chat completion request, at most (a longer history is refused: only
+its recent turns are read anyway)."""
+
+
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
     content: str
@@ -40,7 +47,10 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(BaseModel):
     model: str | None = None
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES, description=(
+        "The conversation, oldest first, ending with the question. With rag, a follow-up "
+        "that needs the messages before it is searched and answered as a standalone "
+        "question (`searched_for` in the response)."))
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1, le=4096)
     temperature: float | None = Field(None, ge=0, le=2, description="Ignored: set in Enclave.")
@@ -107,17 +117,25 @@ def router(ctx: ApiContext) -> APIRouter:
         return {"object": "list", "data": data, "model": service.config.embedding_model,
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
+    def conversation(body: ChatRequest, key: ApiKey) -> tuple:
+        """The question the messages end with and the turns before it, as the key's
+        questions are searched (UserError when they do not end with a question)."""
+        return service.answers.conversation_turns(
+            [(m.role, ctx.searched(key, m.content)) for m in body.messages])
+
     def start_answer(body: ChatRequest, key: ApiKey) -> tuple:
         """(the answer stream, as the key may see it; the conversation it is kept in or
-        None). A key scoped to collections answers from them only."""
+        None). A key scoped to collections answers from them only. A follow-up is searched
+        and answered as its standalone form: from the messages before it, or, in a kept
+        conversation, from the turns kept there."""
         if not body.rag:
             return ctx.shown_stream(key, service.answers.chat(
                 [m.model_dump() for m in body.messages], body.max_tokens)), None
-        question = ctx.searched(key, next(
-            (m.content for m in reversed(body.messages) if m.role == "user"), ""))
+        question, turns = conversation(body, key)
         if body.conversation_id is None:
             return ctx.shown_stream(key, service.answers.ask(
-                question, body.collection, within=key.collections)), None
+                question, body.collection, within=key.collections,
+                search_for=service.answers.standalone_question(question, turns))), None
         turn = service.conversations.ask(  # a kept conversation answers from its own collection
             question, None if body.conversation_id == "new" else body.conversation_id,
             body.collection, within=key.collections)
@@ -132,6 +150,8 @@ def router(ctx: ApiContext) -> APIRouter:
                  "refused": answer.refused,
                  "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                            "total_tokens": prompt + completion}}
+        if answer.searched_for:  # an answer from the documents (not a plain chat)
+            found["searched_for"] = answer.searched_for
         found = ctx.visible(key, found)
         return found if conversation_id is None else {**found, "conversation_id": conversation_id}
 
@@ -146,6 +166,8 @@ def router(ctx: ApiContext) -> APIRouter:
                                 "leave out conversation_id with rag: false.")
             if body.conversation_id != "new":  # 404 if it is not there (or not the key's)
                 service.conversations.get(body.conversation_id, key.collections)
+        if body.rag:  # messages that do not end with a question: 400 before any wait
+            conversation(body, key)
         if body.rag and body.collection is not None:  # a collection outside the key's: 403
             service.access.check_collection(body.collection, key.collections)
         ticket = ctx.take_turn(key)

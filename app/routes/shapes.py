@@ -101,6 +101,9 @@ class ChatCompletion(Shape):
     sources: list[Source]
     kind: str
     refused: bool
+    searched_for: str | None = None
+    """What was searched and answered: the question, or the standalone question a follow-up
+    was rewritten into from the conversation (absent from a plain chat, `rag: false`)."""
     usage: Usage
     conversation_id: int | None = None
     """Only when the question was asked in a kept conversation."""
@@ -131,6 +134,8 @@ class AnswerBody(Shape):
     """"answer" (generated and checked), "quote" (the sources' own words) or "refusal"."""
     refused: bool
     reason: str
+    searched_for: str
+    """What was searched and answered (a follow-up in a conversation: its standalone form)."""
     sources: list[Source]
     timings: dict[str, float]
 
@@ -218,6 +223,9 @@ class StoredMessage(Shape):
     refused: bool
     created_at: float
     kind: str
+    searched_for: str
+    """A question's standalone form, when it was a follow-up rewritten from the
+    conversation ("": the question itself)."""
 
 
 class ConversationWithMessages(Conversation):

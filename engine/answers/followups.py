@@ -6,9 +6,10 @@ can be searched and answered alone; every other question (the first of a convers
 and a follow-up that names its own subject) is left exactly as it is.
 
 Whether a question needs the conversation is decided by its words (`needs_context`): it
-refers back ("it", "its", "they", "this", "these", "that" as a pronoun, 它, 这个…), opens
-with a continuation ("And …", "What about …", "How about …", 那么…), or has no content word
-of its own ("Why?", "Any example?").
+refers back ("it", "its", "they", "this", "that" as a pronoun, "which one", "does the
+same", 它, 这个…) to nothing named before in the question itself, opens with a
+continuation ("And …", "What about …", "How about …", 那么…), or has no content word of its
+own ("Why?", "Any example?").
 
 How it is rewritten (`FollowUpRewrite`):
 
@@ -51,7 +52,7 @@ _TOKEN = re.compile(r"%[^%\s]{1,3}%|[A-Za-z_][\w]*(?:[.:$@][\w]+)+(?:\(\))?|[A-Z
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Words that ask, not what is asked about: never carried, and not a subject of their own.
 _ASKING = frozenset("""
-tell explain describe show give mean means meant know want need please like get
+tell explain describe show give know want need please like get
 gets go happen happens work works say says example examples else also instead much many
 one ones thing things way ways kind sort type lot well really whether possible better
 best default use uses used using
@@ -80,6 +81,9 @@ _THAT_REFERS = re.compile(
 # faster?"), not the number ("one extra variable")
 _ONE_REFERS = re.compile(r"\b(?:which|that|this|each|every|the\s+other|a\s+new)\s+ones?\b"
                          r"|\bones?\s*[?.!,]", re.IGNORECASE)
+# "the same" as what was said: "Is there a function that does the same?"
+_SAME_REFERS = re.compile(r"\b(?:do|does|did|doing|done)\s+the\s+same\b|\bthe\s+same\s*[?.!]"
+                          r"|\bthe\s+same\s+(?:for|with|in|on)\b", re.IGNORECASE)
 # "it" that stands for nothing: "is it possible to…", "it is necessary to…".
 _EMPTY_IT = re.compile(
     r"\b(?:is|was|will|would|isn't|wasn't)\s+it\s+(?:possible|necessary|better|best|safe|ok|"
@@ -90,7 +94,8 @@ _EMPTY_IT = re.compile(
 _CONTINUES = re.compile(
     r"^\s*(?:and|also|but|so|then|what\s+about|how\s+about|what\s+else|and\s+what|and\s+how"
     r"|same\s+for|what\s+if|why\s+not|anything\s+else)\b", re.IGNORECASE)
-_REFERRING_ZH = re.compile(r"它|他们|她们|这个|那个|这些|那些|这种|那种|该|其|此|上述|前者|后者")
+# (not 其, 此 or 该 alone: they are inside 其他 "other", 因此 "so", 应该 "should")
+_REFERRING_ZH = re.compile(r"它|他们|她们|这个|那个|这些|那些|这种|那种|这样|那样|这是|那是|上述|前者|后者")
 _CONTINUES_ZH = re.compile(r"^\s*(?:那么|那|还有|另外|而且|并且|那如果)|呢[？?]?\s*$")
 _ASKING_ZH = re.compile(r"什么|怎么|怎样|如何|为什么|哪里|哪个|哪些|多少|几|吗|呢|是|的|了|请|问|一下|可以|能|要|会|有")
 
@@ -145,6 +150,7 @@ def needs_context(question: str) -> bool:
     pointers = [m.start() for m in _REFERRING_WORD.finditer(plain)]
     pointers += [m.start() for m in _THAT_REFERS.finditer(plain)]
     pointers += [m.start() for m in _ONE_REFERS.finditer(plain)]
+    pointers += [m.start() for m in _SAME_REFERS.finditer(plain)]
     return bool(pointers) and not _sets_its_own_context(question, min(pointers))
 
 
@@ -172,17 +178,25 @@ def carry_terms(question: str, previous: Turn) -> str:
     return f"{question.rstrip()}{joiner}({joiner.join(carried)})"
 
 
-REWRITE_INSTRUCTIONS = (
-    "Rewrite the user's last question so that it can be understood without the "
-    "conversation: replace words like it, they, this and that with what they stand for. "
-    "Reply with the rewritten question only.")
-_EXAMPLE = [
-    {"role": "user", "content": "Conversation:\nUser: How do I install the package foo?\n"
-                                "Assistant: Use install.packages(\"foo\").\n\n"
-                                "Last question: Where does it put its files?"},
-    {"role": "assistant", "content": "Where does install.packages put the files of the "
-                                     "package foo?"},
-]
+REWRITE_PROMPT = """Rewrite the follow-up question so that it can be understood without the conversation: replace words such as it, they, this and that with what they stand for.
+
+Conversation:
+User: How do I install the package foo?
+Assistant: Use install.packages("foo").
+Follow-up: Where does it put its files?
+Standalone: Where does install.packages put the files of the package foo?
+
+Conversation:
+User: Tell me about the backup server.
+Assistant: It copies the finance share to tape.
+Follow-up: How often does it run?
+Standalone: How often does the backup server run?
+
+Conversation:
+{history}Follow-up: {question}
+Standalone:"""
+"""Few-shot and completion-style: the bundled Gemma 3 is a base model, and SmolLM2,
+asked in its chat template, answered the follow-up instead of rewriting it."""
 
 
 def history_for_model(turns: Sequence[Turn], budget: int,
@@ -194,7 +208,8 @@ def history_for_model(turns: Sequence[Turn], budget: int,
     lines: list[str] = []
     for turn in reversed(turns):
         answer = truncate(" ".join(turn.answer.split()), ANSWER_TOKENS_IN_HISTORY)
-        block = f"User: {turn.question.strip()}\n" + (f"Assistant: {answer}\n" if answer else "")
+        block = f"User: {' '.join(turn.question.split())}\n" + (
+            f"Assistant: {answer}\n" if answer else "")
         cost = count_tokens(block)
         if cost > budget:
             break
@@ -206,30 +221,27 @@ def history_for_model(turns: Sequence[Turn], budget: int,
 def model_rewrite(question: str, turns: Sequence[Turn], generator) -> str | None:
     """The model's standalone form of `question`, or None when what it wrote is not one
     question keeping the question's own content words (or it could not run)."""
-    count = generator.count_tokens
-    fixed = sum(count(text) + 8 for text in (  # 8: a message's template tokens, at most
-        REWRITE_INSTRUCTIONS, *(m["content"] for m in _EXAMPLE),
-        f"Conversation:\n\nLast question: {question.strip()}"))
-    budget = generator.context_tokens - REWRITE_TOKENS - fixed
-    history = history_for_model(turns, budget, generator.count_tokens,
-                                generator.truncate)
-    messages = [{"role": "system", "content": REWRITE_INSTRUCTIONS}, *_EXAMPLE,
-                {"role": "user", "content": f"Conversation:\n{history}\n"
-                                            f"Last question: {question.strip()}"}]
+    question = " ".join(question.split())
+    frame = REWRITE_PROMPT.format(history="", question=question)
+    budget = generator.context_tokens - REWRITE_TOKENS - generator.count_tokens(frame) - 16
+    history = history_for_model(turns, budget, generator.count_tokens, generator.truncate)
     try:
-        written = "".join(generator.stream_chat(messages, REWRITE_TOKENS))
+        written = "".join(generator.stream(REWRITE_PROMPT.format(history=history,
+                                                                  question=question),
+                                           REWRITE_TOKENS, stop=["\n"]))
     except ModelUnavailableError:
         return None
     return _usable(question, written)
 
 
 def _usable(question: str, written: str) -> str | None:
-    """The model's rewrite as one line, if it is one question that keeps every content word
-    of `question` and refers back no more; else None."""
+    """The model's rewrite as one line, if it is one question (it ends with a question
+    mark: the tiny models often answer instead) that keeps every content word of
+    `question` and refers back no more; else None."""
     line = next((ln.strip() for ln in written.splitlines() if ln.strip()), "")
-    line = re.sub(r"^(?:rewritten question|question|standalone question)\s*:\s*", "", line,
-                  flags=re.IGNORECASE).strip().strip('"“”').strip()
-    if not line or len(line) > 4 * len(question) + 200 or line.lower() == question.lower():
+    line = line.strip().strip('"“”`').strip()
+    if (not line.endswith(("?", "？")) or len(line) > 4 * len(question) + 200
+            or line.lower() == question.lower()):
         return None
     own = {t.lower() for t in key_terms(question)}
     if not own <= {t.lower() for t in key_terms(line)} or needs_context(line):

@@ -69,6 +69,7 @@ FOLLOW_UPS = [
     "What is the default value of its sep argument?",
     "Who approves them?",
     "Which one is faster?",
+    "Is there a function that does the same?",
     "How do I transpose one?",
     "What does that function return?",
     "How do I send a query over that connection?",
