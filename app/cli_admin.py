@@ -21,6 +21,10 @@ def add_admin_commands(commands) -> None:
     p.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     p.add_argument("--self-signed", action="store_true",
                    help="serve HTTPS with a certificate generated now (in the data directory)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run searches in N processes of their own, to use more cores; each "
+                        "holds a copy of the index and the embedding model (default 1: "
+                        "searches run in the server's process)")
 
     keys = commands.add_parser("keys", help="API keys: create, list, revoke")
     actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -223,6 +227,8 @@ def _serve(args, service, out) -> int:
         tls = (args.tls_cert, args.tls_key)
     server = ApiServer(service, settings, host, args.port, tls)
     server.bind()
+    if args.workers != 1:  # they start while the server does: searches run here meanwhile
+        service.search_in_workers(args.workers)
     if not service.access.keys():
         print("No API key yet: create one with `enclave keys create NAME`.", file=sys.stderr)
     print(f"Enclave API on {server.url} ({'the LAN' if server.on_lan else 'this machine only'})"

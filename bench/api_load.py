@@ -13,12 +13,18 @@ stages it reports (the query's embedding) and searches with one side only (fusio
 "dense", fusion "bm25"). Caches are off: the questions repeat. Each level runs for
 LEVEL_SECONDS (bounded count and time).
 
-    .venv/bin/python bench/api_load.py
+Then `enclave serve --workers N` at 1, 2 and 4 workers (searches in N processes of their
+own) at 32 clients, each with /health beside it and the resident memory of the server
+and its workers together. `--workers-only` runs only that part and keeps the rest of
+the last results.
+
+    .venv/bin/python bench/api_load.py [--workers-only]
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -29,16 +35,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import synthetic_library  # noqa: E402
-from bench.common import PASSPHRASE, R_MANUALS, open_service, write_results  # noqa: E402
+from bench.common import (PASSPHRASE, R_MANUALS, RESULTS, open_service,  # noqa: E402
+                          write_results)
 
 CACHE = Path(__file__).parent / ".cache" / "api-load-100k"
 TARGET_CHUNKS = 100_000
 LEVELS = (1, 8, 32, 64)
 LEVEL_SECONDS = 15.0
 MAX_REQUESTS = 5000
+WORKER_COUNTS = (1, 2, 4)
+WORKERS_CLIENTS = 32
 QUERY_REQUESTS = 8
 STAGES_NOTE = (
     "Through the public service only: search (k=5) and the one stage its timings report, "
@@ -122,7 +132,46 @@ def timed_searches(service, runs: int = 200) -> dict[str, float]:
             for name, values in times.items()}
 
 
-def main() -> None:
+def resident_mb(pid: int) -> int:
+    """Resident memory of a process and its children (the search workers), in MB."""
+    import psutil
+
+    process = psutil.Process(pid)
+    return round(sum(p.memory_info().rss for p in [process, *process.children(True)]) / 1e6)
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, key: str, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`enclave serve --workers N` on a free port, once ready (models and workers)."""
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "ENCLAVE_PASSPHRASE": PASSPHRASE, "ENCLAVE_KEY_SOURCE": "passphrase",
+           "ENCLAVE_API_REQUESTS_PER_MINUTE": "100000", "ENCLAVE_API_QUEUE_LENGTH": "64",
+           "ENCLAVE_API_CONCURRENT_GENERATIONS": "64", "HF_HUB_OFFLINE": "1",
+           "ENCLAVE_QUERY_CACHE_TTL_S": "0", "ENCLAVE_ANSWER_CACHE_TTL_S": "0"}
+    server = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data_dir), "serve",
+                               "--port", str(port), "--workers", str(workers)], env=env,
+                              stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parent.parent)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server.stdout.readline()
+        for _ in range(1200):  # until the models are loaded and the workers take searches
+            try:
+                ready = httpx.get(f"{url}/ready", headers={"Authorization": f"Bearer {key}"})
+                if ready.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        yield url, server
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def main(workers_only: bool) -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     data_dir = CACHE / "data"
     t = time.monotonic()
@@ -134,52 +183,35 @@ def main() -> None:
     service = open_service(data_dir, query_cache_ttl_s=0, answer_cache_ttl_s=0)
     try:
         service.answers.search("warm up", 5)
-        medians = timed_searches(service)
-        stages = {"search": medians["total"], "embed_query": medians["embed_query"],
-                  "after_embed": medians["after_embed"]}
-        for fusion in ("dense", "bm25"):  # one side only: the other's stage left out
-            service = service.reconfigured(dataclasses.replace(service.config, fusion=fusion))
-            stages[f"{fusion}_only_after_embed"] = timed_searches(service)["after_embed"]
-        print(f"in-process medians, ms: {stages}")
+        if not workers_only:
+            medians = timed_searches(service)
+            stages = {"search": medians["total"], "embed_query": medians["embed_query"],
+                      "after_embed": medians["after_embed"]}
+            for fusion in ("dense", "bm25"):  # one side only: the other's stage left out
+                service = service.reconfigured(dataclasses.replace(service.config,
+                                                                   fusion=fusion))
+                stages[f"{fusion}_only_after_embed"] = timed_searches(service)["after_embed"]
+            print(f"in-process medians, ms: {stages}")
         key = service.access.create_key(f"bench-{int(time.time())}", "read-only")[1]
         vectors = service.health.readiness()["index_vectors"]
     finally:
         service.close()
 
-    port = free_port()
-    env = {**os.environ, "ENCLAVE_PASSPHRASE": PASSPHRASE, "ENCLAVE_KEY_SOURCE": "passphrase",
-           "ENCLAVE_API_REQUESTS_PER_MINUTE": "100000", "ENCLAVE_API_QUEUE_LENGTH": "64",
-           "ENCLAVE_API_CONCURRENT_GENERATIONS": "64", "HF_HUB_OFFLINE": "1",
-           "ENCLAVE_QUERY_CACHE_TTL_S": "0", "ENCLAVE_ANSWER_CACHE_TTL_S": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data_dir), "serve",
-                               "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parent.parent)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        server.stdout.readline()
-        import httpx
+    results: dict[str, list] = {"search": [], "health": [], "query": [], "workers": []}
+    rng = random.Random(1)
 
-        for _ in range(600):  # wait until the models are loaded
-            try:
-                ready = httpx.get(f"{url}/ready", headers={"Authorization": f"Bearer {key}"})
-                if ready.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        rng = random.Random(1)
+    def search_body(i: int) -> dict:
+        return {"query": QUERIES[rng.randrange(len(QUERIES))], "k": 5}
 
-        def search_body(i: int) -> dict:
-            return {"query": QUERIES[rng.randrange(len(QUERIES))], "k": 5}
-
-        results = {"search": [], "health": [], "query": []}
-        for level in LEVELS:
+    with serving(data_dir, key) if not workers_only else contextlib.nullcontext(
+            (None, None)) as (url, _server):
+        for level in LEVELS if not workers_only else ():
             asyncio.run(load(url, key, "/v1/search", level, 2, search_body))  # warm
             results["search"].append(asyncio.run(
                 load(url, key, "/v1/search", level, LEVEL_SECONDS, search_body)))
             results["health"].append(asyncio.run(load(url, key, "/health", level, 5)))
             print("search", results["search"][-1], "\nhealth", results["health"][-1])
-        for level in (1, 4):
+        for level in (1, 4) if not workers_only else ():
             def query_body(i: int) -> dict:
                 return {"question": QUERIES[i % len(QUERIES)]}
             started = time.monotonic()
@@ -187,9 +219,20 @@ def main() -> None:
                                       QUERY_REQUESTS))
             results["query"].append(result)
             print("query", result, f"{time.monotonic() - started:.0f} s")
-    finally:
-        server.terminate()
-        server.wait(30)
+    for workers in WORKER_COUNTS:  # `enclave serve --workers N`, at WORKERS_CLIENTS
+        with serving(data_dir, key, workers) as (url, server):
+            asyncio.run(load(url, key, "/v1/search", WORKERS_CLIENTS, 2, search_body))
+            search = asyncio.run(load(url, key, "/v1/search", WORKERS_CLIENTS, LEVEL_SECONDS,
+                                      search_body))
+            health = asyncio.run(load(url, key, "/health", WORKERS_CLIENTS, 5))
+            results["workers"].append({"workers": workers, "search": search, "health": health,
+                                       "resident_mb": resident_mb(server.pid)})
+            print("workers", results["workers"][-1])
+    if workers_only:  # the rest as the last full run left it
+        kept = json.loads((RESULTS / "api_load.json").read_text())
+        kept.pop("machine")
+        write_results("api_load", {**kept, "workers": results["workers"]})
+        return
     write_results("api_load", {
         "chunks": chunks, "index_vectors": vectors,
         "in_process_median_ms": stages, "in_process_note": STAGES_NOTE,
@@ -197,4 +240,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(workers_only="--workers-only" in sys.argv[1:])

@@ -52,6 +52,7 @@ from .ops.monitoring import Monitor
 from .retrieval.cache import TTLCache
 from .retrieval.embedder import Embedder
 from .retrieval.retriever import HybridRetriever
+from .retrieval.search_workers import SearchWorkers
 from .retrieval.vector_index import INDEX_FILE, VectorIndex
 from .store.catalogue import Catalogue
 from .store.keys import PassphraseProvider
@@ -94,9 +95,8 @@ class EnclaveService:
         self._closed = False
         model_dir = models.embedding_model_dir(config.embedding_model)
         model_cache_dir = config.model_cache_dir or config.data_dir / "models"
-        self._embedder = embedder or Embedder.named(config.embedding_model,
-                                                    config.embed_batch_size, model_cache_dir)
-        if self._embedder.query_cache is None:
+        self._embedder = embedder or Embedder.configured(config)
+        if self._embedder.query_cache is None:  # handed in without one
             self._embedder.query_cache = TTLCache(config.query_cache_entries,
                                                   config.query_cache_ttl_s)
         self._generator = generator
@@ -119,15 +119,15 @@ class EnclaveService:
                           config.chunk_overlap_tokens)
         self._worker = _Worker(vault, Ingestor(vault, catalogue, chunker, self._embedder,
                                                index, config))
-        retriever = HybridRetriever(vault, index, self._embedder, config.retrieval_candidates,
-                                    config.dense_weight, config.fusion, config.term_weight,
-                                    bm25_postings=config.bm25_postings)
+        retriever = HybridRetriever.configured(config, vault, index, self._embedder)
         monitor = Monitor(vault)
 
         self.library = LibraryService(vault, catalogue, index, self._worker, lambda name: (
             Embedder.named(name, config.embed_batch_size, model_cache_dir)))
         self.answers = AnswerService(config, vault, catalogue, self._embedder, retriever,
                                      monitor, self._load_answerer)
+        self._retriever = retriever
+        self._search_workers: SearchWorkers | None = None
         self.conversations = ConversationService(ChatStore(vault), self.answers)
         self.backups = BackupService(vault, config.data_dir, self.close)
         self.access = AccessService(ApiKeys(vault), AuditLog(vault), catalogue)
@@ -187,6 +187,8 @@ class EnclaveService:
                              self._generator)  # if this fails, this service goes on as it was
         self._worker.stop()
         self._close_generators()
+        if self._search_workers is not None:  # they search with this service's settings
+            self._search_workers.close()
         return new
 
     def warm_up(self) -> str:
@@ -210,12 +212,39 @@ class EnclaveService:
             return f"{exc} The local model answers until it does."
         return ""
 
+    def search_in_workers(self, count: int, wait: float = 0.0) -> None:
+        """Run searches in `count` processes of their own from now on, until `close`
+        (`retrieval/search_workers.py`); searches run here until they have started, or
+        `wait` seconds at most. Only where this program writes the library: the workers
+        follow its changes."""
+        self._vault.require_writable()
+        if not 1 <= count <= 64:
+            raise UserError("The number of search workers must be between 1 and 64.")
+        if self._search_workers is not None:
+            raise UserError("Searches already run in workers.")
+        self._search_workers = SearchWorkers(self._retriever, self.config,
+                                             self._vault.reader(), count)
+        self.answers.search_in(self._search_workers)
+        if wait:
+            self._search_workers.wait_ready(wait)
+
+    @property
+    def search_workers(self) -> tuple[int, int]:
+        """How many search worker processes take searches now (0: searches run here), and
+        how many were started."""
+        workers = self._search_workers
+        return (workers.ready, workers.count) if workers else (0, 0)
+
     def close(self) -> None:
-        """Stop the ingest worker (the queue stays), free the generation model unless it was
-        handed in, and close the vault. Closing twice does nothing."""
+        """Stop the ingest worker (the queue stays) and any search workers, free the
+        generation model unless it was handed in, and close the vault. Closing twice does
+        nothing."""
         if self._closed:
             return
         self._closed = True
+        if self._search_workers is not None:
+            self.answers.search_in(self._retriever)
+            self._search_workers.close()
         self._worker.stop()
         self._close_generators()
         self._vault.close()

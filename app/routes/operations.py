@@ -29,6 +29,9 @@ class Readiness(BaseModel):
     inference_server: str = Field(description="The inference server's address (\"\": none).")
     fallback_model: str = Field(description="The local model that answers when the server "
                                 "does not (\"\": none; answers are then quotations).")
+    search_workers: int = Field(description="Processes started to run searches "
+                                "(`enclave serve --workers`; 0: searches run in the server's).")
+    search_workers_ready: int = Field(description="Those of them that take searches now.")
 
 
 def _as_json(declared: dict) -> dict:
@@ -50,9 +53,11 @@ def router(ctx: ApiContext) -> APIRouter:
         **KEYED, **errors(403), 200: {"model": Readiness},
         503: {"model": Readiness, "description": "Not ready yet: the body says what is missing."}})
     def ready(_key: ApiKey = operator):
-        state = service.health.readiness()
+        ready_workers, workers = service.search_workers
+        state = {**service.health.readiness(), "search_workers": workers,
+                 "search_workers_ready": ready_workers}
         ok = state["embedding_model_loaded"] and state["generation_model_loaded"] and \
-            state["index_consistent"]
+            state["index_consistent"] and ready_workers == workers
         return JSONResponse({"ready": ok, **state}, 200 if ok else 503)
 
     @routes.get("/metrics", response_class=PlainTextResponse, responses=_as_json({**KEYED, **errors(403)}))

@@ -25,6 +25,7 @@ from ..records import SearchHit
 from ..retrieval.cache import TTLCache, normalize_question
 from ..retrieval.embedder import Embedder
 from ..retrieval.retriever import HybridRetriever
+from ..retrieval.search_workers import SearchWorkers
 from ..store.catalogue import Catalogue
 from ..store.vault import Vault
 from . import scope
@@ -39,8 +40,15 @@ class AnswerService:
                  answerer: Callable[[], Answerer]):
         self._config, self._vault, self._catalogue = config, vault, catalogue
         self._embedder, self._retriever, self._monitor = embedder, retriever, monitor
+        self._searcher: HybridRetriever | SearchWorkers = retriever
+        """What runs searches: the retriever here, or search worker processes."""
         self._answerer = answerer  # the model loads on first use
         self._cache = TTLCache(config.answer_cache_entries, config.answer_cache_ttl_s)
+
+    def search_in(self, searcher: HybridRetriever | SearchWorkers) -> None:
+        """Run searches in `searcher` from now on: the retriever itself, or search worker
+        processes (engine/retrieval/search_workers.py), which search as it does."""
+        self._searcher = searcher
 
     def search_scope(self, collection: str | None, within: Within = None) -> list[int] | None:
         """The collection ids a search in `collection` covers (None: all); NotFoundError
@@ -72,7 +80,7 @@ class AnswerService:
         if not 1 <= k <= 100:
             raise UserError("k must be between 1 and 100.")
         started, timings = time.perf_counter(), {} if timings is None else timings
-        hits = self._retriever.search(query, k, self.search_scope(collection, within),
+        hits = self._searcher.search(query, k, self.search_scope(collection, within),
                                       document_ids, timings)
         self._monitor.observe("embed_query_seconds", timings["embed_query"])
         self._monitor.observe("retrieve_seconds", time.perf_counter() - started)
@@ -246,16 +254,14 @@ class AnswerService:
 
     def render_page(self, document_id: int, page: int, highlight: str = "",
                     zoom: float = 1.5) -> sources.RenderedPage:
-        """A page of a PDF document or an image file as PNG, with a passage's words
-        highlighted (on a page read with OCR, along the lines OCR found)."""
+        """A page of a PDF document as PNG, with a passage's words highlighted."""
         found = self._vault.rows("SELECT path, kind FROM documents WHERE id = ?", (document_id,))
         if not found:
             raise NotFoundError("That document is no longer in the library.")
         path, kind = found[0]
-        if kind not in sources.DRAWABLE_KINDS:
+        if kind != "pdf":
             raise UserError(f"{Path(path).name} is not a PDF: it has no pages to draw.")
-        return sources.render_page(path, page, highlight, zoom,
-                                   sources.recognised_words(self._vault, document_id, page))
+        return sources.render_page(path, page, highlight, zoom)
 
     def cache_stats(self) -> dict[str, dict]:
         return {"answers": self._cache.stats(),

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .. import models
+from ..config import EngineConfig
 from .cache import TTLCache
 from ..errors import ModelUnavailableError
 from .onnx_encoder import OnnxEncoder, export, graph_name
@@ -45,6 +46,14 @@ class Embedder:
         """The embedder for a bundled model name or a sentence-transformers folder."""
         return cls(models.embedding_model_dir(name), name, batch_size,
                    cache_dir if models.runs_int8(name) else None)
+
+    @classmethod
+    def configured(cls, config: EngineConfig) -> "Embedder":
+        """The embedder `config` names, with its query cache."""
+        embedder = cls.named(config.embedding_model, config.embed_batch_size,
+                             config.model_cache_dir or config.data_dir / "models")
+        embedder.query_cache = TTLCache(config.query_cache_entries, config.query_cache_ttl_s)
+        return embedder
 
     @property
     def model(self):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import textsearch
+from ..config import EngineConfig
 from ..ingest.chunker import embedding_text
 from .embedder import Embedder
 from ..records import SearchHit
@@ -57,6 +58,13 @@ class HybridRetriever:
         self.term_weight, self.navigation_last = term_weight, navigation_last
         self.bm25_postings = bm25_postings
         self._known = _LibraryStatistics("", 0, {})
+
+    @classmethod
+    def configured(cls, config: EngineConfig, vault: Vault, index: VectorIndex,
+                   embedder: Embedder) -> "HybridRetriever":
+        """The retriever `config` describes."""
+        return cls(vault, index, embedder, config.retrieval_candidates, config.dense_weight,
+                   config.fusion, config.term_weight, bm25_postings=config.bm25_postings)
 
     @staticmethod
     def _scope_sql(collection_ids: list[int] | None,

@@ -9,6 +9,10 @@ vectors and the reason is reported, so an index out of step is never served sile
 A library opened read-only (another program writes it, and saves the index every few
 seconds while it ingests) never writes the index file: an index out of step is brought
 up to date in memory only, from the vault as of one moment.
+
+Followers (`follow`) hear of every change to the index as it is made, in order: the
+search workers of `enclave serve --workers N` (`search_workers.py`) keep their copies
+in step that way.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pickle
 import secrets
 import threading
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
@@ -29,6 +34,10 @@ from ..store.vault import Vault
 INDEX_FILE = "index.hnsw.enc"
 _AAD = b"enclave-hnsw-v1"
 _BRUTE_FORCE_BELOW = 5000
+
+Follower = Callable[[str, list[int], "np.ndarray | None"], None]
+"""Told of each change as it is made: ("added", ids, vectors), ("removed", ids, None) or
+("rebuilt", [], None). Called with the index's lock held: it must not block."""
 
 
 class VectorIndex:
@@ -42,6 +51,7 @@ class VectorIndex:
         self._index = self._new_index(1024)
         self.generation = -1
         self._vault: Vault | None = None
+        self._followers: list[Follower] = []
 
     def _new_index(self, capacity: int):
         import hnswlib
@@ -136,6 +146,7 @@ class VectorIndex:
                 rows = vault.rows(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", part)
                 self.add([r[0] for r in rows],
                          np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+            self._tell("rebuilt", [], None)
             self.save(generation)
 
     def save(self, generation: int) -> None:
@@ -188,6 +199,7 @@ class VectorIndex:
                 self._index.resize_index(max(needed, 2 * self._index.get_max_elements()))
             self._index.add_items(vectors, ids)
             self._ids.update(ids)
+            self._tell("added", list(ids), vectors)
 
     def remove(self, ids: list[int]) -> None:
         with self._lock:
@@ -195,6 +207,18 @@ class VectorIndex:
                 if chunk_id in self._ids:
                     self._index.mark_deleted(chunk_id)
                     self._ids.discard(chunk_id)
+            self._tell("removed", list(ids), None)
+
+    def follow(self, follower: Follower) -> None:
+        """Tell `follower` of every change from now on (see `Follower`)."""
+        with self._lock:
+            self._followers.append(follower)
+
+    def _tell(self, change: str, ids: list[int], vectors: np.ndarray | None) -> None:
+        if vectors is not None and self._followers:
+            vectors = np.array(vectors, dtype=np.float32)  # a copy: the caller's may change
+        for follower in self._followers:
+            follower(change, ids, vectors)
 
     def search(
         self, vector: np.ndarray, k: int, allowed: set[int] | None = None

@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -295,6 +296,10 @@ class Vault:
             raise
         return vault
 
+    def reader(self) -> "ReaderOpening":
+        """How a helper process of this program opens this vault read-only."""
+        return ReaderOpening(self.path, self._key)
+
     @classmethod
     def _open_file(cls, data_dir: Path, path: Path, passphrase: keys.PassphraseProvider,
                    kdf_log2_n: int, prefer: str, settle: bool = True) -> "Vault":
@@ -524,6 +529,21 @@ class Vault:
                 if self._writer is not None:
                     self._writer.release()
                     self._writer = None
+
+
+@dataclass(frozen=True)
+class ReaderOpening:
+    """A vault's file and key, for a helper process to open it read-only (`PRAGMA
+    query_only`) beside the program that writes it: the key travels over the pipe to the
+    helper, never on a command line."""
+
+    path: Path
+    key: bytes = field(repr=False)
+
+    def open(self) -> Vault:
+        vault = Vault._connect(self.path, self.key)
+        vault._conn.execute("PRAGMA query_only = 1")
+        return vault
 
 
 def _split_sql(script: str) -> list[str]:

@@ -119,3 +119,68 @@ def test_the_socket_serve_binds_sends_replies_at_once(service):
         assert server._socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     finally:
         server._socket.close()
+
+
+def test_serve_with_search_workers_keeps_keys_limits_and_audit_right(tmp_path):
+    """`serve --workers 2`: searches run in two processes of their own, which find what an
+    upload adds; keys, the rate limit and the audit log stay the server's, and are right."""
+    from tests.conftest import write_sample_corpus
+
+    data, corpus = tmp_path / "data", write_sample_corpus(tmp_path / "corpus")
+    assert enclave(data, "ingest", str(corpus / "pumps.pdf")).returncode == 0
+    reader = enclave(data, "keys", "create", "reader").stdout.strip()
+    writer = enclave(data, "keys", "create", "writer", "--scope", "read-write").stdout.strip()
+    env = {**os.environ, "ENCLAVE_PASSPHRASE": "correct horse battery", "HF_HUB_OFFLINE": "1",
+           "ENCLAVE_API_REQUESTS_PER_MINUTE": "40"}
+    server = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data), "serve",
+                               "--port", "0", "--workers", "2"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    made: list[tuple[str, str, int]] = []  # (key, route, status) of each request sent
+
+    def call(http, method, path, key, **kwargs) -> httpx.Response:
+        response = http.request(method, path, headers={"Authorization": f"Bearer {key}"},
+                                **kwargs)
+        made.append(({reader: "reader", writer: "writer"}.get(key, ""), path,
+                     response.status_code))
+        return response
+
+    try:
+        port = int(re.search(r":(\d+) ", server.stdout.readline()).group(1))
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            for _ in range(600):
+                state = call(http, "GET", "/ready", writer).json()
+                if state["search_workers_ready"] == 2:
+                    break
+                time.sleep(0.2)
+            assert state["search_workers"] == 2 and state["search_workers_ready"] == 2, state
+            found = call(http, "POST", "/v1/search", reader, json={"query": "relief valve "
+                                                                   "pressure", "k": 1})
+            assert found.json()["hits"][0]["document"] == "pumps.pdf"
+            assert call(http, "POST", "/v1/search", "enc_wrong", json={"query": "x"}
+                        ).status_code == 401
+            assert call(http, "POST", "/v1/documents", reader, files={
+                "files": ("guide.md", (corpus / "guide.md").read_bytes())}).status_code == 403
+            job = call(http, "POST", "/v1/documents", writer, files={
+                "files": ("guide.md", (corpus / "guide.md").read_bytes())}).json()
+            for _ in range(300):
+                if call(http, "GET", f"/v1/jobs/{job['id']}", writer).json()["state"] == "done":
+                    break
+                time.sleep(0.2)
+            hits = call(http, "POST", "/v1/search", reader, json={
+                "query": "where are the backup tapes kept", "k": 1}).json()["hits"]
+            assert hits[0]["document"] == "guide.md"  # imported after the workers started
+            statuses = [call(http, "POST", "/v1/search", reader, json={"query": "valve"}
+                             ).status_code for _ in range(40)]
+            assert statuses[:30] == [200] * 30 and statuses[-1] == 429  # 40 a minute a key
+            assert call(http, "GET", "/ready", writer).json()["search_workers_ready"] == 2
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    export = enclave(data, "audit", "export", str(tmp_path / "audit.csv"))
+    assert export.returncode == 0, export.stderr
+    rows = [line.split(",") for line in (tmp_path / "audit.csv").read_text().splitlines()[1:]]
+    assert [(row[2], row[5], int(row[6])) for row in rows] == [
+        (key if status != 401 else "", re.sub(r"/jobs/\w+", "/jobs/{job_id}", route), status)
+        for key, route, status in made]
+    assert enclave(data, "audit", "verify").stdout.startswith(
+        f"The audit log is intact: {len(made)} entries")
