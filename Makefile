@@ -55,24 +55,31 @@ soak: install $(R_MANUALS)
 # The air-gapped bundle: dist/enclave/ and dist/enclave-<version>-linux-x86_64.tar.gz (+ .sha256).
 # Builds its own venv (build/package-venv) with llama.cpp and hnswlib compiled for any x86-64
 # CPU; those two wheels are built once per machine (~25 min) and kept in ~/.cache/enclave.
-package:
+package: $(TESSDATA)
 	bash packaging/build.sh
 
 # The bundle used as a site would, offline, and one answer under an emulated CPU without AVX.
 package-test: package $(R_MANUALS) /usr/bin/qemu-x86_64
 	bash packaging/smoke_test.sh
 
+# Tesseract's command line: one of the OCR engines bench/ocr_accuracy.py compares.
+/usr/bin/tesseract:
+	$(SUDO) apt-get install -y -q tesseract-ocr || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q tesseract-ocr)
+
 /usr/bin/qemu-x86_64:
 	$(SUDO) apt-get install -y -q qemu-user || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q qemu-user)
 
-bench: install $(R_MANUALS)
+bench: install $(R_MANUALS) /usr/bin/tesseract
 	$(BIN)/python bench/embedding_speed.py
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/ingest_throughput.py
+	$(BIN)/python bench/ocr_accuracy.py
 	$(BIN)/python bench/answer_quality.py
+	$(BIN)/python bench/followups.py --gemma
 	$(BIN)/python bench/answer_speed.py
 	$(BIN)/python bench/window_startup.py
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/query_batching.py
 	$(BIN)/python bench/search_scale.py
 	$(BIN)/python bench/idle.py
 
