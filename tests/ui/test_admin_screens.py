@@ -224,3 +224,27 @@ def test_no_table_of_the_chinese_ui_shows_an_english_value(qtbot, chinese_window
     keys = settings.api.keys
     assert {keys.item(r, 1).text() for r in range(2)} == {"只读", "读写"}
     assert english_cells(window) == []
+
+
+def test_an_alert_says_since_when_and_what_to_do(qtbot, open_window, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    settings = window.settings
+    qtbot.waitUntil(settings.backups.isEnabled, timeout=10_000)
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    settings.backups.enabled.setChecked(True)
+    settings.backups.destination.setText(str(usb))
+    settings.apply()
+    qtbot.waitUntil(lambda: window.service.backups.plan().enabled, timeout=10_000)
+    usb.rename(tmp_path / "unplugged")
+    result = window.backend.backup_now(window.service)
+    assert not result.ok
+    window.tabs.setCurrentWidget(window.health)
+    refreshed_health(qtbot, window)
+    health = window.health
+    assert health.alerts.isVisible() and not health.no_alert.isVisible()
+    since, what, advice = (health.alerts.item(0, c).text() for c in range(3))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", since)
+    assert what.startswith("The last backup failed: ")
+    assert "Back up now" in advice
