@@ -254,14 +254,16 @@ class AnswerService:
 
     def render_page(self, document_id: int, page: int, highlight: str = "",
                     zoom: float = 1.5) -> sources.RenderedPage:
-        """A page of a PDF document as PNG, with a passage's words highlighted."""
+        """A page of a PDF document or an image file as PNG, with a passage's words
+        highlighted (on a page read with OCR, along the lines OCR found)."""
         found = self._vault.rows("SELECT path, kind FROM documents WHERE id = ?", (document_id,))
         if not found:
             raise NotFoundError("That document is no longer in the library.")
         path, kind = found[0]
-        if kind != "pdf":
+        if kind not in sources.DRAWABLE_KINDS:
             raise UserError(f"{Path(path).name} is not a PDF: it has no pages to draw.")
-        return sources.render_page(path, page, highlight, zoom)
+        return sources.render_page(path, page, highlight, zoom,
+                                   sources.recognised_words(self._vault, document_id, page))
 
     def cache_stats(self) -> dict[str, dict]:
         return {"answers": self._cache.stats(),
