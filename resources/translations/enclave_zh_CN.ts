@@ -1370,6 +1370,14 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <translation>这不是生成的回答，而是段落原文。</translation>
     </message>
     <message>
+        <source>Searched for: {query}</source>
+        <translation>检索内容：{query}</translation>
+    </message>
+    <message>
+        <source>The question depends on the conversation before it, so it was searched and answered as this question, which stands on its own.</source>
+        <translation>这个问题依赖于之前的对话，因此按这个可以独立理解的问题进行检索和回答。</translation>
+    </message>
+    <message>
         <source>I could not find an answer to this in your documents. Try other words, or add the documents that cover it.</source>
         <translation>在您的文档中找不到这个问题的答案。请换个说法，或添加涵盖该内容的文档。</translation>
     </message>
