@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 R_MANUALS := /usr/share/R/doc/manual/R-intro.pdf
+TESSDATA := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install run serve test fuzz soak package package-test bench screenshots translations clean
 
-install: $(STAMP)
+install: $(STAMP) $(TESSDATA)
 
 # Exact versions from requirements.lock, nothing unpinned. torch==2.13.0+cpu comes from the
 # local wheel directory pip is configured with here (see README for end users).
@@ -21,6 +22,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# OCR's language data (engine/ingest/ocr.py; Tesseract itself is inside PyMuPDF): Debian's
+# English and Simplified Chinese, which the bundle carries too.
+$(TESSDATA):
+	$(SUDO) apt-get install -y -q tesseract-ocr-eng tesseract-ocr-chi-sim || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q tesseract-ocr-eng tesseract-ocr-chi-sim)
 
 # Debian's r-doc-pdf: the R manuals, the real corpus the tests and benchmarks ingest.
 $(R_MANUALS):

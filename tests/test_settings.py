@@ -65,6 +65,12 @@ def test_masking_at_ingest_is_a_setting_the_engine_receives(monkeypatch):
     assert load_settings().engine_config().mask_personal_data_at_ingest is True
 
 
+def test_ocr_is_on_unless_a_setting_switches_it_off(monkeypatch):
+    assert load_settings().engine_config().ocr is True
+    monkeypatch.setenv("ENCLAVE_OCR", "false")
+    assert load_settings().engine_config().ocr is False
+
+
 def test_a_bad_change_is_refused_and_nothing_is_saved():
     with pytest.raises(SettingsError, match="temperature"):
         changed_settings(load_settings(), temperature=9)

@@ -18,7 +18,7 @@ from .parsers import _ALLOCATION_FAILED, ParsedDocument, Progress, ReadLimits
 
 
 def parse_pages(data: bytes, doc: ParsedDocument, limits: ReadLimits, suffix: str,
-                 progress: Progress | None, recogniser) -> None:
+                 progress: Progress | None) -> None:
     """A PDF (its text layer, and OCR for the pages without one) or an image file (one
     page, or several in a TIFF; all read with OCR)."""
     import pymupdf
@@ -56,7 +56,7 @@ def parse_pages(data: bytes, doc: ParsedDocument, limits: ReadLimits, suffix: st
             pictures = [number for number, (blocks, _) in enumerate(pages, start=1)
                         if not blocks and not is_blank(pdf[number - 1])]
             if pictures:
-                _read_pictures(pdf, pictures, pages, doc, limits, progress, recogniser)
+                _read_pictures(pdf, pictures, pages, doc, limits, progress)
     weights: Counter = Counter()
     for blocks, page_weights in pages:
         weights.update(page_weights)
@@ -76,14 +76,14 @@ class _Recognised(list):
 
 
 def _read_pictures(pdf, numbers: list[int], pages: list, doc: ParsedDocument,
-                   limits: ReadLimits, progress: Progress | None, recogniser) -> None:
+                   limits: ReadLimits, progress: Progress | None) -> None:
     """Read the pages `numbers` (1-based, those without text) with OCR, in place in `pages`."""
     from .ocr import PageRecogniser
 
     if len(numbers) > limits.max_ocr_pages:
         raise OverBudgetError(f"{len(numbers):,} of its pages are pictures, over the "
                               f"{limits.max_ocr_pages:,} OCR may read in one file: split it")
-    recogniser = recogniser or PageRecogniser()
+    recogniser = PageRecogniser()
     for done, number in enumerate(numbers):
         if progress:
             progress(done, len(numbers))
@@ -91,7 +91,7 @@ def _read_pictures(pdf, numbers: list[int], pages: list, doc: ParsedDocument,
             paragraphs = recogniser.read(pdf[number - 1])
         except MemoryError:
             raise
-        except Exception as exc:  # a picture MuPDF cannot draw, or ONNX Runtime's bad_alloc
+        except Exception as exc:  # a picture MuPDF cannot draw, or Tesseract out of memory
             if "bad_alloc" in str(exc) or _ALLOCATION_FAILED.search(str(exc)):
                 raise MemoryError(str(exc)) from exc
             raise CorruptDocumentError(f"page {number} cannot be read with OCR ({exc})") from exc

@@ -147,11 +147,10 @@ Progress = Callable[[int, int], None]
 
 
 def parse(path: Path, limits: ReadLimits, data: bytes | None = None,
-          progress: Progress | None = None, recogniser=None) -> ParsedDocument:
+          progress: Progress | None = None) -> ParsedDocument:
     """Parse one file (or `data`, the bytes of a file of that name), or raise a
     DocumentError saying why it cannot be ingested. `progress` hears of the pages read
-    with OCR; `recogniser`: the `ocr.PageRecogniser` to read them with (one that has its
-    models loaded already), or None for a new one."""
+    with OCR."""
     kind = kind_of(path)
     if kind is None:
         raise UnsupportedFileError(f"unsupported file type '{path.suffix or path.name}'")
@@ -165,8 +164,7 @@ def parse(path: Path, limits: ReadLimits, data: bytes | None = None,
         elif kind in ("pdf", "image"):
             from .pages import parse_pages
 
-            parse_pages(data, doc, limits, path.suffix.lower().lstrip("."), progress,
-                        recogniser)
+            parse_pages(data, doc, limits, path.suffix.lower().lstrip("."), progress)
         else:
             {"text": _parse_text, "markdown": _parse_markdown, "html": _parse_html}[kind](
                 data, doc)

@@ -216,7 +216,6 @@ class Ingestor:
                 self._skipped.clear()
             for path, skipped in unfinished:  # still queued, unless skipped meanwhile
                 tell(path, "cancelled" if skipped else "interrupted")
-        self.reader.drop_ocr_models()
         report.cancelled = cancelled() and (bool(unfinished) or not reading.finished)
         if queue:
             self._save_index(timings)

@@ -23,11 +23,9 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 from ..errors import Cancelled, DocumentError, OverBudgetError
-from .ocr import PageRecogniser
 from .parsers import ParsedDocument, Progress, ReadLimits, parse
 
 _POLL_S = 0.2  # how often a wait looks at the cancel token and the child's health
@@ -41,8 +39,6 @@ class ReaderProcess:
         self.limits, self.timeout_s, self.memory_mb = limits, timeout_s, memory_mb
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
-        self.ocr_loaded = False
-        """Whether the child has read pages with OCR (and holds its models)."""
 
     def read(self, path: Path, data: bytes | None = None,
              cancelled: Callable[[], bool] = lambda: False,
@@ -76,7 +72,6 @@ class ReaderProcess:
             deadline = time.monotonic() + self.timeout_s
             if progress:
                 progress(*value)
-        self.ocr_loaded |= progress_seen
         if outcome == "parsed":
             return value
         if outcome == "over-memory":
@@ -114,12 +109,6 @@ class ReaderProcess:
             raise RuntimeError("the reader process did not start")
         return ours
 
-    def drop_ocr_models(self) -> None:
-        """Stop the child if it holds the OCR models (some 0.6 GB, which it would hold
-        until the library closes); the next file starts a fresh one."""
-        if self.ocr_loaded:
-            self.close()
-
     def close(self) -> None:
         """Stop the child (a new one starts with the next file)."""
         if self._conn is not None:
@@ -131,7 +120,6 @@ class ReaderProcess:
             self._process.join()
             self._process.close()
             self._process = None
-        self.ocr_loaded = False
 
 
 def _serve(conn: Connection, limits: ReadLimits, memory_mb: int) -> None:
@@ -141,7 +129,6 @@ def _serve(conn: Connection, limits: ReadLimits, memory_mb: int) -> None:
     import bs4  # noqa: F401
 
     _limit_memory(memory_mb)
-    recogniser = PageRecogniser(loading=lambda: _lifted_while_loading(memory_mb))
     conn.send("ready")
     while True:
         try:
@@ -150,8 +137,7 @@ def _serve(conn: Connection, limits: ReadLimits, memory_mb: int) -> None:
             return
         try:
             reply = ("parsed", parse(Path(path), limits, data,
-                                     lambda done, total: conn.send(("progress", (done, total))),
-                                     recogniser))
+                                     lambda done, total: conn.send(("progress", (done, total)))))
         except MemoryError:
             reply = ("over-memory", None)
         except Exception as exc:
@@ -165,22 +151,8 @@ def _serve(conn: Connection, limits: ReadLimits, memory_mb: int) -> None:
 
 
 def _limit_memory(memory_mb: int) -> None:
-    """Cap the address space at what the process maps now plus `memory_mb` (the soft
-    limit: the OCR models are loaded with it lifted, as they are code and data of ours,
-    not the file's)."""
+    """Cap the address space at what the process maps now plus `memory_mb`."""
     with open("/proc/self/statm") as statm:
         mapped = int(statm.read().split()[0]) * resource.getpagesize()
     limit = mapped + memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
-
-
-@contextmanager
-def _lifted_while_loading(memory_mb: int) -> Iterator[None]:
-    """No cap while the OCR models load (their libraries map about 1.2 GB of address
-    space); then `memory_mb` beyond what the process maps with them."""
-    ceiling = resource.getrlimit(resource.RLIMIT_AS)[1]
-    resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
-    try:
-        yield
-    finally:
-        _limit_memory(memory_mb)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from engine.ingest.ocr import Line, reading_order
+from engine.ingest.ocr import Line, lines_of, reading_order
 
 VALVE = ["Scanned maintenance record.", "The relief valve on pump P-104 opens",
          "at a pressure of 7.5 bar."]
@@ -156,3 +156,11 @@ def test_reading_order_keeps_columns_apart_and_a_table_row_together():
                                                      (80, ("P-104", "7.5 bar")))
              for x, text in zip((50, 200), row)]
     assert [p.text for p in reading_order(cells)] == ["Pump", "Opens at", "P-104", "7.5 bar"]
+
+
+def test_words_make_lines_with_chinese_joined_and_columns_apart():
+    words = [(50, 10, 60, 20, "安全"), (61, 10, 70, 21, "阀"), (72, 11, 100, 20, "P-104"),
+             (300, 11, 330, 21, "right"), (50, 30, 62, 40, "next")]
+    assert [(line.text, line.box) for line in lines_of(words)] == [
+        ("安全阀 P-104", (50, 10, 100, 21)), ("right", (300, 11, 330, 21)),
+        ("next", (50, 30, 62, 40))]

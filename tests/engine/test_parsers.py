@@ -85,7 +85,8 @@ def test_bad_files_raise_with_a_reason(tmp_path):
         write("old.docx", parsers.OLE_SIGNATURE + b"\0" * 600): (EncryptedDocumentError, "password"),
         write("binary.txt", b"\x00\x01\x02" * 100): (CorruptDocumentError, "binary"),
         write("blank.md", b"\n\n   \n"): (EmptyDocumentError, "no text"),
-        write("image.png", b"\x89PNG"): (UnsupportedFileError, "unsupported"),
+        write("image.png", b"\x89PNG"): (CorruptDocumentError, "not a readable image"),
+        write("image.gif", b"GIF89a"): (UnsupportedFileError, "unsupported"),
     }
     for path, (error, words) in cases.items():
         with pytest.raises(error, match=f"(?i){words}") as info:
