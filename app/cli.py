@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?")
     p.add_argument("--collection")
     p.add_argument("--questions", type=Path, help="a file with one question per line")
+    p.add_argument("--conversation", action="store_true",
+                   help="the questions are one conversation: a follow-up ('What pressure "
+                        "does it open at?') is understood from the questions before it")
     p.add_argument("--json", action="store_true", help="one JSON line per question")
 
     docs = commands.add_parser("docs", help="list, delete or retry documents")
@@ -196,14 +199,22 @@ def _run(args: argparse.Namespace, service) -> int:
         return 0
 
     if args.command == "ask":
+        from engine import Turn
+
+        turns: list[Turn] = []  # the conversation so far, with --conversation
         for question in _inputs(args.question, args.questions, "question"):
-            stream = service.answers.ask(question, args.collection)
+            searched = service.answers.standalone_question(question, turns)
+            stream = service.answers.ask(question, args.collection, search_for=searched)
+            if args.conversation:
+                turns.append(Turn(question, searched if searched != question else ""))
             if args.json:
                 print(json.dumps(stream.collect().to_json(), ensure_ascii=False), file=out,
                       flush=True)
                 continue
             if args.questions:
                 print(f"# {question}", file=out)
+            if searched != question:
+                print(f"(searched for: {searched})", file=out)
             for piece in stream:
                 print(piece, end="", file=out, flush=True)
             print(file=out)

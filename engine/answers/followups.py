@@ -47,8 +47,9 @@ TURNS_READ = 8
 """Of a conversation a client sends whole, only the last questions (and their answers)
 are read: a topic older than that has been named again, or is forgotten."""
 
+# code tokens whole (%o%, read.csv, df$x, t(), if/else, 12.5), words, runs of Chinese
 _TOKEN = re.compile(r"%[^%\s]{1,3}%|[A-Za-z_][\w]*(?:[.:$@][\w]+)+(?:\(\))?|[A-Za-z_]\w*\(\)"
-                    r"|[\d]+(?:[.,:]\d+)*|[^\W_]+(?:[-'][^\W_]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
+                    r"|[\d]+(?:[.,:]\d+)*|[^\W_]+(?:[-'/][^\W_]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Words that ask, not what is asked about: never carried, and not a subject of their own.
 _ASKING = frozenset("""
