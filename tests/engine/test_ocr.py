@@ -13,7 +13,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from engine.ingest.ocr import Line, lines_of, reading_order
+from engine.ingest.ocr import paragraphs_of
 
 VALVE = ["Scanned maintenance record.", "The relief valve on pump P-104 opens",
          "at a pressure of 7.5 bar."]
@@ -139,28 +139,19 @@ def test_with_ocr_off_scans_and_images_are_refused_as_before(open_service, confi
     assert "only be read with OCR, which is switched off" in reasons["notice.png"]
 
 
-def test_reading_order_keeps_columns_apart_and_a_table_row_together():
-    def line(text, x0, y0, x1, height=10):
-        return Line(text, (x0, y0, x1, y0 + height))
+def test_words_become_lines_in_the_order_of_tesseracts_blocks():
+    def word(x0, y0, x1, text, block, height=10):
+        return (x0, y0, x1, y0 + height, text, block, 0, 0)
 
-    title = line("Two columns", 50, 20, 300, height=18)
-    left = [line(f"left {n}", 50, 50 + 12 * n, 170) for n in range(4)]
-    right = [line(f"right {n}", 200, 50 + 12 * n, 320) for n in range(4)]
-    paragraphs = reading_order([*right, title, *left])  # found in any order
-    assert [p.text for p in paragraphs] == [
-        "Two columns", "\n".join(f"left {n}" for n in range(4)),
-        "\n".join(f"right {n}" for n in range(4))]
-    assert [p.kind for p in paragraphs] == ["heading", "paragraph", "paragraph"]
-
-    cells = [line(text, x, y, x + 60) for y, row in ((50, ("Pump", "Opens at")),
-                                                     (80, ("P-104", "7.5 bar")))
-             for x, text in zip((50, 200), row)]
-    assert [p.text for p in reading_order(cells)] == ["Pump", "Opens at", "P-104", "7.5 bar"]
-
-
-def test_words_make_lines_with_chinese_joined_and_columns_apart():
-    words = [(50, 10, 60, 20, "安全"), (61, 10, 70, 21, "阀"), (72, 11, 100, 20, "P-104"),
-             (300, 11, 330, 21, "right"), (50, 30, 62, 40, "next")]
-    assert [(line.text, line.box) for line in lines_of(words)] == [
-        ("安全阀 P-104", (50, 10, 100, 21)), ("right", (300, 11, 330, 21)),
-        ("next", (50, 30, 62, 40))]
+    title = [word(50, 20, 300, "Two columns", 0, height=18)]
+    right = [word(200, 50 + 12 * n, 320, f"right {n}", 2) for n in range(3)]
+    left = [word(50 + 40 * k, 50 + 12 * n, 80 + 40 * k, f"L{n}{k}", 1)  # pieces of lines
+            for n in range(3) for k in range(2)]
+    chinese = [word(50, 100, 70, "安全", 3), word(71, 101, 80, "阀", 3),
+               word(82, 100, 120, "P-104", 3)]
+    paragraphs = paragraphs_of([*title, *left, *right, *chinese])  # as Tesseract reads them
+    assert [p.text for p in paragraphs] == ["Two columns", "L00 L01\nL10 L11\nL20 L21",
+                                            "right 0\nright 1\nright 2", "安全阀 P-104"]
+    assert [p.kind for p in paragraphs] == ["heading", "paragraph", "paragraph", "paragraph"]
+    assert paragraphs[3].lines[0].box == (50, 100, 120, 111)
+    assert paragraphs_of([]) == []
