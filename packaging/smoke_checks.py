@@ -1,7 +1,8 @@
 """Checks of the package test's outputs (packaging/smoke_test.sh), run by the system's
 python3 with nothing but the standard library: never the source tree's venv.
 
-    python3 smoke_checks.py search FILE | ask FILE | api-search URL KEY | summary WORK TARBALL
+    python3 smoke_checks.py search FILE | scan FILE | ask FILE | api-search URL KEY
+        | summary WORK TARBALL
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ def check_search(path: str) -> None:
     top = json.load(open(path))["results"][:3]
     assert any(h["document"] == "R-intro.pdf" and h["page"] in (9, 10) for h in top), top
     print("search: the page of R-intro.pdf on quitting R is among the first three")
+
+
+def check_scan(path: str) -> None:
+    top = json.load(open(path))["results"][0]
+    assert top["document"] == "scan.pdf" and top["page"] == 1 and "10.4 bar" in top["text"], top
+    print("scan: the scanned page was read with OCR and is found")
 
 
 def check_ask(path: str) -> None:
@@ -78,5 +85,5 @@ def summary(work: str, tarball: str) -> None:
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"search": check_search, "ask": check_ask, "api-search": check_api_search,
-     "summary": summary}[command](*args)
+    {"search": check_search, "scan": check_scan, "ask": check_ask,
+     "api-search": check_api_search, "summary": summary}[command](*args)

@@ -28,6 +28,18 @@ doc.add_paragraph("The Orion-7 coolant pump must be serviced every 1,200 operati
 doc.add_paragraph("Only technicians with a valid pump certificate may open the pump housing.")
 doc.save(sys.argv[1])
 PY
+echo "== a scanned PDF made for the test (a picture of a page, no text layer)"
+build/package-venv/bin/python - "$work/scan.pdf" <<'PY'
+import sys
+import pymupdf
+with pymupdf.open() as source, pymupdf.open() as scan:
+    page = source.new_page()
+    page.insert_text((72, 90), "Boiler house procedure BH-7\n\nThe safety valve on boiler B2\n"
+                     "is set to lift at 10.4 bar.", fontsize=12, lineheight=1.5)
+    picture = page.get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+    scan.new_page().insert_image(page.rect, stream=picture.tobytes("png"))
+    scan.save(sys.argv[1])
+PY
 
 # Each step runs in a network namespace of its own with only loopback (as root `unshare -n`,
 # else `unshare -rn`), in a clean environment: HOME, config and data are fresh folders.
@@ -55,6 +67,10 @@ echo "ingest_s $(elapsed "$t")" >> timings
 echo "== search"
 offline "$e" search --json "How do I quit R?" > search.json
 $checks search search.json
+echo "== a scanned PDF, read with OCR and the bundle's language data"
+offline "$e" ingest scan.pdf
+offline "$e" search --json "safety valve boiler B2" > scan.json
+$checks scan scan.json
 echo "== ask"
 t=$(now)
 offline "$e" -v ask --json "How often must the Orion-7 coolant pump be serviced?" > ask.json 2> ask.log \
