@@ -64,12 +64,17 @@ def create_api(service: EnclaveService, limits: Limits | None = None) -> FastAPI
     return app
 
 
-def _error(status: int, message: str, kind: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind}}, status, headers=headers)
+def _error(status: int, message: str, kind: str, headers: dict | None = None,
+           code: str = "") -> JSONResponse:
+    """The OpenAI error shape; `code`, when the engine's message has one (engine/texts.py),
+    names it whatever language a client shows it in."""
+    error = {"message": message, "type": kind, **({"code": code} if code else {})}
+    return JSONResponse({"error": error}, status, headers=headers)
 
 
 def _handle_errors(app: FastAPI) -> None:
-    """Every error answers in the OpenAI shape: {"error": {"message", "type"}}."""
+    """Every error answers in the OpenAI shape: {"error": {"message", "type"}}, and "code"
+    for an engine message that has one."""
 
     @app.exception_handler(ApiError)
     async def api_error(_request, exc: ApiError):
@@ -78,12 +83,12 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def user_error(_request, exc: UserError):
         if isinstance(exc, ModelUnavailableError):  # the server's state, not the request
-            return _error(503, str(exc), "model_unavailable")
+            return _error(503, str(exc), "model_unavailable", code=exc.code)
         if isinstance(exc, NotAllowedError):  # a key scoped to collections named another
-            return _error(403, str(exc), "permission_error")
+            return _error(403, str(exc), "permission_error", code=exc.code)
         status = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(
             exc, AlreadyExistsError) else 400
-        return _error(status, str(exc), "invalid_request_error")
+        return _error(status, str(exc), "invalid_request_error", code=exc.code)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # no route, wrong method

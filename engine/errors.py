@@ -4,11 +4,28 @@ Every error the engine raises on purpose derives from `EnclaveError`. `UserError
 caused by the person or the environment (a wrong passphrase, an unsupported file, a
 missing model) and carry a message fit to show as is; each front end translates them
 once (a dialog, an HTTP status, one line on the terminal). Anything else is a bug.
+One raised with `said(code, **values)` also carries the code of its text in
+engine/texts.py and the values in it, for a front end to show it in its own language.
 """
+
+from .texts import english
 
 
 class EnclaveError(Exception):
     """Root of all errors raised deliberately by the engine."""
+
+    code: str = ""
+    """The code of the message in engine/texts.py ("": words of its own, not translated)."""
+    values: dict = {}
+    """The values the message's text names."""
+
+    @classmethod
+    def said(cls, code: str, **values):
+        """This error with the text of `code` (engine/texts.py): its English as the message,
+        and the code and values for a front end to translate."""
+        error = cls(english(code, **values))
+        error.code, error.values = code, values
+        return error
 
 
 class UserError(EnclaveError):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QMainWindow, QMessa
 from engine import (EnclaveService, LibraryInUseError, OlderKeyError, UserError, WrongKeyError,
                     is_recovery_key)
 
+from . import engine_texts
 from .about import AboutDialog
 from .chat import ChatPanel
 from .cost_panel import CostPanel
@@ -299,7 +300,7 @@ class MainWindow(Retranslating, QMainWindow):
     def show_error(self, exc: BaseException) -> None:
         """A readable message in the window; a bug also goes to the log with its trace."""
         if isinstance(exc, UserError):
-            self.banner.say(str(exc))
+            self.banner.say(engine_texts.shown(exc))
         else:
             log.error("unexpected error", exc_info=exc)
             self.banner.say(self.tr("Something went wrong ({0}: {1}). The details are in the log "

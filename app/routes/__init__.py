@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from engine import AnswerStream, ApiKey, EnclaveService, mask_personal_data
 
@@ -24,10 +24,14 @@ from ..api_jobs import Jobs
 class ErrorDetail(BaseModel):
     message: str
     type: str
+    code: str | None = Field(None, description=(
+        "The engine's code for the message (engine/texts.py), when it has one: stable, "
+        "whatever the words, for a client that shows it in its own language."))
 
 
 class ErrorBody(BaseModel):
-    """Every error answer: {"error": {"message", "type"}}, as OpenAI's API has it."""
+    """Every error answer: {"error": {"message", "type"}}, as OpenAI's API has it, with
+    "code" for an engine message that has one."""
     error: ErrorDetail
 
 

@@ -214,7 +214,8 @@ def router(ctx: ApiContext) -> APIRouter:
             except UserError as exc:  # after the 200: said in the stream, which still ends
                 kind = ("permission_error" if isinstance(exc, NotAllowedError)
                         else "invalid_request_error")
-                error = {"error": {"message": str(exc), "type": kind}}
+                error = {"error": {"message": str(exc), "type": kind,
+                                   **({"code": exc.code} if exc.code else {})}}
                 yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
                 yield "data: [DONE]\n\n"
             finally:

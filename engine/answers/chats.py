@@ -77,7 +77,7 @@ class ChatStore:
             "SELECT id, title, collection, created_at, updated_at FROM chats WHERE id = ?",
             (chat_id,))
         if not rows:
-            raise NotFoundError("That conversation no longer exists.")
+            raise NotFoundError.said("conversation_gone")
         return Chat(*rows[0])
 
     def create(self, title: str = "", collection: str | None = None) -> Chat:

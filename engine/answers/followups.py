@@ -281,15 +281,12 @@ def split_conversation(messages: Sequence[tuple[str, str]]) -> tuple[str, list[T
     or a system message comes after the conversation has begun."""
     roles = [role for role, _ in messages]
     if "user" not in roles:
-        raise UserError("The messages hold no question: the last message must have the role "
-                        "user.")
+        raise UserError.said("messages_without_question")
     if roles[-1] != "user":
-        raise UserError(f"The last message must be the user's question, not a message with "
-                        f"the role {roles[-1]}.")
+        raise UserError.said("messages_end_with_other_role", role=roles[-1])
     begun = next(i for i, role in enumerate(roles) if role != "system")
     if "system" in roles[begun:]:
-        raise UserError("System messages come first, before the conversation's questions "
-                        "and answers.")
+        raise UserError.said("messages_system_late")
     earlier = [(role, text) for role, text in messages[:-1] if role != "system"]
     starts = [i for i, (role, _) in enumerate(earlier) if role == "user"]
     if len(starts) > TURNS_READ:

@@ -120,9 +120,7 @@ class Generator:
             except ValueError as exc:
                 if "context window" not in str(exc):
                     raise
-                raise UserError(f"The text is too long for the model's context of "
-                                f"{self.context_tokens} tokens: ask a shorter question, or "
-                                "send fewer or shorter messages.") from exc
+                raise UserError.said("context_too_long", tokens=self.context_tokens) from exc
             finally:
                 pieces.close()
                 if written > 0 and last > first:

@@ -64,7 +64,7 @@ def passage(vault: Vault, document_id: int, start: int, end: int) -> Passage:
     rows = vault.rows("SELECT name, path, kind, pages, page_offsets, text FROM documents "
                       "WHERE id = ?", (document_id,))
     if not rows:
-        raise NotFoundError("That document is no longer in the library.")
+        raise NotFoundError.said("document_gone")
     name, path, kind, pages, offsets_text, text = rows[0]
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))

@@ -92,7 +92,7 @@ class AnswerService:
         at?") rewritten to stand alone, any other question as it is (see
         engine/answers/followups.py and `EngineConfig.followup_rewrite`)."""
         if not question.strip():
-            raise UserError("The question is empty.")
+            raise UserError.said("question_empty")
         rewrite = FollowUpRewrite(self._config.followup_rewrite)
         generator = self._answerer().generator if rewrite.method == "model" else None
         return rewrite.standalone(question, turns, generator)
@@ -113,7 +113,7 @@ class AnswerService:
         `search_for`: the question's standalone form (see `standalone_question`), which is
         searched and answered instead; the answer's `searched_for` says what was."""
         if not question.strip():
-            raise UserError("The question is empty.")
+            raise UserError.said("question_empty")
         asked, question = question, (search_for or "").strip() or question
         self.search_scope(collection, within)  # refused before a cached answer is looked up
         config = self._config
@@ -258,7 +258,7 @@ class AnswerService:
         highlighted (on a page read with OCR, along the lines OCR found)."""
         found = self._vault.rows("SELECT path, kind FROM documents WHERE id = ?", (document_id,))
         if not found:
-            raise NotFoundError("That document is no longer in the library.")
+            raise NotFoundError.said("document_gone")
         path, kind = found[0]
         if kind not in sources.DRAWABLE_KINDS:
             raise UserError(f"{Path(path).name} is not a PDF: it has no pages to draw.")

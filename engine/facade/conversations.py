@@ -49,7 +49,7 @@ class ConversationService:
     def get(self, conversation_id: int, within: Within = None) -> Chat:
         chat = self._chats.chat(conversation_id)
         if not scope.allowed(chat.collection, within):
-            raise NotFoundError("That conversation no longer exists.")  # as for one deleted
+            raise NotFoundError.said("conversation_gone")  # as for one deleted
         return chat
 
     def create(self, collection: str | None = None, title: str = "",
@@ -87,17 +87,15 @@ class ConversationService:
         standalone form (`ConversationTurn.searched_for`), kept with the question.
 
         A stopped answer keeps the text written so far (as an answer, unchecked)."""
-        messages: list[Message] = []
+        earlier: list[Message] = []  # the conversation before this question
         if conversation_id is not None:
             collection = self.get(conversation_id, within).collection
-            messages = self._chats.messages(conversation_id)
+            earlier = self._chats.messages(conversation_id)
         else:
             collection = scope.own_collection(collection, within)
-        if again and messages and messages[-1].role == "assistant":
-            messages = messages[:-1]
-        asked_before = messages[-1] if again and messages and messages[-1].role == "user" else None
-        searched_for = self._answers.standalone_question(
-            question, turns(messages[:-1] if asked_before else messages))
+        replaced = earlier.pop() if again and earlier and earlier[-1].role == "assistant" else None
+        asked_before = earlier.pop() if again and earlier and earlier[-1].role == "user" else None
+        searched_for = self._answers.standalone_question(question, turns(earlier))
         # first, as it refuses an empty question or an unknown collection: nothing is written
         # (no new conversation, no answer replaced) for a question that is not asked
         stream = self._answers.ask(question, collection, within=within, search_for=searched_for)
@@ -105,9 +103,8 @@ class ConversationService:
             conversation_id = self._chats.create(collection=collection).id
         kept_as = searched_for if searched_for != question else ""
         if again:
-            last = self._chats.messages(conversation_id)[-1:]
-            if last and last[0].role == "assistant":
-                self._chats.delete_message(last[0].id)
+            if replaced is not None:
+                self._chats.delete_message(replaced.id)
             if asked_before is not None:
                 self._chats.set_searched_for(asked_before.id, kept_as)
         else:

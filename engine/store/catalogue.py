@@ -38,13 +38,13 @@ class Catalogue:
             if found is not None:
                 return found
             if not create:
-                raise NotFoundError(f"There is no collection named '{name}'.")
+                raise NotFoundError.said("collection_unknown", name=name)
             return self.create_collection(name)
 
     def create_collection(self, name: str, folder: Path | None = None) -> int:
         name = name.strip()
         if not name or len(name) > 100:
-            raise UserError("A collection name must have 1 to 100 characters.")
+            raise UserError.said("collection_name_length")
         with self.vault.transaction() as conn:
             try:
                 cursor = conn.execute(
@@ -52,7 +52,7 @@ class Catalogue:
                     (name, str(folder) if folder else None, time.time()),
                 )
             except sqlcipher3.IntegrityError:
-                raise AlreadyExistsError(f"A collection named '{name}' already exists.")
+                raise AlreadyExistsError.said("collection_exists", name=name)
             return cursor.lastrowid
 
     def link_collection(self, name: str, folder: Path) -> None:

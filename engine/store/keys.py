@@ -128,7 +128,7 @@ def passphrase_key(phrase: str, log2_n: int) -> tuple[bytes, KeyInfo]:
     """A key derived from a new passphrase (at least MIN_PASSPHRASE_LENGTH characters)
     with a new salt."""
     if len(phrase) < MIN_PASSPHRASE_LENGTH:
-        raise UserError(f"The passphrase must have at least {MIN_PASSPHRASE_LENGTH} characters.")
+        raise UserError.said("passphrase_too_short", length=MIN_PASSPHRASE_LENGTH)
     salt = secrets.token_bytes(16)
     return derive_key(phrase, salt, log2_n), KeyInfo("passphrase", salt=salt.hex(), log2_n=log2_n)
 

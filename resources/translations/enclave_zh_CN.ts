@@ -840,6 +840,53 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
     </message>
 </context>
 <context>
+    <name>EngineTexts</name>
+    <message>
+        <source>The question is empty.</source>
+        <translation>问题是空的。</translation>
+    </message>
+    <message>
+        <source>That conversation no longer exists.</source>
+        <translation>该对话已不存在。</translation>
+    </message>
+    <message>
+        <source>That document is no longer in the library.</source>
+        <translation>该文档已不在资料库中。</translation>
+    </message>
+    <message>
+        <source>There is no collection named &apos;{name}&apos;.</source>
+        <translation>没有名为“{name}”的集合。</translation>
+    </message>
+    <message>
+        <source>A collection named &apos;{name}&apos; already exists.</source>
+        <translation>名为“{name}”的集合已存在。</translation>
+    </message>
+    <message>
+        <source>A collection name must have 1 to 100 characters.</source>
+        <translation>集合名称须为 1 到 100 个字符。</translation>
+    </message>
+    <message>
+        <source>The passphrase must have at least {length} characters.</source>
+        <translation>密码短语至少需要 {length} 个字符。</translation>
+    </message>
+    <message>
+        <source>The text is too long for the model&apos;s context of {tokens} tokens: ask a shorter question, or send fewer or shorter messages.</source>
+        <translation>文本超出了模型 {tokens} 个词元的上下文：请提出更短的问题，或发送更少、更短的消息。</translation>
+    </message>
+    <message>
+        <source>The messages hold no question: the last message must have the role user.</source>
+        <translation>消息中没有问题：最后一条消息的角色必须是 user。</translation>
+    </message>
+    <message>
+        <source>The last message must be the user&apos;s question, not a message with the role {role}.</source>
+        <translation>最后一条消息必须是用户的问题，而不是角色为 {role} 的消息。</translation>
+    </message>
+    <message>
+        <source>System messages come first, before the conversation&apos;s questions and answers.</source>
+        <translation>系统消息必须放在最前面，在对话的问题和回答之前。</translation>
+    </message>
+</context>
+<context>
     <name>HealthPanel</name>
     <message>
         <source>Show the last</source>

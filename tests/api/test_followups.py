@@ -63,16 +63,18 @@ def test_messages_that_do_not_end_with_a_question_are_clear_errors(api, keys, se
     assistant = {"role": "assistant", "content": "It opens at 12.5 bar [1]."}
     system = {"role": "system", "content": "Answer briefly."}
     with httpx.Client(base_url=api.url, headers=auth(keys["reader"]), timeout=120) as http:
-        for messages, says in (
-                ([system], "no question"),
-                ([user, assistant], "must be the user's question"),
-                ([user, assistant, system, user], "System messages come first")):
+        for messages, says, code in (
+                ([system], "no question", "messages_without_question"),
+                ([user, assistant], "must be the user's question", "messages_end_with_other_role"),
+                ([user, assistant, system, user], "System messages come first",
+                 "messages_system_late")):
             for stream in (False, True):  # refused before a stream begins
                 refused = http.post("/v1/chat/completions",
                                     json={"messages": messages, "stream": stream})
                 assert refused.status_code == 400, refused.text
                 error = refused.json()["error"]
                 assert says in error["message"] and error["type"] == "invalid_request_error"
+                assert error["code"] == code  # English words, and the code to translate by
         too_many = http.post("/v1/chat/completions",
                              json={"messages": [user, assistant] * 500 + [user]})
         assert too_many.status_code == 422 and "1000" in too_many.text

@@ -1,0 +1,60 @@
+"""The engine's messages reach the window in its language: each code of engine/texts.py
+has the same English here (ui/engine_texts.py) and a Chinese translation, and a real error
+from the engine shows in Chinese in the Chinese window."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from engine import NotFoundError, UserError
+from tests.ui.conftest import set_up_library
+
+pytestmark = pytest.mark.gui
+
+
+def example(code: str) -> UserError:
+    from engine.texts import TEXTS
+
+    names = {field for _, field, _, _ in string.Formatter().parse(TEXTS[code]) if field}
+    return UserError.said(code, **{name: f"<{name}>" for name in names})
+
+
+def test_every_engine_text_is_shown_in_the_windows_language(qapp):
+    from engine.texts import TEXTS
+    from ui import engine_texts
+    from ui.i18n import Language
+
+    language = Language(qapp)
+    try:
+        assert language.apply("en") == "en"
+        for code in TEXTS:  # the same English words on both sides
+            assert engine_texts.shown(example(code)) == str(example(code)), code
+        assert language.apply("zh_CN") == "zh_CN"
+        for code in TEXTS:
+            shown = engine_texts.shown(example(code))
+            assert shown != str(example(code)), code  # translated
+            assert all(f"<{name}>" in shown for name in example(code).values), code
+        assert engine_texts.shown(UserError("Words of its own.")) == "Words of its own."
+    finally:
+        language.apply("en")
+
+
+def test_an_engine_error_shows_in_chinese_in_the_chinese_window(qtbot, open_window):
+    window = open_window()
+    set_up_library(qtbot, window)
+    settings = window.settings
+    settings.language.setCurrentIndex(settings.language.findData("zh_CN"))
+    settings.apply()
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "聊天")
+    try:
+        window.service.conversations.get(999)
+    except NotFoundError as error:
+        window.show_error(error)
+    assert window.banner.label.text() == "该对话已不存在。"
+    try:
+        window.service.library.create_collection("x" * 101)
+    except UserError as error:
+        window.show_error(error)
+    assert window.banner.label.text() == "集合名称须为 1 到 100 个字符。"
