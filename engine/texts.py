@@ -26,6 +26,14 @@ TEXTS: dict[str, str] = {
                                     "message with the role {role}.",
     "messages_system_late": "System messages come first, before the conversation's questions "
                             "and answers.",
+    "vault_wrong_key": "Wrong passphrase or key: the vault could not be decrypted.",
+    "vault_wrong_key_key_changing": "Wrong passphrase or key: the vault could not be "
+                                    "decrypted (a change of its key was interrupted: the old "
+                                    "or the new passphrase opens it).",
+    "backup_wrong_key": "Wrong passphrase or recovery key for this backup.",
+    "rekey_wrong_passphrase": "That is not the library's current passphrase: nothing was "
+                              "changed.",
+    "model_not_loaded": "The language model {name} could not be loaded ({reason}).",
 }
 
 

@@ -40,6 +40,19 @@ def _texts() -> dict[str, str]:
         "messages_system_late": translate(
             "EngineTexts", "System messages come first, before the conversation's questions "
                            "and answers."),
+        "vault_wrong_key": translate(
+            "EngineTexts", "Wrong passphrase or key: the vault could not be decrypted."),
+        "vault_wrong_key_key_changing": translate(
+            "EngineTexts", "Wrong passphrase or key: the vault could not be decrypted (a "
+                           "change of its key was interrupted: the old or the new passphrase "
+                           "opens it)."),
+        "backup_wrong_key": translate(
+            "EngineTexts", "Wrong passphrase or recovery key for this backup."),
+        "rekey_wrong_passphrase": translate(
+            "EngineTexts", "That is not the library's current passphrase: nothing was "
+                           "changed."),
+        "model_not_loaded": translate(
+            "EngineTexts", "The language model {name} could not be loaded ({reason})."),
     }
 
 

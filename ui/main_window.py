@@ -354,7 +354,7 @@ class MainWindow(Retranslating, QMainWindow):
             dialog.finished.connect(self._older_key_dialog_closed)
             dialog.open()
         elif dialog is not None and isinstance(exc, UserError):
-            dialog.failed(str(exc))
+            dialog.failed(engine_texts.shown(exc))
         else:
             if dialog is not None:
                 dialog.done(QDialog.Rejected)

@@ -50,9 +50,8 @@ class Generator:
                         n_threads=self.threads, n_threads_batch=self.threads, verbose=False,
                     )
                 except (ValueError, RuntimeError, OSError, MemoryError) as exc:
-                    raise ModelUnavailableError(
-                        f"The language model {self.model_path.name} could not be loaded "
-                        f"({exc}).") from exc
+                    raise ModelUnavailableError.said(
+                        "model_not_loaded", name=self.model_path.name, reason=str(exc)) from exc
         return self._llama
 
     @property

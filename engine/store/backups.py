@@ -143,7 +143,7 @@ def verify_backup(backup: Path, key: bytes) -> Manifest:
     """Check a backup completely; VaultCorruptError or WrongKeyError say what is wrong."""
     manifest = read_manifest(backup)
     if manifest.key_fingerprint not in (None, keys.fingerprint(key)):
-        raise WrongKeyError("Wrong passphrase or recovery key for this backup.")
+        raise WrongKeyError.said("backup_wrong_key")
     for name, expected in manifest.files.items():
         path = backup / name
         if not path.exists():
@@ -158,7 +158,7 @@ def verify_backup(backup: Path, key: bytes) -> Manifest:
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError:
-            raise WrongKeyError("Wrong passphrase or recovery key for this backup.") from None
+            raise WrongKeyError.said("backup_wrong_key") from None
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if integrity != "ok":
             raise VaultCorruptError(f"The backup's vault fails its integrity check: {integrity}")

@@ -97,8 +97,7 @@ def change_key(vault: Vault, data_dir: Path, new_passphrase: str | None, kdf_log
                             "open the library again, then change its key.")
         if current_passphrase is not None and not _is_passphrase_of(old, current_passphrase,
                                                                     vault):
-            raise WrongKeyError("That is not the library's current passphrase: nothing was "
-                                "changed.")
+            raise WrongKeyError.said("rekey_wrong_passphrase")
         new_key, new = _make_key(old, new_passphrase, kdf_log2_n, vault)
         now = time.time()
         new = replace(new, changed_at=now)

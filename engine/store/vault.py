@@ -335,9 +335,7 @@ class Vault:
                 keys.forget_keyring_key(new if candidate == old else old)
                 keys.write_key_info(data_dir, candidate)
             return vault
-        raise WrongKeyError("Wrong passphrase or key: the vault could not be decrypted (a "
-                            "change of its key was interrupted: the old or the new "
-                            "passphrase opens it).")
+        raise WrongKeyError.said("vault_wrong_key_key_changing")
 
     # --- one writer --------------------------------------------------------------------
 
@@ -375,9 +373,7 @@ class Vault:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError as exc:
             conn.close()
-            raise WrongKeyError(
-                "Wrong passphrase or key: the vault could not be decrypted."
-            ) from exc
+            raise WrongKeyError.said("vault_wrong_key") from exc
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -885,6 +885,26 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <source>System messages come first, before the conversation&apos;s questions and answers.</source>
         <translation>系统消息必须放在最前面，在对话的问题和回答之前。</translation>
     </message>
+    <message>
+        <source>Wrong passphrase or key: the vault could not be decrypted.</source>
+        <translation>密码短语或密钥错误：无法解密资料库。</translation>
+    </message>
+    <message>
+        <source>Wrong passphrase or key: the vault could not be decrypted (a change of its key was interrupted: the old or the new passphrase opens it).</source>
+        <translation>密码短语或密钥错误：无法解密资料库（更换密钥的过程被中断：旧的或新的密码短语可以打开它）。</translation>
+    </message>
+    <message>
+        <source>Wrong passphrase or recovery key for this backup.</source>
+        <translation>此备份的密码短语或恢复密钥错误。</translation>
+    </message>
+    <message>
+        <source>That is not the library&apos;s current passphrase: nothing was changed.</source>
+        <translation>这不是资料库当前的密码短语：没有做任何更改。</translation>
+    </message>
+    <message>
+        <source>The language model {name} could not be loaded ({reason}).</source>
+        <translation>无法加载语言模型 {name}（{reason}）。</translation>
+    </message>
 </context>
 <context>
     <name>HealthPanel</name>

@@ -51,3 +51,21 @@ def test_a_question_past_the_models_context_says_so_by_code(generator):
         list(generator.stream("pump " * 5000, 8))
     assert raised.value.code == "context_too_long"
     assert raised.value.values == {"tokens": generator.context_tokens}
+
+
+def test_a_wrong_passphrase_and_a_model_that_cannot_load_say_so_by_code(tmp_path):
+    from engine.answers.generator import Generator
+    from engine.errors import ModelUnavailableError, WrongKeyError
+    from engine.store.vault import Vault
+
+    Vault.open(tmp_path / "data", lambda new: "right passphrase", kdf_log2_n=12).close()
+    with pytest.raises(WrongKeyError) as raised:
+        Vault.open(tmp_path / "data", lambda new: "wrong passphrase", kdf_log2_n=12)
+    assert raised.value.code == "vault_wrong_key"
+
+    damaged = tmp_path / "damaged.gguf"
+    damaged.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(ModelUnavailableError) as raised:
+        Generator(damaged).load()
+    assert raised.value.code == "model_not_loaded"
+    assert raised.value.values["name"] == "damaged.gguf" and raised.value.values["reason"]
