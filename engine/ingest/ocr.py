@@ -115,17 +115,25 @@ def paragraphs_of(words: list[tuple]) -> list[Paragraph]:
 
 
 def lines_of(words: list[tuple]) -> list[Line]:
-    """One block's words put into lines, top to bottom: a word joins the row whose middle
-    band it shares (Tesseract may cut one printed line into pieces), read left to right."""
-    rows: list[list[tuple]] = []
-    for word in sorted(words, key=lambda w: ((w[1] + w[3]) / 2, w[0])):
-        middle = (word[1] + word[3]) / 2
-        row = next((r for r in rows if r[0][1] <= middle <= r[0][3]), None)
-        if row is None:
-            rows.append([word])
+    """One block's words, in Tesseract's order, put into lines: its lines, with a line
+    that goes on the one before it (to its right, sharing most of its height: Tesseract
+    may cut one printed line into pieces) joined to it."""
+    pieces: dict[int, list[tuple]] = {}
+    for word in words:
+        pieces.setdefault(word[6], []).append(word)
+    lines: list[list[tuple]] = []
+    for piece in pieces.values():
+        if lines and _goes_on(lines[-1][-1], piece[0]):
+            lines[-1].extend(piece)
         else:
-            row.append(word)
-    return [_line(sorted(row, key=lambda w: w[0])) for row in rows]
+            lines.append(piece)
+    return [_line(line) for line in lines]
+
+
+def _goes_on(last: tuple, first: tuple) -> bool:
+    """Whether the word `first` continues the printed line that ends with `last`."""
+    shared = min(last[3], first[3]) - max(last[1], first[1])
+    return first[0] >= last[0] and shared > 0.5 * min(last[3] - last[1], first[3] - first[1])
 
 
 def _line(words: list[tuple]) -> Line:

@@ -140,13 +140,13 @@ def test_with_ocr_off_scans_and_images_are_refused_as_before(open_service, confi
 
 
 def test_words_become_lines_in_the_order_of_tesseracts_blocks():
-    def word(x0, y0, x1, text, block, height=10):
-        return (x0, y0, x1, y0 + height, text, block, 0, 0)
+    def word(x0, y0, x1, text, block, line=0, height=10):
+        return (x0, y0, x1, y0 + height, text, block, line, 0)
 
     title = [word(50, 20, 300, "Two columns", 0, height=18)]
-    right = [word(200, 50 + 12 * n, 320, f"right {n}", 2) for n in range(3)]
-    left = [word(50 + 40 * k, 50 + 12 * n, 80 + 40 * k, f"L{n}{k}", 1)  # pieces of lines
-            for n in range(3) for k in range(2)]
+    right = [word(200, 50 + 12 * n, 320, f"right {n}", 2, n) for n in range(3)]
+    left = [word(50 + 40 * k, 50 + 12 * n + k, 80 + 40 * k, f"L{n}{k}", 1, 2 * n + k)
+            for n in range(3) for k in range(2)]  # each printed line cut in two pieces
     chinese = [word(50, 100, 70, "安全", 3), word(71, 101, 80, "阀", 3),
                word(82, 100, 120, "P-104", 3)]
     paragraphs = paragraphs_of([*title, *left, *right, *chinese])  # as Tesseract reads them
