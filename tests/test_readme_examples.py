@@ -315,7 +315,7 @@ def test_the_lan_api_examples_run_as_written(lan, reader):
     lines = commands("KEY=enc_")
     for line in lines[:2]:  # KEY=…, WRITE_KEY=…
         reader.run(line)
-    search, chat, upload, job = lines[2:]
+    search, chat, follow_up, upload, job = lines[2:]
     hits = json.loads(reader.run(search).stdout)["hits"]
     assert len(hits) == 3 and (hits[0]["document"], hits[0]["page"]) == ("pumps.pdf", 2)
     streamed = [line[6:] for line in reader.run(chat).stdout.splitlines()
@@ -323,6 +323,9 @@ def test_the_lan_api_examples_run_as_written(lan, reader):
     assert streamed[-1] == "[DONE]" and "sources" in json.loads(streamed[-2])
     assert "spring shutdown" in "".join(
         json.loads(c)["choices"][0]["delta"].get("content") or "" for c in streamed[:-1])
+    answered = json.loads(reader.run(follow_up).stdout)  # as the paragraph under it says
+    assert answered["searched_for"] == "What pressure does it open at? (relief valve)"
+    assert ("pumps.pdf", 2) in [(s["document"], s["page"]) for s in answered["sources"]]
     for name in ("manual.pdf", "policy.docx"):  # the files the reader uploads
         shutil.copy(reader.home / "manuals" / name.replace("manual", "pumps"), reader.cwd / name)
     accepted = json.loads(reader.run(upload).stdout)
