@@ -21,6 +21,7 @@ the vault's key or of the embedding model needs the workers started again.
 
 from __future__ import annotations
 
+import collections
 import logging
 import multiprocessing
 import queue
@@ -50,7 +51,8 @@ class SearchWorkers:
         if count < 1:
             raise ValueError("at least one search worker")
         self._local = retriever
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: list[_Worker] = []
+        self._waiting: collections.deque[_Turn] = collections.deque()
         self._ready = 0
         self._lock = threading.Lock()
         self._closed = False
@@ -94,7 +96,7 @@ class SearchWorkers:
         except (EOFError, OSError):
             self._lost(worker)
             return self._local.search(query, k, collection_ids, document_ids, timings)
-        self._idle.put(worker)
+        self._give_back(worker)
         if outcome == "error":
             raise value
         if outcome == "bug":
@@ -108,24 +110,46 @@ class SearchWorkers:
         """Stop the workers (searches go on in this process)."""
         with self._lock:
             self._closed, self._ready = True, 0
+            self._wake_all_waiting()
         for worker in self._workers:
             worker.stop()
 
     def _take(self) -> "_Worker | None":
-        while self._ready:
-            try:
-                return self._idle.get(timeout=0.5)
-            except queue.Empty:  # all busy: wait on, unless the last ready one died
-                continue
-        return None
+        """An idle worker, waiting for one in turn (first come, first served: a search
+        that came later never takes the worker a waiting one was to get); None when
+        none is ready."""
+        with self._lock:
+            if not self._ready:
+                return None
+            if self._idle:
+                return self._idle.pop()
+            turn = _Turn()
+            self._waiting.append(turn)
+        turn.given.wait()
+        return turn.worker
+
+    def _give_back(self, worker: "_Worker") -> None:
+        with self._lock:
+            if self._waiting:
+                turn = self._waiting.popleft()
+                turn.worker = worker
+                turn.given.set()
+            else:
+                self._idle.append(worker)
+
+    def _wake_all_waiting(self) -> None:
+        """No worker is left: those waiting search in this process (the lock is held)."""
+        while self._waiting:
+            self._waiting.popleft().given.set()
 
     def _started(self, worker: "_Worker") -> None:
         if worker.wait_started():
             with self._lock:
                 if not self._closed:
                     self._ready += 1
-                    self._idle.put(worker)
-                    return
+            if not self._closed:
+                self._give_back(worker)
+                return
         if not self._closed:
             log.error("a search worker did not start; searches run in this process")
         worker.stop()
@@ -135,11 +159,21 @@ class SearchWorkers:
                   "in this process", worker.exitcode)
         with self._lock:
             self._ready -= 0 if self._closed else 1
+            if not self._ready:
+                self._wake_all_waiting()
         worker.stop()
 
     def _changed(self, change: str, ids: list[int], vectors: np.ndarray | None) -> None:
         for worker in self._workers:
             worker.send(("change", change, ids, vectors))
+
+
+class _Turn:
+    """A search waiting for a worker: `given` is set with `worker` (None: search here)."""
+
+    def __init__(self):
+        self.given = threading.Event()
+        self.worker: _Worker | None = None
 
 
 class _Worker:

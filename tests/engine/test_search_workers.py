@@ -4,6 +4,7 @@ cannot work refused."""
 
 from __future__ import annotations
 
+import concurrent.futures
 from dataclasses import replace
 
 import pytest
@@ -42,6 +43,12 @@ def test_workers_find_what_this_process_finds_and_follow_the_library(
     timings: dict[str, float] = {}
     service.answers.search("relief valve", 3, timings=timings)
     assert timings["embed_query"] > 0  # measured in the worker, reported here
+
+    # many at once: each search waits its turn at a worker and gets its own hits
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        found = list(pool.map(lambda q: (q, _found(service.answers.search(q, 3))),
+                              QUERIES * 8))
+    assert all(hits == here[query] for query, hits in found)
 
     # a document imported after the workers started is found by them
     make_pdf(tmp_path / "boiler.pdf", ["The boiler feed pump B-7 is rated for 85 cubic "

@@ -84,8 +84,8 @@ def drop(window, paths: list[Path]) -> None:
 
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPointF(window.rect().center()), Qt.CopyAction, data, Qt.LeftButton,
-                            Qt.NoModifier)
+    enter = QDragEnterEvent(window.rect().center(), Qt.CopyAction, data, Qt.LeftButton,
+                            Qt.NoModifier)  # a QPoint here, a QPointF for the drop
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     event = QDropEvent(QPointF(window.rect().center()), Qt.CopyAction, data, Qt.LeftButton,
