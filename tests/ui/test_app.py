@@ -213,6 +213,29 @@ def test_masking_at_import_is_switched_on_in_settings_and_the_engine_follows(
     assert "[email]" in hit.text and "pump.desk" not in hit.text
 
 
+def test_ocr_is_switched_off_in_settings_and_a_scan_is_then_refused(qtbot, open_window,
+                                                                   tmp_path):
+    import pymupdf
+
+    window = open_window()
+    set_up_library(qtbot, window)
+    settings = window.settings
+    assert settings.ocr.isChecked()
+    settings.ocr.setChecked(False)
+    settings.apply()
+    assert window.backend.settings.ocr is False
+    qtbot.waitUntil(lambda: window.state == "ready" and not window.service.config.ocr,
+                    timeout=30_000)
+    with pymupdf.open() as source, pymupdf.open() as scan:
+        page = source.new_page(width=300, height=100)
+        page.insert_text((20, 50), "The relief valve opens at 7.5 bar.", fontsize=12)
+        scan.new_page(width=300, height=100).insert_image(
+            page.rect, stream=page.get_pixmap(dpi=150).tobytes("png"))
+        scan.save(tmp_path / "scan.pdf")
+    report = window.service.library.ingest([tmp_path / "scan.pdf"])
+    assert "needs OCR, which is switched off" in report.failed[0][1]
+
+
 def test_about_names_the_version_and_the_licences_of_what_is_inside(qtbot, open_window):
     window = open_window()
     window.about_button.click()
