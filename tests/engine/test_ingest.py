@@ -93,26 +93,27 @@ def test_bad_files_are_reported_and_the_batch_goes_on(service, corpus, tmp_path)
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.7 truncated")
     (corpus / "locked.docx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
-    (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")  # inside a folder: passed over
+    (corpus / "photo.jpg").write_bytes(b"\xff\xd8\xff")  # an image (read with OCR): damaged
     (corpus / ".hidden.txt").write_text("hidden notes")
     stray = tmp_path / "archive.zip"
     stray.write_bytes(b"PK")
     report = service.library.ingest([corpus, stray, tmp_path / "missing.pdf"])
     assert len(report.ingested) == 6
     reasons = {Path(p).name: reason for p, reason in report.failed}
-    assert reasons.keys() == {"empty.txt", "broken.pdf", "locked.docx", "archive.zip",
-                              "missing.pdf"}
+    assert reasons.keys() == {"empty.txt", "broken.pdf", "locked.docx", "photo.jpg",
+                              "archive.zip", "missing.pdf"}
     assert "empty" in reasons["empty.txt"] and "password" in reasons["locked.docx"]
     assert "unsupported" in reasons["archive.zip"] and "no such" in reasons["missing.pdf"]
     assert {Path(f.path).name for f in service.library.failures()} == {
-        "empty.txt", "broken.pdf", "locked.docx"}
+        "empty.txt", "broken.pdf", "locked.docx", "photo.jpg"}
     _consistent(service)
 
     (corpus / "empty.txt").write_text("The spare keys are in the red cabinet.")
     service.library.retry_failed(start=False)
     retried = service.library.run_queue()
     assert [Path(p).name for p in retried.ingested] == ["empty.txt"]
-    assert {Path(f.path).name for f in service.library.failures()} == {"broken.pdf", "locked.docx"}
+    assert {Path(f.path).name for f in service.library.failures()} == {
+        "broken.pdf", "locked.docx", "photo.jpg"}
     assert service.answers.search("where are the spare keys", k=1)[0].document == "empty.txt"
 
 

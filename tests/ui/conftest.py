@@ -91,3 +91,14 @@ def drop(window, paths: list[Path]) -> None:
     event = QDropEvent(QPointF(window.rect().center()), Qt.CopyAction, data, Qt.LeftButton,
                        Qt.NoModifier)
     QApplication.sendEvent(window, event)
+
+
+@pytest.fixture(autouse=True)
+def no_language_left_behind(qapp):
+    """A test that switched the window to Chinese leaves the next one in English: the
+    translators it installed on the application go with it."""
+    yield
+    from PySide6.QtCore import QTranslator
+
+    for translator in qapp.findChildren(QTranslator):
+        qapp.removeTranslator(translator)

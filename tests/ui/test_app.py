@@ -439,8 +439,13 @@ def test_health_and_cost_panels_show_real_figures(qtbot, open_window, corpus, tm
                     and window.cost.data.days[0].queries == 1, timeout=15_000)
     assert window.cost.days.item(0, 1).text() == "1"
     assert "gpt-4.1-mini" in window.cost.figures["cloud"].caption.text()
-    window.cost.watts.setValue(5000)  # absurd figures, so that one small answer is over budget
+    # absurd figures, so that today is over budget: two answers (about 1 s of CPU each,
+    # 0.007 at these rates) and the library's storage
+    ask(qtbot, window, "Which badge do visitors wear?")
+    window.tabs.setCurrentWidget(window.cost)
+    window.cost.watts.setValue(5000)
     window.cost.kwh.setValue(10)
+    window.cost.storage.setValue(100)
     window.cost.budget.setValue(0.01)
     window.cost.save_rates()
     qtbot.waitUntil(lambda: not window.cost.budget_warning.isHidden(), timeout=15_000)
