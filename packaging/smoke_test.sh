@@ -105,11 +105,11 @@ home=$work/home
 [ "$("$home/.local/bin/enclave" --version)" = "$(offline "$e" --version)" ]
 grep -qx "Exec=\"$home/.local/opt/enclave/enclave-desktop\"" "$home/.local/share/applications/enclave.desktop"
 [ -f "$home/.local/share/icons/hicolor/256x256/apps/enclave.png" ]
-offline "$home/.local/bin/enclave" status | grep -q "documents: 2"
+offline "$home/.local/bin/enclave" status | grep -q "documents: 3"
 offline sh "$home/.local/opt/enclave/uninstall.sh"
 [ ! -e "$home/.local/opt/enclave" ] && [ ! -e "$home/.local/bin/enclave" ] \
     && [ ! -e "$home/.local/share/applications/enclave.desktop" ]
-offline "$e" status | grep -q "documents: 2"
+offline "$e" status | grep -q "documents: 3"
 echo "installed, started from the PATH, uninstalled; the library is intact"
 echo "== the same ask under qemu-x86_64 -cpu Nehalem (no AVX)"
 # PyInstaller's bootloader re-executes itself once with LD_LIBRARY_PATH set, and that exec
