@@ -148,6 +148,15 @@ def gate_signals(data_dir: Path, questions: list[dict]) -> None:
         service.close()
 
 
+def ingest_manuals(data_dir: Path) -> None:
+    """The R manuals the questions are about, in the library in `data_dir` (files already
+    there and unchanged are skipped)."""
+    service = open_service(data_dir)
+    report = service.library.ingest([R_MANUALS / name for name in DOCUMENTS])
+    service.close()
+    print(f"ingested {report.pages} pages, {report.chunks} chunks", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
@@ -161,11 +170,7 @@ def main() -> None:
     questions = load_questions()[: args.limit]
     with tempfile.TemporaryDirectory(prefix="enclave-bench-") as tmp:
         data_dir = args.library or Path(tmp)
-        service = open_service(data_dir)
-        # files already there and unchanged are skipped
-        report = service.library.ingest([R_MANUALS / name for name in DOCUMENTS])
-        service.close()
-        print(f"ingested {report.pages} pages, {report.chunks} chunks", file=sys.stderr)
+        ingest_manuals(data_dir)
         if args.signals:
             gate_signals(data_dir, questions)
             return

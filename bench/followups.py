@@ -35,8 +35,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from bench.answer_quality import DOCUMENTS, expected_in  # noqa: E402
-from bench.common import R_MANUALS, open_service, write_results  # noqa: E402
+from bench.answer_quality import DOCUMENTS, expected_in, ingest_manuals  # noqa: E402
+from bench.common import open_service, write_results  # noqa: E402
 
 CONVERSATIONS = Path(__file__).parent / "followups.jsonl"
 NAMES_ITS_SUBJECT = "names its subject"
@@ -144,10 +144,7 @@ def main() -> None:
     conversations = load_conversations()
     with tempfile.TemporaryDirectory(prefix="enclave-bench-") as tmp:
         data_dir = args.library or Path(tmp)
-        service = open_service(data_dir)
-        report = service.library.ingest([R_MANUALS / name for name in DOCUMENTS])
-        service.close()
-        print(f"ingested {report.pages} pages, {report.chunks} chunks", file=sys.stderr)
+        ingest_manuals(data_dir)
         answers = earlier_answers(data_dir, conversations)
         results = []
         for way in ways:
