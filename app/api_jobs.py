@@ -105,7 +105,9 @@ class Jobs:
                 entry = job["files"][Path(event.path).name]
                 entry["state"] = event.stage
                 if event.reason:
-                    entry["reason"] = event.reason
+                    entry["reason"] = str(event.reason)
+                    if getattr(event.reason, "code", ""):  # a texts.Said
+                        entry["code"] = event.reason.code
                 if job["state"] == "queued":
                     job["state"] = "running"
                 if event.final:

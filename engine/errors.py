@@ -8,7 +8,7 @@ One raised with `said(code, **values)` also carries the code of its text in
 engine/texts.py and the values in it, for a front end to show it in its own language.
 """
 
-from .texts import english
+from .texts import Said, english
 
 
 class EnclaveError(Exception):
@@ -72,11 +72,18 @@ class ModelUnavailableError(UserError):
 
 
 class DocumentError(UserError):
-    """A file could not be ingested; `reason` says why in a few words."""
+    """A file could not be ingested; `reason` says why in a few words (a `Said`, with its
+    code and values, when raised with `said`)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+    @classmethod
+    def said(cls, code: str, **values):
+        error = super().said(code, **values)
+        error.reason = Said(code, **values)
+        return error
 
 
 class UnsupportedFileError(DocumentError):

@@ -53,6 +53,7 @@ class Failure:
     path: str
     collection: str
     reason: str
+    """Why, in English; a `texts.Said` (with its code and values) when it has a code."""
     failed_at: float
 
 
@@ -89,7 +90,8 @@ class IngestProgress:
     path: str | None = None
     """The file this event is about (its full path)."""
     reason: str | None = None
-    """Why the file failed, when `stage` is "failed"."""
+    """Why the file failed, when `stage` is "failed" (a `texts.Said`, with its code and
+    values, when it has a code)."""
     file_chunks_done: int = 0
     file_chunks_total: int = 0
     """Embedding progress inside the current file."""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QGroup
 
 from engine import DEFAULT_COLLECTION, Document, EnclaveService, Failure
 
+from . import engine_texts
 from .i18n import Retranslating
 from .import_view import ImportView
 from .worker import Tasks
@@ -56,6 +57,7 @@ class DocumentsPanel(Retranslating, QWidget):
         super().__init__(parent)
         self.tasks = tasks
         self.service: EnclaveService | None = None
+        self._failure_reasons: list[str] = []  # texts.Said keep their codes
         self._opening = False
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _: self._sync_timer.start())
@@ -170,6 +172,10 @@ class DocumentsPanel(Retranslating, QWidget):
         self.failed_box.setTitle(self.tr("Files that could not be imported"))
         self.failed.setHorizontalHeaderLabels([self.tr("File"), self.tr("Reason")])
         self.retry_button.setText(self.tr("Retry all"))
+        for row in range(self.failed.rowCount()):  # each reason in the window's language
+            item = self.failed.item(row, 1)
+            if item is not None:
+                item.setText(engine_texts.shown(self._failure_reasons[row]))
 
     # --- service ---------------------------------------------------------------------
 
@@ -255,12 +261,13 @@ class DocumentsPanel(Retranslating, QWidget):
         self._set_enabled()
 
     def _show_failures(self, failures: list[Failure]) -> None:
+        self._failure_reasons = [failure.reason for failure in failures]
         self.failed.setRowCount(len(failures))
         for row, failure in enumerate(failures):
             name = QTableWidgetItem(Path(failure.path).name)
             name.setToolTip(failure.path)
             self.failed.setItem(row, 0, name)
-            self.failed.setItem(row, 1, QTableWidgetItem(failure.reason))
+            self.failed.setItem(row, 1, QTableWidgetItem(engine_texts.shown(failure.reason)))
         self.failed_box.setVisible(bool(failures))
 
     # --- adding ------------------------------------------------------------------------

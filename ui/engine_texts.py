@@ -53,11 +53,104 @@ def _texts() -> dict[str, str]:
                            "changed."),
         "model_not_loaded": translate(
             "EngineTexts", "The language model {name} could not be loaded ({reason})."),
+        "library_closed": translate(
+            "EngineTexts", "This library is closed: open it again to import."),
+        # why a file was not imported
+        "file_missing": translate(
+            "EngineTexts", "no such file or folder"),
+        "file_unsupported_type": translate(
+            "EngineTexts", "unsupported file type '{suffix}'"),
+        "file_unreadable_path": translate(
+            "EngineTexts", "cannot be read ({detail})"),
+        "file_name_not_utf8": translate(
+            "EngineTexts", "its name is not valid UTF-8: rename the file"),
+        "file_not_regular": translate(
+            "EngineTexts", "not a regular file"),
+        "file_cannot_read": translate(
+            "EngineTexts", "cannot read the file ({detail})"),
+        "file_internal_error": translate(
+            "EngineTexts", "internal error: {detail}"),
+        "file_empty": translate(
+            "EngineTexts", "empty file"),
+        "file_too_large": translate(
+            "EngineTexts", "file is {size_mib} MiB, over the {limit_mib} MiB limit"),
+        "file_no_text": translate(
+            "EngineTexts", "no text in the file"),
+        "file_scanned_pdf_ocr_off": translate(
+            "EngineTexts", "no text could be extracted: a scanned PDF needs OCR, which is "
+                           "switched off (Settings, or ENCLAVE_OCR=true)"),
+        "file_image_ocr_off": translate(
+            "EngineTexts", "an image's text can only be read with OCR, which is switched off "
+                           "(Settings, or ENCLAVE_OCR=true)"),
+        "file_image_illegible": translate(
+            "EngineTexts", "no text could be extracted: OCR found no legible text in the image"),
+        "file_scanned_page_illegible": translate(
+            "EngineTexts", "no text could be extracted: OCR found no legible text on its 1 "
+                           "scanned page"),
+        "file_scanned_pages_illegible": translate(
+            "EngineTexts", "no text could be extracted: OCR found no legible text on its {pages}"
+                           " scanned pages"),
+        "file_image_blank": translate(
+            "EngineTexts", "no text could be extracted: the image is blank"),
+        "file_pages_blank": translate(
+            "EngineTexts", "no text could be extracted: its pages are blank"),
+        "file_nested_too_deeply": translate(
+            "EngineTexts", "its structure is nested too deeply to read"),
+        "file_docx_encrypted": translate(
+            "EngineTexts", "the document is password-protected (or a legacy .doc)"),
+        "file_pdf_encrypted": translate(
+            "EngineTexts", "the PDF is password-protected"),
+        "file_docx_unreadable": translate(
+            "EngineTexts", "not a readable Word document ({detail})"),
+        "file_pdf_unreadable": translate(
+            "EngineTexts", "not a readable PDF (damaged, or not a PDF)"),
+        "file_image_unreadable": translate(
+            "EngineTexts", "not a readable image (damaged, or not an image)"),
+        "file_pdf_damaged": translate(
+            "EngineTexts", "damaged PDF ({detail})"),
+        "file_image_damaged": translate(
+            "EngineTexts", "damaged image ({detail})"),
+        "file_page_ocr_failed": translate(
+            "EngineTexts", "page {page} cannot be read with OCR ({detail})"),
+        "file_ocr_data_missing": translate(
+            "EngineTexts", "OCR cannot run: its language data (Tesseract's eng and chi_sim) is "
+                           "missing from this installation"),
+        "file_binary_text": translate(
+            "EngineTexts", "binary data in a text file"),
+        "file_too_many_blocks": translate(
+            "EngineTexts", "it holds more than {limit} paragraphs: split the file"),
+        "file_too_many_parts": translate(
+            "EngineTexts", "it holds {parts} parts, over the {limit} a Word file may have"),
+        "file_unpacks_too_large": translate(
+            "EngineTexts", "it unpacks to {size_mib} MiB, over the {limit_mib} MiB limit (a zip "
+                           "bomb, or split it)"),
+        "file_too_many_paragraphs": translate(
+            "EngineTexts", "it holds {paragraphs} paragraphs, over the {limit} a file may have: "
+                           "split the file"),
+        "file_too_many_elements": translate(
+            "EngineTexts", "it holds more than {limit} HTML elements: split the file"),
+        "file_too_many_pictures": translate(
+            "EngineTexts", "{pages} of its pages are pictures, over the {limit} OCR may read in "
+                           "one file: split it"),
+        "file_too_many_passages": translate(
+            "EngineTexts", "it makes {passages} passages, over the {limit} a file may: split the"
+                           " file"),
+        "file_too_slow": translate(
+            "EngineTexts", "reading it took longer than {seconds} s: split the file"),
+        "file_page_too_slow": translate(
+            "EngineTexts", "reading it took longer than {seconds} s for one page: split the file"),
+        "file_too_much_memory": translate(
+            "EngineTexts", "reading it needs more than {memory_mib} MiB of memory: split the "
+                           "file"),
+        "file_reader_crashed": translate(
+            "EngineTexts", "reading it crashed the reader (exit code {exit_code}): the file is "
+                           "damaged or built to harm"),
     }
 
 
-def shown(error: BaseException) -> str:
-    """What to show for an engine error: its code's text in the window's language, with its
-    values, or its own words."""
+def shown(error: BaseException | str) -> str:
+    """What to show for an engine error, or a reason it gave (a `texts.Said`, such as why a
+    file was not imported): its code's text in the window's language, with its values, or
+    its own words."""
     text = _texts().get(getattr(error, "code", ""))
     return text.format(**error.values) if text is not None else str(error)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeade
 
 from engine import EnclaveService, IngestProgress, IngestReport, UserError
 
+from . import engine_texts
 from .i18n import Retranslating
 
 _WAITING = ("queued", "interrupted", "parsing", "recognising", "embedding")
@@ -58,6 +59,7 @@ class ImportView(Retranslating, QGroupBox):
         self._started = 0.0
         self._fractions: dict[str, float] = {}  # how far each file of this run is
         self._rows: dict[str, int] = {}
+        self._reasons: dict[str, str | None] = {}  # by path: a texts.Said keeps its code
         self._unsubscribe = lambda: None
         self._ingestEvent.connect(self._on_event)
 
@@ -104,9 +106,11 @@ class ImportView(Retranslating, QGroupBox):
         self.skip_button.setToolTip(self.tr(
             "Take the selected file out of the import queue; the other files go on."))
         self.clear_button.setText(self.tr("Clear list"))
-        for row in self._rows.values():
+        for path, row in self._rows.items():
             item = self.jobs.item(row, 1)
-            item.setText(self._state_text(item.data(Qt.UserRole), item.data(Qt.UserRole + 1)))
+            reason = self._reasons.get(path)
+            item.setText(self._state_text(item.data(Qt.UserRole), reason))
+            item.setToolTip(engine_texts.shown(reason) if reason else "")
         self._update_overall_label()
 
     def _state_text(self, state: str, reason: str | None = None) -> str:
@@ -119,7 +123,7 @@ class ImportView(Retranslating, QGroupBox):
             "interrupted": self.tr("Queued"),  # stopped in the middle: still in the queue
         }
         text = texts.get(state, state)
-        return f"{text}: {reason}" if reason else text
+        return f"{text}: {engine_texts.shown(reason)}" if reason else text
 
     def set_service(self, service: EnclaveService | None) -> None:
         """Follow this library's ingest worker (None: none)."""
@@ -183,6 +187,7 @@ class ImportView(Retranslating, QGroupBox):
 
     def clear_finished(self) -> None:
         self._rows.clear()
+        self._reasons.clear()
         self.jobs.setRowCount(0)
         self._update_overall_label()
         self._set_enabled()
@@ -266,9 +271,9 @@ class ImportView(Retranslating, QGroupBox):
             self._rows[path] = row
         item = self.jobs.item(row, 1)
         item.setData(Qt.UserRole, state)
-        item.setData(Qt.UserRole + 1, reason)
+        self._reasons[path] = reason
         item.setText(self._state_text(state, reason))
-        item.setToolTip(reason or "")
+        item.setToolTip(engine_texts.shown(reason) if reason else "")
         self.jobs.cellWidget(row, 2).setValue(percent)
         self.jobs.scrollToItem(item)
         self._set_enabled()

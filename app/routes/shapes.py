@@ -146,6 +146,10 @@ class JobFile(Shape):
     name: str
     state: str
     reason: str | None = None
+    """Why the file failed, in English."""
+    code: str | None = None
+    """The reason's stable code (engine/texts.py), when it has one: a key that never
+    changes when the words do."""
 
 
 class Job(Shape):

@@ -25,6 +25,7 @@ from ..retrieval.embedder import Embedder
 from ..retrieval.vector_index import VectorIndex
 from ..store.catalogue import DEFAULT_COLLECTION, Catalogue, bump_generation
 from ..store.vault import Vault
+from ..texts import Said
 from . import scope
 from .scope import Within
 
@@ -104,7 +105,7 @@ class LibraryService:
         has read them, and are gone with the queue entry. Returns the paths queued, and
         those refused with a reason (a type Enclave does not read)."""
         accepted = [(path, data) for path, data in files if kind_of(path)]
-        refused = [(path, f"unsupported file type '{path.suffix or path.name}'")
+        refused = [(path, Said("file_unsupported_type", suffix=path.suffix or path.name))
                    for path, data in files if not kind_of(path)]
         if accepted:
             collection_id = self._catalogue.collection_id(collection, create=True)

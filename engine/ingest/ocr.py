@@ -46,8 +46,7 @@ def tessdata() -> Path:
         if all((folder / f"{language}.traineddata").is_file()
                for language in LANGUAGES.split("+")):
             return folder
-    raise DocumentError("OCR cannot run: its language data (Tesseract's eng and chi_sim) is "
-                        "missing from this installation")
+    raise DocumentError.said("file_ocr_data_missing")
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,11 @@ def parse_pages(data: bytes, doc: ParsedDocument, limits: ReadLimits, suffix: st
         elif not pdf.is_pdf:  # an image named .pdf: MuPDF tells by its content
             raise ValueError("not a PDF")
     except Exception as exc:  # pymupdf raises FileDataError and plain RuntimeErrors
-        raise CorruptDocumentError({"PDF": "not a readable PDF (damaged, or not a PDF)",
-                                    "image": "not a readable image (damaged, or not an image)"
-                                    }[what]) from exc
+        raise CorruptDocumentError.said({"PDF": "file_pdf_unreadable",
+                                         "image": "file_image_unreadable"}[what]) from exc
     with pdf:
         if pdf.needs_pass:
-            raise EncryptedDocumentError("the PDF is password-protected")
+            raise EncryptedDocumentError.said("file_pdf_encrypted")
         doc.pages = pdf.page_count
         flags = pymupdf.TEXTFLAGS_DICT | pymupdf.TEXT_DEHYPHENATE
         flags &= ~pymupdf.TEXT_PRESERVE_IMAGES
@@ -47,7 +46,9 @@ def parse_pages(data: bytes, doc: ParsedDocument, limits: ReadLimits, suffix: st
                 pages.append(_pdf_page_blocks(page.get_text("dict", flags=flags)["blocks"])
                              if doc.kind == "pdf" else ([], Counter()))
             except Exception as exc:
-                raise CorruptDocumentError(f"damaged {what} ({exc})") from exc
+                raise CorruptDocumentError.said(
+                    {"PDF": "file_pdf_damaged", "image": "file_image_damaged"}[what],
+                    detail=str(exc)) from exc
             blocks_seen += len(pages[-1][0])
             doc.count_block(blocks_seen)
         if limits.ocr:
@@ -81,8 +82,8 @@ def _read_pictures(pdf, numbers: list[int], pages: list, doc: ParsedDocument,
     from .ocr import PageRecogniser
 
     if len(numbers) > limits.max_ocr_pages:
-        raise OverBudgetError(f"{len(numbers):,} of its pages are pictures, over the "
-                              f"{limits.max_ocr_pages:,} OCR may read in one file: split it")
+        raise OverBudgetError.said("file_too_many_pictures", pages=f"{len(numbers):,}",
+                                   limit=f"{limits.max_ocr_pages:,}")
     recogniser = PageRecogniser()
     for done, number in enumerate(numbers):
         if progress:
@@ -94,7 +95,8 @@ def _read_pictures(pdf, numbers: list[int], pages: list, doc: ParsedDocument,
         except Exception as exc:  # a picture MuPDF cannot draw, or Tesseract out of memory
             if "bad_alloc" in str(exc) or _ALLOCATION_FAILED.search(str(exc)):
                 raise MemoryError(str(exc)) from exc
-            raise CorruptDocumentError(f"page {number} cannot be read with OCR ({exc})") from exc
+            raise CorruptDocumentError.said("file_page_ocr_failed", page=number,
+                                            detail=str(exc)) from exc
         pages[number - 1] = (_Recognised(paragraphs), Counter())
         doc.ocr_pages_tried += 1
     if progress:

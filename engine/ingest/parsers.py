@@ -120,8 +120,7 @@ class ParsedDocument:
     def count_block(self, seen: int | None = None) -> None:
         """Raise OverBudgetError once the file holds more blocks than it may."""
         if (len(self.blocks) if seen is None else seen) >= self.max_blocks:
-            raise OverBudgetError(
-                f"it holds more than {self.max_blocks:,} paragraphs: split the file")
+            raise OverBudgetError.said("file_too_many_blocks", limit=f"{self.max_blocks:,}")
 
 
 def kind_of(path: Path) -> str | None:
@@ -135,11 +134,10 @@ _ALLOCATION_FAILED = re.compile(r"\b(?:[mc]|re)alloc\b.*\bfailed|memory allocati
 def check_size(size: int, limits: ReadLimits) -> None:
     """Raise the DocumentError for a file of `size` bytes that cannot be read for its size."""
     if size == 0:
-        raise EmptyDocumentError("empty file")
+        raise EmptyDocumentError.said("file_empty")
     if size > limits.max_bytes:
-        raise FileTooLargeError(
-            f"file is {size / 2**20:.1f} MiB, over the {limits.max_bytes / 2**20:.0f} MiB limit"
-        )
+        raise FileTooLargeError.said("file_too_large", size_mib=f"{size / 2**20:.1f}",
+                                     limit_mib=f"{limits.max_bytes / 2**20:.0f}")
 
 
 Progress = Callable[[int, int], None]
@@ -153,7 +151,8 @@ def parse(path: Path, limits: ReadLimits, data: bytes | None = None,
     with OCR."""
     kind = kind_of(path)
     if kind is None:
-        raise UnsupportedFileError(f"unsupported file type '{path.suffix or path.name}'")
+        raise UnsupportedFileError.said("file_unsupported_type",
+                                        suffix=path.suffix or path.name)
     check_size(path.stat().st_size if data is None else len(data), limits)
     if data is None:
         data = path.read_bytes()
@@ -169,33 +168,30 @@ def parse(path: Path, limits: ReadLimits, data: bytes | None = None,
             {"text": _parse_text, "markdown": _parse_markdown, "html": _parse_html}[kind](
                 data, doc)
     except RecursionError as exc:
-        raise CorruptDocumentError("its structure is nested too deeply to read") from exc
+        raise CorruptDocumentError.said("file_nested_too_deeply") from exc
     except CorruptDocumentError as exc:
         if _ALLOCATION_FAILED.search(exc.reason):  # MuPDF and libxml2 say it in words
             raise MemoryError(exc.reason) from exc
         raise
     if not doc.length:
-        raise EmptyDocumentError(_nothing_read(doc, limits))
+        code, values = _nothing_read(doc, limits)
+        raise EmptyDocumentError.said(code, **values)
     return doc
 
 
-def _nothing_read(doc: ParsedDocument, limits: ReadLimits) -> str:
-    """Why a file gave no text, in words."""
+def _nothing_read(doc: ParsedDocument, limits: ReadLimits) -> tuple[str, dict]:
+    """Why a file gave no text: the code of the words (engine/texts.py), with its values."""
     if doc.kind not in ("pdf", "image"):
-        return "no text in the file"
+        return "file_no_text", {}
     if not limits.ocr:
-        return ("no text could be extracted: a scanned PDF needs OCR, which is switched off "
-                "(Settings, or ENCLAVE_OCR=true)" if doc.kind == "pdf" else
-                "an image's text can only be read with OCR, which is switched off (Settings, "
-                "or ENCLAVE_OCR=true)")
+        return "file_scanned_pdf_ocr_off" if doc.kind == "pdf" else "file_image_ocr_off", {}
     if doc.kind == "image" and doc.ocr_pages_tried:
-        return "no text could be extracted: OCR found no legible text in the image"
+        return "file_image_illegible", {}
+    if doc.ocr_pages_tried > 1:
+        return "file_scanned_pages_illegible", {"pages": doc.ocr_pages_tried}
     if doc.ocr_pages_tried:
-        plural = "s" if doc.ocr_pages_tried > 1 else ""
-        return (f"no text could be extracted: OCR found no legible text on its "
-                f"{doc.ocr_pages_tried} scanned page{plural}")
-    blank = "the image is blank" if doc.kind == "image" else "its pages are blank"
-    return f"no text could be extracted: {blank}"
+        return "file_scanned_page_illegible", {}
+    return "file_image_blank" if doc.kind == "image" else "file_pages_blank", {}
 
 
 def _parse_docx(data: bytes, doc: ParsedDocument, limits: ReadLimits) -> None:
@@ -204,12 +200,12 @@ def _parse_docx(data: bytes, doc: ParsedDocument, limits: ReadLimits) -> None:
     from docx.text.paragraph import Paragraph
 
     if data[:8] == OLE_SIGNATURE:
-        raise EncryptedDocumentError("the document is password-protected (or a legacy .doc)")
+        raise EncryptedDocumentError.said("file_docx_encrypted")
     _check_zip(data, limits)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # PackageNotFoundError, BadZipFile, KeyError, lxml errors
-        raise CorruptDocumentError(f"not a readable Word document ({exc})") from exc
+        raise CorruptDocumentError.said("file_docx_unreadable", detail=str(exc)) from exc
     for seen, item in enumerate(document.iter_inner_content()):
         doc.count_block(seen)  # four million empty paragraphs are read as many
         if isinstance(item, Paragraph):
@@ -237,32 +233,30 @@ def _check_zip(data: bytes, limits: ReadLimits) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise CorruptDocumentError(f"not a readable Word document ({exc})") from exc
+        raise CorruptDocumentError.said("file_docx_unreadable", detail=str(exc)) from exc
     if len(parts) > limits.max_parts:
-        raise OverBudgetError(f"it holds {len(parts):,} parts, over the {limits.max_parts:,} "
-                              "a Word file may have")
+        raise OverBudgetError.said("file_too_many_parts", parts=f"{len(parts):,}",
+                                   limit=f"{limits.max_parts:,}")
     unpacked = sum(part.file_size for part in parts)
     if unpacked > limits.max_unpacked_bytes:
-        raise OverBudgetError(
-            f"it unpacks to {unpacked / 2**20:,.0f} MiB, over the "
-            f"{limits.max_unpacked_bytes / 2**20:.0f} MiB limit (a zip bomb, or split it)")
+        raise OverBudgetError.said("file_unpacks_too_large", size_mib=f"{unpacked / 2**20:,.0f}",
+                                   limit_mib=f"{limits.max_unpacked_bytes / 2**20:.0f}")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             body = archive.read("word/document.xml")
     except KeyError:
         return  # python-docx says what is missing
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise CorruptDocumentError(f"not a readable Word document ({exc})") from exc
+        raise CorruptDocumentError.said("file_docx_unreadable", detail=str(exc)) from exc
     paragraphs = len(_WORD_PARAGRAPH.findall(body))
     if paragraphs > limits.max_blocks:  # counted before the XML is parsed: that is the cost
-        raise OverBudgetError(
-            f"it holds {paragraphs:,} paragraphs, over the {limits.max_blocks:,} a file may "
-            "have: split the file")
+        raise OverBudgetError.said("file_too_many_paragraphs", paragraphs=f"{paragraphs:,}",
+                                   limit=f"{limits.max_blocks:,}")
 
 
 def _decode(raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
-        raise CorruptDocumentError("binary data in a text file")
+        raise CorruptDocumentError.said("file_binary_text")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
@@ -308,8 +302,7 @@ def _parse_html(data: bytes, doc: ParsedDocument) -> None:
     text = _decode(data)
     elements = text.count("<")
     if elements > 5 * doc.max_blocks:  # counted before parsing: parsing is the cost
-        raise OverBudgetError(f"it holds more than {5 * doc.max_blocks:,} HTML elements: "
-                              "split the file")
+        raise OverBudgetError.said("file_too_many_elements", limit=f"{5 * doc.max_blocks:,}")
     soup = BeautifulSoup(text, "lxml")
     for tag in soup(["script", "style", "noscript", "template", "head", "nav"]):
         tag.decompose()

@@ -39,6 +39,7 @@ from .chunker import Chunker
 from ..config import EngineConfig
 from ..retrieval.embedder import Embedder
 from ..errors import Cancelled, DocumentError, OverBudgetError
+from ..texts import Said, said_columns
 from ..store.catalogue import Catalogue, bump_generation
 from .navigation import is_navigation
 from .reader import ReaderProcess
@@ -86,22 +87,24 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
                     if p.is_file() and parsers.kind_of(p)
                     and not any(part.startswith(".") for part in p.relative_to(path).parts))
             elif not path.exists():
-                refused.append((path, "no such file or folder"))
+                refused.append((path, Said("file_missing")))
                 continue
             elif parsers.kind_of(path) is None:
-                refused.append((path, f"unsupported file type '{path.suffix or path.name}'"))
+                refused.append((path, Said("file_unsupported_type",
+                                           suffix=path.suffix or path.name)))
                 continue
             else:
                 found = [path]
         except (OSError, RuntimeError) as exc:  # a symlink loop, a folder that cannot be read
-            refused.append((given, f"cannot be read ({getattr(exc, 'strerror', None) or exc})"))
+            refused.append((given, Said("file_unreadable_path",
+                                        detail=str(getattr(exc, "strerror", None) or exc))))
             continue
         for file in found:
             if _utf8(str(file)):
                 files.append(file)
             else:
                 shown = Path(os.fsencode(file).decode("utf-8", "replace"))  # printable
-                refused.append((shown, "its name is not valid UTF-8: rename the file"))
+                refused.append((shown, Said("file_name_not_utf8")))
     return files, refused
 
 
@@ -259,10 +262,10 @@ class Ingestor:
                 raise
             file.outcome = "failed"
             if isinstance(exc, OSError):
-                file.reason = f"cannot read the file ({exc.strerror or exc})"
+                file.reason = Said("file_cannot_read", detail=str(exc.strerror or exc))
             else:  # a bug must not abort the batch either
                 log.exception("ingest of %s failed", path)
-                file.reason = f"internal error: {type(exc).__name__}: {exc}"
+                file.reason = Said("file_internal_error", detail=f"{type(exc).__name__}: {exc}")
         timings["parse"] += time.monotonic() - t
         return file
 
@@ -277,7 +280,7 @@ class Ingestor:
         else:
             stat = file.path.stat()
             if not S_ISREG(stat.st_mode):  # a pipe or a device would never end
-                raise DocumentError("not a regular file")
+                raise DocumentError.said("file_not_regular")
             file.size, file.mtime = stat.st_size, stat.st_mtime
             parsers.check_size(file.size, self.reader.limits)  # before hashing it
             file.sha = file_sha256(file.path)
@@ -289,8 +292,9 @@ class Ingestor:
                                        progress=ocr_progress)
         file.chunks = self.chunker.chunk(file.parsed)
         if len(file.chunks) > self.config.max_file_chunks:
-            raise OverBudgetError(f"it makes {len(file.chunks):,} passages, over the "
-                                  f"{self.config.max_file_chunks:,} a file may: split the file")
+            raise OverBudgetError.said("file_too_many_passages",
+                                       passages=f"{len(file.chunks):,}",
+                                       limit=f"{self.config.max_file_chunks:,}")
 
     def _embed_and_store(self, group: list[ReadFile], tell: Callable[..., None],
                          timings: dict[str, float], cancelled: Callable[[], bool]
@@ -315,7 +319,7 @@ class Ingestor:
                 raise
             log.exception("ingest of %s failed", group[0].path)  # a bug must not stop the run
             group[0].outcome = "failed"
-            group[0].reason = f"internal error: {type(exc).__name__}: {exc}"
+            group[0].reason = Said("file_internal_error", detail=f"{type(exc).__name__}: {exc}")
             return self._embed_and_store(group, tell, timings, cancelled)
         t = time.monotonic()
         self.index.remove(old_chunks)
@@ -382,8 +386,9 @@ class Ingestor:
                 if file.outcome == "failed":
                     conn.execute(
                         "INSERT OR REPLACE INTO ingest_failures(path, collection_id, reason, "
-                        "failed_at) VALUES(?, ?, ?, ?)",
-                        (str(file.path), file.collection_id, file.reason, time.time()))
+                        "failed_at, reason_code, reason_values) VALUES(?, ?, ?, ?, ?, ?)",
+                        (str(file.path), file.collection_id, str(file.reason), time.time(),
+                         *said_columns(file.reason)))
                     outcomes.append((file, "failed", 0))
                     continue
                 conn.execute("DELETE FROM ingest_failures WHERE path = ? AND collection_id = ?",

@@ -59,9 +59,9 @@ class ReaderProcess:
                     raise self._crashed()
                 if time.monotonic() > deadline:
                     self.close()
-                    raise OverBudgetError(
-                        f"reading it took longer than {self.timeout_s:.0f} s"
-                        f"{' for one page' if progress_seen else ''}: split the file")
+                    raise OverBudgetError.said(
+                        "file_page_too_slow" if progress_seen else "file_too_slow",
+                        seconds=f"{self.timeout_s:.0f}")
             try:
                 outcome, value = conn.recv()
             except EOFError:  # died as it answered
@@ -76,8 +76,7 @@ class ReaderProcess:
             return value
         if outcome == "over-memory":
             self.close()  # a fresh child for the next file: this one's heap is in pieces
-            raise OverBudgetError(
-                f"reading it needs more than {self.memory_mb} MiB of memory: split the file")
+            raise OverBudgetError.said("file_too_much_memory", memory_mib=self.memory_mb)
         if outcome == "bug":
             raise RuntimeError(f"the reader failed:\n{value}")
         raise value  # a DocumentError with its reason
@@ -87,8 +86,7 @@ class ReaderProcess:
         self._process.join(1)
         code = self._process.exitcode
         self.close()
-        return OverBudgetError(f"reading it crashed the reader (exit code {code}): the file "
-                               "is damaged or built to harm")
+        return OverBudgetError.said("file_reader_crashed", exit_code=code)
 
     def _start(self) -> Connection:
         if self._process is not None and self._process.is_alive():

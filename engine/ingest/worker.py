@@ -64,7 +64,7 @@ class IngestWorker:
         """Work through whatever is queued (files just added, or left by an earlier run)."""
         with self._lock:
             if self._closing:
-                raise UserError("This library is closed: open it again to import.")
+                raise UserError.said("library_closed")
             self._busy, self._finishing = True, False  # busy until the queue is found empty
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="ingest", daemon=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlcipher3
 
 from ..errors import AlreadyExistsError, NotFoundError, UserError
+from .. import texts
 from ..records import Collection, Document, Failure
 from .vault import Vault
 
@@ -128,9 +129,11 @@ class Catalogue:
 
     def failures(self) -> list[Failure]:
         rows = self.vault.rows(
-            "SELECT f.path, c.name, f.reason, f.failed_at FROM ingest_failures f "
-            "JOIN collections c ON c.id = f.collection_id ORDER BY f.failed_at")
-        return [Failure(*row) for row in rows]
+            "SELECT f.path, c.name, f.reason, f.failed_at, f.reason_code, f.reason_values "
+            "FROM ingest_failures f JOIN collections c ON c.id = f.collection_id "
+            "ORDER BY f.failed_at")
+        return [Failure(path, collection, texts.reason(code, values, text), failed_at)
+                for path, collection, text, failed_at, code, values in rows]
 
     # --- the ingest queue ----------------------------------------------------------------
 

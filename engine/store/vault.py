@@ -199,6 +199,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE documents ADD COLUMN ocr_lines TEXT;
     """,
+    # 10: why a file was not imported, by code (engine/texts.py) and values (JSON), beside
+    # its English, for a front end to show it in its own language ('': words of their own)
+    """
+    ALTER TABLE ingest_failures ADD COLUMN reason_code TEXT NOT NULL DEFAULT '';
+    ALTER TABLE ingest_failures ADD COLUMN reason_values TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -905,6 +905,166 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <source>The language model {name} could not be loaded ({reason}).</source>
         <translation>无法加载语言模型 {name}（{reason}）。</translation>
     </message>
+    <message>
+        <source>This library is closed: open it again to import.</source>
+        <translation>此资料库已关闭：请重新打开后再导入。</translation>
+    </message>
+    <message>
+        <source>no such file or folder</source>
+        <translation>没有这个文件或文件夹</translation>
+    </message>
+    <message>
+        <source>unsupported file type &apos;{suffix}&apos;</source>
+        <translation>不支持的文件类型“{suffix}”</translation>
+    </message>
+    <message>
+        <source>cannot be read ({detail})</source>
+        <translation>无法读取（{detail}）</translation>
+    </message>
+    <message>
+        <source>its name is not valid UTF-8: rename the file</source>
+        <translation>文件名不是有效的 UTF-8：请重命名该文件</translation>
+    </message>
+    <message>
+        <source>not a regular file</source>
+        <translation>不是普通文件</translation>
+    </message>
+    <message>
+        <source>cannot read the file ({detail})</source>
+        <translation>无法读取该文件（{detail}）</translation>
+    </message>
+    <message>
+        <source>internal error: {detail}</source>
+        <translation>内部错误：{detail}</translation>
+    </message>
+    <message>
+        <source>empty file</source>
+        <translation>空文件</translation>
+    </message>
+    <message>
+        <source>file is {size_mib} MiB, over the {limit_mib} MiB limit</source>
+        <translation>文件大小为 {size_mib} MiB，超过了 {limit_mib} MiB 的上限</translation>
+    </message>
+    <message>
+        <source>no text in the file</source>
+        <translation>文件中没有文字</translation>
+    </message>
+    <message>
+        <source>no text could be extracted: a scanned PDF needs OCR, which is switched off (Settings, or ENCLAVE_OCR=true)</source>
+        <translation>未能提取到文字：扫描版 PDF 需要 OCR，而 OCR 已关闭（在“设置”中开启，或设置 ENCLAVE_OCR=true）</translation>
+    </message>
+    <message>
+        <source>an image&apos;s text can only be read with OCR, which is switched off (Settings, or ENCLAVE_OCR=true)</source>
+        <translation>图片中的文字只能用 OCR 读取，而 OCR 已关闭（在“设置”中开启，或设置 ENCLAVE_OCR=true）</translation>
+    </message>
+    <message>
+        <source>no text could be extracted: OCR found no legible text in the image</source>
+        <translation>未能提取到文字：OCR 在图片中没有找到可辨认的文字</translation>
+    </message>
+    <message>
+        <source>no text could be extracted: OCR found no legible text on its 1 scanned page</source>
+        <translation>未能提取到文字：OCR 在其 1 页扫描页上没有找到可辨认的文字</translation>
+    </message>
+    <message>
+        <source>no text could be extracted: OCR found no legible text on its {pages} scanned pages</source>
+        <translation>未能提取到文字：OCR 在其 {pages} 页扫描页上没有找到可辨认的文字</translation>
+    </message>
+    <message>
+        <source>no text could be extracted: the image is blank</source>
+        <translation>未能提取到文字：图片是空白的</translation>
+    </message>
+    <message>
+        <source>no text could be extracted: its pages are blank</source>
+        <translation>未能提取到文字：页面是空白的</translation>
+    </message>
+    <message>
+        <source>its structure is nested too deeply to read</source>
+        <translation>文件结构嵌套过深，无法读取</translation>
+    </message>
+    <message>
+        <source>the document is password-protected (or a legacy .doc)</source>
+        <translation>该文档受密码保护（或是旧式 .doc 文件）</translation>
+    </message>
+    <message>
+        <source>the PDF is password-protected</source>
+        <translation>该 PDF 受密码保护</translation>
+    </message>
+    <message>
+        <source>not a readable Word document ({detail})</source>
+        <translation>不是可读取的 Word 文档（{detail}）</translation>
+    </message>
+    <message>
+        <source>not a readable PDF (damaged, or not a PDF)</source>
+        <translation>不是可读取的 PDF（已损坏，或并非 PDF）</translation>
+    </message>
+    <message>
+        <source>not a readable image (damaged, or not an image)</source>
+        <translation>不是可读取的图片（已损坏，或并非图片）</translation>
+    </message>
+    <message>
+        <source>damaged PDF ({detail})</source>
+        <translation>PDF 已损坏（{detail}）</translation>
+    </message>
+    <message>
+        <source>damaged image ({detail})</source>
+        <translation>图片已损坏（{detail}）</translation>
+    </message>
+    <message>
+        <source>page {page} cannot be read with OCR ({detail})</source>
+        <translation>第 {page} 页无法用 OCR 读取（{detail}）</translation>
+    </message>
+    <message>
+        <source>OCR cannot run: its language data (Tesseract&apos;s eng and chi_sim) is missing from this installation</source>
+        <translation>OCR 无法运行：此安装中缺少其语言数据（Tesseract 的 eng 和 chi_sim）</translation>
+    </message>
+    <message>
+        <source>binary data in a text file</source>
+        <translation>文本文件中含有二进制数据</translation>
+    </message>
+    <message>
+        <source>it holds more than {limit} paragraphs: split the file</source>
+        <translation>文件含有超过 {limit} 个段落：请拆分文件</translation>
+    </message>
+    <message>
+        <source>it holds {parts} parts, over the {limit} a Word file may have</source>
+        <translation>文件含有 {parts} 个部件，超过了 Word 文件允许的 {limit} 个</translation>
+    </message>
+    <message>
+        <source>it unpacks to {size_mib} MiB, over the {limit_mib} MiB limit (a zip bomb, or split it)</source>
+        <translation>解压后为 {size_mib} MiB，超过了 {limit_mib} MiB 的上限（可能是压缩炸弹，否则请拆分文件）</translation>
+    </message>
+    <message>
+        <source>it holds {paragraphs} paragraphs, over the {limit} a file may have: split the file</source>
+        <translation>文件含有 {paragraphs} 个段落，超过了单个文件允许的 {limit} 个：请拆分文件</translation>
+    </message>
+    <message>
+        <source>it holds more than {limit} HTML elements: split the file</source>
+        <translation>文件含有超过 {limit} 个 HTML 元素：请拆分文件</translation>
+    </message>
+    <message>
+        <source>{pages} of its pages are pictures, over the {limit} OCR may read in one file: split it</source>
+        <translation>其中 {pages} 页是图片，超过了 OCR 在单个文件中可读取的 {limit} 页：请拆分文件</translation>
+    </message>
+    <message>
+        <source>it makes {passages} passages, over the {limit} a file may: split the file</source>
+        <translation>文件会生成 {passages} 个段落块，超过了单个文件允许的 {limit} 个：请拆分文件</translation>
+    </message>
+    <message>
+        <source>reading it took longer than {seconds} s: split the file</source>
+        <translation>读取用时超过 {seconds} 秒：请拆分文件</translation>
+    </message>
+    <message>
+        <source>reading it took longer than {seconds} s for one page: split the file</source>
+        <translation>读取单页用时超过 {seconds} 秒：请拆分文件</translation>
+    </message>
+    <message>
+        <source>reading it needs more than {memory_mib} MiB of memory: split the file</source>
+        <translation>读取需要超过 {memory_mib} MiB 的内存：请拆分文件</translation>
+    </message>
+    <message>
+        <source>reading it crashed the reader (exit code {exit_code}): the file is damaged or built to harm</source>
+        <translation>读取时读取进程崩溃（退出码 {exit_code}）：文件已损坏或被蓄意构造用于破坏</translation>
+    </message>
 </context>
 <context>
     <name>HealthPanel</name>

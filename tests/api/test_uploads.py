@@ -43,6 +43,25 @@ def test_refused_files_and_name_clashes_get_clear_answers_and_leave_nothing(api,
     assert _uploaded_copies(service) == []  # the vault keeps the text; no copy stays
 
 
+def test_a_file_that_fails_in_an_upload_says_why_with_its_code(api, keys, service):
+    """Each failed file of a job has the English reason and its stable code (the key a
+    client translates by): refused at once, or failed when read."""
+    with httpx.Client(base_url=api.url, headers=auth(keys["writer"]), timeout=60) as http:
+        job = http.post("/v1/documents", files=[
+            ("files", ("notes.xyz", b"not a type Enclave reads", "text/plain")),
+            ("files", ("empty.txt", b"", "text/plain")),
+            ("files", ("binary.txt", b"text\x00\x01", "text/plain")),
+            ("files", ("fine.txt", b"The generator is tested every Monday.", "text/plain"))])
+        assert job.status_code == 202
+        job = _wait_done(http, job.json())
+    files = {f["name"]: f for f in job["files"]}
+    assert {name: (f["state"], f.get("reason"), f.get("code")) for name, f in files.items()} == {
+        "notes.xyz": ("failed", "unsupported file type '.xyz'", "file_unsupported_type"),
+        "empty.txt": ("failed", "empty file", "file_empty"),
+        "binary.txt": ("failed", "binary data in a text file", "file_binary_text"),
+        "fine.txt": ("indexed", None, None)}
+
+
 def test_a_second_upload_of_a_name_still_waiting_is_refused_not_merged(api, keys, service,
                                                                        tmp_path):
     library = service.library

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,79 @@ def test_a_wrong_passphrase_and_a_model_that_cannot_load_say_so_by_code(tmp_path
         Generator(damaged).load()
     assert raised.value.code == "model_not_loaded"
     assert raised.value.values["name"] == "damaged.gguf" and raised.value.values["reason"]
+
+
+def make_locked_pdf(path, text: str = "Secret pump settings."):
+    """A real PDF that opens only with a password."""
+    import pymupdf
+
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), text)
+    pdf.save(str(path), encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="user-pw",
+             owner_pw="owner-pw")
+    pdf.close()
+    return path
+
+
+def test_why_a_file_was_not_imported_is_kept_with_its_code(open_service, tmp_path):
+    from engine.texts import Said
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(b"text\x00\x01\x02")
+    make_locked_pdf(folder / "locked.pdf")  # read in the reader process: the code comes back
+    (folder / "locked.docx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    stray = tmp_path / "notes.xyz"
+    stray.write_text("not a type Enclave reads")
+    service = open_service()
+    report = service.library.ingest([folder, stray])
+    expected = {"empty.txt": ("file_empty", {}), "binary.txt": ("file_binary_text", {}),
+                "locked.pdf": ("file_pdf_encrypted", {}),
+                "locked.docx": ("file_docx_encrypted", {}),
+                "notes.xyz": ("file_unsupported_type", {"suffix": ".xyz"})}
+    said = {Path(path).name: reason for path, reason in report.failed}
+    assert {name: (r.code, r.values) for name, r in said.items()} == expected
+    for name, (code, values) in expected.items():  # the English is what it always was
+        assert isinstance(said[name], Said) and said[name] == english(code, **values)
+    service.close()
+
+    stored = {Path(f.path).name: f.reason for f in open_service().library.failures()}
+    assert {name: (r.code, r.values) for name, r in stored.items()} == {
+        name: kept for name, kept in expected.items() if name != "notes.xyz"}  # never queued
+    assert stored["empty.txt"] == "empty file"
+
+
+def test_a_reason_stored_without_a_code_is_shown_in_its_words(service, tmp_path):
+    """Failures recorded before reasons had codes (schema 9 and older) keep their words."""
+    service.library.create_collection("old")
+    with service._vault.transaction() as conn:
+        collection_id = conn.execute("SELECT id FROM collections WHERE name = 'old'"
+                                     ).fetchone()[0]
+        conn.execute("INSERT INTO ingest_failures(path, collection_id, reason, failed_at) "
+                     "VALUES('/old.pdf', ?, 'damaged PDF (old words)', 0)", (collection_id,))
+    [failure] = service.library.failures()
+    assert failure.reason == "damaged PDF (old words)"
+    assert getattr(failure.reason, "code", "") == ""
+
+
+def test_a_reason_read_in_the_reader_process_keeps_its_values(tmp_path):
+    import pickle
+
+    from engine.errors import OverBudgetError
+    from engine.ingest.parsers import ReadLimits
+    from engine.ingest.reader import ReaderProcess
+
+    reader = ReaderProcess(ReadLimits(max_blocks=3), timeout_s=60, memory_mb=1024)
+    try:
+        path = tmp_path / "long.md"
+        path.write_text("\n\n".join(f"Paragraph {n}." for n in range(10)))
+        with pytest.raises(OverBudgetError) as raised:
+            reader.read(path)
+    finally:
+        reader.close()
+    assert (raised.value.code, raised.value.values) == ("file_too_many_blocks", {"limit": "3"})
+    assert raised.value.reason.code == "file_too_many_blocks"
+    again = pickle.loads(pickle.dumps(raised.value.reason))
+    assert (again, again.code, again.values) == (raised.value.reason, "file_too_many_blocks",
+                                                 {"limit": "3"})

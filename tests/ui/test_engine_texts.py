@@ -58,3 +58,43 @@ def test_an_engine_error_shows_in_chinese_in_the_chinese_window(qtbot, open_wind
     except UserError as error:
         window.show_error(error)
     assert window.banner.label.text() == "集合名称须为 1 到 100 个字符。"
+
+
+def test_why_files_were_not_imported_shows_in_chinese(qtbot, open_window, tmp_path):
+    """Files dropped into the Chinese window fail for their reasons: the Import panel says
+    why in Chinese, and so does the Documents tab, from the failures kept in the vault,
+    also after the language changes back and forth."""
+    from tests.engine.test_texts import make_locked_pdf
+
+    window = open_window()
+    set_up_library(qtbot, window)
+    settings = window.settings
+    settings.language.setCurrentIndex(settings.language.findData("zh_CN"))
+    settings.apply()
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "聊天")
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    make_locked_pdf(folder / "locked.pdf")
+    stray = tmp_path / "notes.xyz"
+    stray.write_text("not a type Enclave reads")
+    window.documents.add_paths([folder, stray])
+    documents = window.documents
+    qtbot.waitUntil(lambda: documents.failed.rowCount() == 2, timeout=60_000)
+    failed = {documents.failed.item(row, 0).text(): documents.failed.item(row, 1).text()
+              for row in range(documents.failed.rowCount())}
+    assert failed == {"empty.txt": "空文件", "locked.pdf": "该 PDF 受密码保护"}
+    states = {documents.imports.jobs.item(row, 0).text():
+              documents.imports.jobs.item(row, 1).text()
+              for row in range(documents.imports.jobs.rowCount())}
+    assert states["notes.xyz"].endswith("不支持的文件类型“.xyz”")
+    assert states["empty.txt"].endswith("空文件")
+    assert states["locked.pdf"].endswith("该 PDF 受密码保护")
+
+    settings.language.setCurrentIndex(settings.language.findData("en"))
+    settings.apply()
+    qtbot.waitUntil(lambda: documents.failed.item(0, 1).text() in (
+        "empty file", "the PDF is password-protected"))
+    assert {documents.failed.item(row, 1).text() for row in range(2)} == {
+        "empty file", "the PDF is password-protected"}
+    assert documents.imports.row_state("notes.xyz") == "failed"
