@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 R_MANUALS := /usr/share/R/doc/manual/R-intro.pdf
+MANPAGES_ZH := /usr/share/man/zh_CN/man1/ls.1.gz
 TESSDATA := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
@@ -32,6 +33,10 @@ $(TESSDATA):
 $(R_MANUALS):
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q r-doc-pdf
+
+# Debian's manpages-zh: the Chinese man pages bench/chinese.py sets beside the English ones.
+$(MANPAGES_ZH):
+	$(SUDO) apt-get install -y -q manpages-zh || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q manpages-zh)
 
 # The desktop app. Needs a screen (or Xvfb); the CLI is `$(BIN)/enclave`.
 run: install
@@ -75,13 +80,14 @@ package-test: package $(R_MANUALS) /usr/bin/qemu-x86_64
 /usr/bin/qemu-x86_64:
 	$(SUDO) apt-get install -y -q qemu-user || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q qemu-user)
 
-bench: install $(R_MANUALS) /usr/bin/tesseract
+bench: install $(R_MANUALS) $(MANPAGES_ZH) /usr/bin/tesseract
 	$(BIN)/python bench/embedding_speed.py
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/ocr_accuracy.py
 	$(BIN)/python bench/answer_quality.py
 	$(BIN)/python bench/followups.py --gemma
+	$(BIN)/python bench/chinese.py
 	$(BIN)/python bench/answer_speed.py
 	$(BIN)/python bench/window_startup.py
 	$(BIN)/python bench/api_load.py
