@@ -95,6 +95,41 @@ TEXTS: dict[str, str] = {
                             "file",
     "file_reader_crashed": "reading it crashed the reader (exit code {exit_code}): the file "
                            "is damaged or built to harm",
+    # backups (engine/store/backups.py, backup_plan.py, engine/facade/backups.py)
+    "disk_full": "The disk is full: free some space, then try again ({detail}).",
+    "backup_no_folder": "No backup folder is set: give one, or choose the backup plan's "
+                        "folder (Settings → Backups).",
+    "backup_folder_missing": "The backup folder {folder} is not there (is the drive "
+                             "connected?).",
+    "backup_plan_time": "'{at}' is not a time of day (HH:MM, 00:00 to 23:59).",
+    "backup_plan_no_folder": "Choose a folder for the backups.",
+    "backup_plan_folder_missing": "The backup folder {folder} does not exist (is the drive "
+                                  "connected?).",
+    "backup_plan_keep": "Keep 1-366 daily, 0-520 weekly and 0-1200 monthly backups.",
+    "backup_not_a_backup": "{folder} is not an Enclave backup (no {manifest}).",
+    "backup_manifest_damaged": "The manifest of {folder} is damaged: {detail}",
+    "backup_lacks_file": "The backup {backup} lacks {name}.",
+    "backup_file_damaged": "{name} in the backup {backup} is damaged (its checksum does not "
+                           "match the manifest).",
+    "backup_integrity_failed": "The backup's vault fails its integrity check: {detail}",
+    "backup_counts_differ": "The backup's counts {counts} differ from its manifest "
+                            "{expected}.",
+    "recovery_key_format": "A recovery key is 64 hexadecimal characters (dashes allowed).",
+    "backup_keyring_needs_recovery_key": "This backup's key was kept in a keyring: restoring "
+                                         "it needs the recovery key shown when the library "
+                                         "was created.",
+    "backup_needs_passphrase": "This backup needs the passphrase of its library.",
+    "backup_keyring_gone": "This backup's key was kept in a keyring, and this machine has "
+                           "none now: restore it with `enclave restore --recovery-key`.",
+    "backup_give_recovery_key": "This backup's key was kept in a keyring: give its recovery "
+                                "key.",
+    "backup_no_keyring": "This machine has no keyring: choose a passphrase to lock the "
+                         "restored library with.",
+    "backup_older_key": "This backup was made before the key was changed on {when}: give the "
+                        "passphrase or recovery key of that time.",
+    "backup_other_key": "This backup was made under another key than the library's (a change "
+                        "of key this library does not record, or another library): give the "
+                        "passphrase or recovery key it was made with.",
 }
 
 

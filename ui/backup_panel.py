@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, Q
 
 from engine import BackupPlan, BackupResult, EnclaveService, KeyChanged
 
+from . import engine_texts
 from .change_key import ChangeKeyDialog
 from .i18n import Retranslating
 from .theme import ERROR_STYLE
@@ -130,7 +131,8 @@ class BackupPanel(Retranslating, QGroupBox):
         self.setEnabled(True)
         self.loaded.emit()
         if result is not None and not result.ok:
-            self.alert.emit(self.tr("The last backup failed: {0}").format(result.error))
+            self.alert.emit(self.tr("The last backup failed: {0}").format(
+                engine_texts.shown(result.reason)))
 
     def reset(self) -> None:
         """Show the saved plan (dropping edits not applied)."""
@@ -152,7 +154,8 @@ class BackupPanel(Retranslating, QGroupBox):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(result.at))
         self.last.setText(self.tr("Last backup {0}: verified, in {1}").format(when, result.path)
                           if result.ok else
-                          self.tr("Last backup {0} FAILED: {1}").format(when, result.error))
+                          self.tr("Last backup {0} FAILED: {1}").format(
+                              when, engine_texts.shown(result.reason)))
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for backups"),
@@ -203,7 +206,8 @@ class BackupPanel(Retranslating, QGroupBox):
         self._show_result(result)
         self._say("")
         if not result.ok:
-            self.alert.emit(self.tr("The backup failed: {0}").format(result.error))
+            self.alert.emit(self.tr("The backup failed: {0}").format(
+                engine_texts.shown(result.reason)))
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setStyleSheet(ERROR_STYLE if error else "")

@@ -349,7 +349,7 @@ class MainWindow(Retranslating, QMainWindow):
         was typed does not open it); anything else is shown. The library stays open."""
         dialog = self.older_key_dialog
         if dialog is None and isinstance(exc, OlderKeyError):
-            dialog = self.older_key_dialog = OlderKeyDialog(str(exc), self)
+            dialog = self.older_key_dialog = OlderKeyDialog(engine_texts.shown(exc), self)
             dialog.submitted.connect(lambda older_key: self.restore(folder, older_key))
             dialog.finished.connect(self._older_key_dialog_closed)
             dialog.open()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDialogBu
 from engine import (BUNDLED_EMBEDDING_MODELS, BUNDLED_GENERATION_MODELS, Cancelled,
                     CancelToken, EnclaveService, UserError)
 
+from . import engine_texts
 from .api_panel import ApiPanel
 from .backup_panel import BackupPanel
 from .i18n import LANGUAGES, Retranslating
@@ -379,7 +380,8 @@ class SettingsPanel(Retranslating, QWidget):
         them what changed (with `also_changed`, kept elsewhere)."""
         changes = self.changes()
         if self.backups.pending_plan() is not None:
-            self.backups.save_plan(on_error=lambda exc: self._say(str(exc), error=True),
+            self.backups.save_plan(on_error=lambda exc: self._say(engine_texts.shown(exc),
+                                                                  error=True),
                                    on_saved=self._update_buttons)
         if not changes and not also_changed:
             self._update_buttons()
@@ -391,7 +393,7 @@ class SettingsPanel(Retranslating, QWidget):
             try:
                 self.backend.save(**changes)
             except UserError as exc:
-                self._say(str(exc), error=True)
+                self._say(engine_texts.shown(exc), error=True)
                 return
         self.settingsChanged.emit(set(changes) | also_changed)  # first: a new language applies
         if {"api_enabled", "api_host", "api_port"} & set(changes):

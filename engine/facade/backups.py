@@ -17,6 +17,7 @@ from ..errors import UserError, WrongKeyError
 from ..store import backup_plan, backups, keys, rekey
 from ..store.backup_plan import BackupPlan, BackupResult
 from ..store.backups import Manifest
+from ..store.diskspace import disk_full
 from ..store.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -55,15 +56,18 @@ class BackupService:
             folder = destination.expanduser()
             folder.mkdir(parents=True, exist_ok=True)
         elif not plan.destination:
-            raise UserError("No backup folder is set: give one, or choose the backup plan's "
-                            "folder (Settings → Backups).")
+            raise UserError.said("backup_no_folder")
         else:  # the plan's, often a removable drive: never created in its place
             folder = Path(plan.destination).expanduser()
             if not folder.is_dir():
-                raise UserError(f"The backup folder {folder} is not there "
-                                "(is the drive connected?).")
-        made = backups.create_backup(self._vault, self._data_dir, folder, app_version,
-                                     extra_files)
+                raise UserError.said("backup_folder_missing", folder=str(folder))
+        try:
+            made = backups.create_backup(self._vault, self._data_dir, folder, app_version,
+                                         extra_files)
+        except OSError as exc:
+            if disk_full(exc):  # said, not a bug: the backup left nothing behind
+                raise UserError.said("disk_full", detail=str(exc)) from exc
+            raise
         manifest = self.verify(made)
         pruned = backups.prune(folder, plan.keep_daily, plan.keep_weekly, plan.keep_monthly)
         return BackupMade(made, manifest, pruned)
@@ -76,7 +80,9 @@ class BackupService:
             result = BackupResult(time.time(), True, str(made.folder))
         except Exception as exc:  # recorded, shown as an alert; the app goes on
             log.exception("backup failed")
-            result = BackupResult(time.time(), False, error=str(exc))
+            result = BackupResult(time.time(), False, error=str(exc),
+                                  error_code=getattr(exc, "code", ""),
+                                  error_values=getattr(exc, "values", {}))
         backup_plan.record_result(self._vault, result)
         return result
 
@@ -136,8 +142,7 @@ class BackupService:
         manifest = backups.verify_backup(folder, key)
         older = key != self._vault.key_for_backups()
         if older and manifest.key_method == "keyring" and not keys.keyring_usable():
-            raise UserError("This backup's key was kept in a keyring, and this machine has "
-                            "none now: restore it with `enclave restore --recovery-key`.")
+            raise UserError.said("backup_keyring_gone")
         self._close_library()
         aside = backups.restore_backup(folder, self._data_dir, key)
         if older:
@@ -163,7 +168,7 @@ def restore_library(folder: Path, data_dir: Path, passphrase: Callable[[bool], s
     elif changed_since:
         raise rekey.older_key_error(changed_since)
     else:
-        raise UserError("This backup's key was kept in a keyring: give its recovery key.")
+        raise UserError.said("backup_give_recovery_key")
     try:
         aside = backups.restore_backup(folder, data_dir, key)
     except WrongKeyError as exc:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, time as clock, timedelta
 from pathlib import Path
 
+from .. import texts
 from ..errors import UserError
 from .vault import Vault
 
@@ -32,15 +33,14 @@ class BackupPlan:
 
     def checked(self) -> "BackupPlan":
         if not _TIME.match(self.at):
-            raise UserError(f"'{self.at}' is not a time of day (HH:MM, 00:00 to 23:59).")
+            raise UserError.said("backup_plan_time", at=self.at)
         if self.enabled and not self.destination.strip():
-            raise UserError("Choose a folder for the backups.")
+            raise UserError.said("backup_plan_no_folder")
         if self.enabled and not Path(self.destination).expanduser().is_dir():
-            raise UserError(f"The backup folder {self.destination} does not exist "
-                            "(is the drive connected?).")
+            raise UserError.said("backup_plan_folder_missing", folder=self.destination)
         if not (1 <= self.keep_daily <= 366 and 0 <= self.keep_weekly <= 520
                 and 0 <= self.keep_monthly <= 1200):
-            raise UserError("Keep 1-366 daily, 0-520 weekly and 0-1200 monthly backups.")
+            raise UserError.said("backup_plan_keep")
         return self
 
     def last_due(self, now: datetime) -> datetime:
@@ -56,6 +56,15 @@ class BackupResult:
     ok: bool
     path: str = ""
     error: str = ""
+    """Why it failed, in English."""
+    error_code: str = ""
+    """The code of `error` (engine/texts.py; "": words of their own), and its values."""
+    error_values: dict = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        """Why it failed: a `texts.Said`, with its code and values, when it has a code."""
+        return texts.reason(self.error_code, self.error_values, self.error)
 
 
 def load_plan(vault: Vault) -> BackupPlan:

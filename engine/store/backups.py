@@ -117,9 +117,11 @@ def read_manifest(backup: Path) -> Manifest:
     try:
         return Manifest(**json.loads((backup / MANIFEST).read_text()))
     except FileNotFoundError:
-        raise VaultCorruptError(f"{backup} is not an Enclave backup (no {MANIFEST}).") from None
+        raise VaultCorruptError.said("backup_not_a_backup", folder=str(backup),
+                                     manifest=MANIFEST) from None
     except (ValueError, TypeError) as exc:
-        raise VaultCorruptError(f"The manifest of {backup} is damaged: {exc}") from exc
+        raise VaultCorruptError.said("backup_manifest_damaged", folder=str(backup),
+                                     detail=str(exc)) from exc
 
 
 def backup_key(backup: Path, passphrase: str | None = None,
@@ -128,14 +130,13 @@ def backup_key(backup: Path, passphrase: str | None = None,
     if recovery_key:
         key = keys.recovery_key_bytes(recovery_key)
         if key is None:
-            raise UserError("A recovery key is 64 hexadecimal characters (dashes allowed).")
+            raise UserError.said("recovery_key_format")
         return key
     info = keys.read_key_info(backup)
     if info is None or info.method != "passphrase":
-        raise UserError("This backup's key was kept in a keyring: restoring it needs the "
-                        "recovery key shown when the library was created.")
+        raise UserError.said("backup_keyring_needs_recovery_key")
     if not passphrase:
-        raise UserError("This backup needs the passphrase of its library.")
+        raise UserError.said("backup_needs_passphrase")
     return keys.derive_key(passphrase, bytes.fromhex(info.salt or ""), info.log2_n or 16)
 
 
@@ -147,10 +148,9 @@ def verify_backup(backup: Path, key: bytes) -> Manifest:
     for name, expected in manifest.files.items():
         path = backup / name
         if not path.exists():
-            raise VaultCorruptError(f"The backup {backup.name} lacks {name}.")
+            raise VaultCorruptError.said("backup_lacks_file", backup=backup.name, name=name)
         if file_sha256(path) != expected:
-            raise VaultCorruptError(f"{name} in the backup {backup.name} is damaged "
-                                    "(its checksum does not match the manifest).")
+            raise VaultCorruptError.said("backup_file_damaged", name=name, backup=backup.name)
     conn = sqlcipher3.connect(str(backup / VAULT_FILE))
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -161,13 +161,13 @@ def verify_backup(backup: Path, key: bytes) -> Manifest:
             raise WrongKeyError.said("backup_wrong_key") from None
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if integrity != "ok":
-            raise VaultCorruptError(f"The backup's vault fails its integrity check: {integrity}")
+            raise VaultCorruptError.said("backup_integrity_failed", detail=str(integrity))
         counts = _counts(conn)
     finally:
         conn.close()
     if counts != manifest.counts:
-        raise VaultCorruptError(f"The backup's counts {counts} differ from its manifest "
-                                f"{manifest.counts}.")
+        raise VaultCorruptError.said("backup_counts_differ", counts=str(counts),
+                                     expected=str(manifest.counts))
     return manifest
 
 
@@ -284,8 +284,7 @@ def adopt_key(data_dir: Path, key: bytes, new_passphrase: str | None = None,
         keyring.set_password(keys.KEYRING_SERVICE, info.keyring_id or "", key.hex())
         return "keyring"
     if not new_passphrase:
-        raise UserError("This machine has no keyring: choose a passphrase to lock the "
-                        "restored library with.")
+        raise UserError.said("backup_no_keyring")
     new_key, new_info = keys.new_key(lambda new: new_passphrase, kdf_log2_n, "passphrase")
     conn = sqlcipher3.connect(str(data_dir / VAULT_FILE))
     try:

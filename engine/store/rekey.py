@@ -73,12 +73,11 @@ def replaced_at(vault: Vault, fingerprint: str | None, made_at: float) -> float 
 def older_key_error(changed_at: float | None) -> OlderKeyError:
     """What to say of a backup whose key the library no longer has."""
     if changed_at is None:
-        return OlderKeyError("This backup was made under another key than the library's (a "
-                             "change of key this library does not record, or another "
-                             "library): give the passphrase or recovery key it was made with.")
+        return OlderKeyError.said("backup_other_key")
     when = datetime.fromtimestamp(changed_at).strftime("%Y-%m-%d %H:%M")
-    return OlderKeyError(f"This backup was made before the key was changed on {when}: give "
-                         "the passphrase or recovery key of that time.", changed_at)
+    error = OlderKeyError.said("backup_older_key", when=when)
+    error.changed_at = changed_at
+    return error
 
 
 def change_key(vault: Vault, data_dir: Path, new_passphrase: str | None, kdf_log2_n: int,

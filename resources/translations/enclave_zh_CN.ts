@@ -1065,6 +1065,90 @@ Backups made before keep the current passphrase: keep it with them, or make a fr
         <source>reading it crashed the reader (exit code {exit_code}): the file is damaged or built to harm</source>
         <translation>读取时读取进程崩溃（退出码 {exit_code}）：文件已损坏或被蓄意构造用于破坏</translation>
     </message>
+    <message>
+        <source>The disk is full: free some space, then try again ({detail}).</source>
+        <translation>磁盘已满：请释放一些空间后重试（{detail}）。</translation>
+    </message>
+    <message>
+        <source>No backup folder is set: give one, or choose the backup plan&apos;s folder (Settings → Backups).</source>
+        <translation>尚未设置备份文件夹：请指定一个，或选择备份计划的文件夹（设置 → 备份）。</translation>
+    </message>
+    <message>
+        <source>The backup folder {folder} is not there (is the drive connected?).</source>
+        <translation>备份文件夹 {folder} 不存在（驱动器是否已连接？）。</translation>
+    </message>
+    <message>
+        <source>&apos;{at}&apos; is not a time of day (HH:MM, 00:00 to 23:59).</source>
+        <translation>“{at}”不是有效的时间（HH:MM，00:00 到 23:59）。</translation>
+    </message>
+    <message>
+        <source>Choose a folder for the backups.</source>
+        <translation>请为备份选择一个文件夹。</translation>
+    </message>
+    <message>
+        <source>The backup folder {folder} does not exist (is the drive connected?).</source>
+        <translation>备份文件夹 {folder} 不存在（驱动器是否已连接？）。</translation>
+    </message>
+    <message>
+        <source>Keep 1-366 daily, 0-520 weekly and 0-1200 monthly backups.</source>
+        <translation>每日备份保留 1-366 份，每周备份保留 0-520 份，每月备份保留 0-1200 份。</translation>
+    </message>
+    <message>
+        <source>{folder} is not an Enclave backup (no {manifest}).</source>
+        <translation>{folder} 不是 Enclave 备份（没有 {manifest}）。</translation>
+    </message>
+    <message>
+        <source>The manifest of {folder} is damaged: {detail}</source>
+        <translation>{folder} 的清单已损坏：{detail}</translation>
+    </message>
+    <message>
+        <source>The backup {backup} lacks {name}.</source>
+        <translation>备份 {backup} 缺少 {name}。</translation>
+    </message>
+    <message>
+        <source>{name} in the backup {backup} is damaged (its checksum does not match the manifest).</source>
+        <translation>备份 {backup} 中的 {name} 已损坏（其校验和与清单不符）。</translation>
+    </message>
+    <message>
+        <source>The backup&apos;s vault fails its integrity check: {detail}</source>
+        <translation>备份中的资料库未通过完整性检查：{detail}</translation>
+    </message>
+    <message>
+        <source>The backup&apos;s counts {counts} differ from its manifest {expected}.</source>
+        <translation>备份中的数量 {counts} 与其清单 {expected} 不符。</translation>
+    </message>
+    <message>
+        <source>A recovery key is 64 hexadecimal characters (dashes allowed).</source>
+        <translation>恢复密钥由 64 个十六进制字符组成（可以带连字符）。</translation>
+    </message>
+    <message>
+        <source>This backup&apos;s key was kept in a keyring: restoring it needs the recovery key shown when the library was created.</source>
+        <translation>此备份的密钥保存在钥匙串中：恢复它需要创建资料库时显示的恢复密钥。</translation>
+    </message>
+    <message>
+        <source>This backup needs the passphrase of its library.</source>
+        <translation>此备份需要其资料库的口令。</translation>
+    </message>
+    <message>
+        <source>This backup&apos;s key was kept in a keyring, and this machine has none now: restore it with `enclave restore --recovery-key`.</source>
+        <translation>此备份的密钥保存在钥匙串中，而这台计算机现在没有钥匙串：请用 `enclave restore --recovery-key` 恢复它。</translation>
+    </message>
+    <message>
+        <source>This backup&apos;s key was kept in a keyring: give its recovery key.</source>
+        <translation>此备份的密钥保存在钥匙串中：请提供它的恢复密钥。</translation>
+    </message>
+    <message>
+        <source>This machine has no keyring: choose a passphrase to lock the restored library with.</source>
+        <translation>这台计算机没有钥匙串：请选择一个口令来锁定恢复后的资料库。</translation>
+    </message>
+    <message>
+        <source>This backup was made before the key was changed on {when}: give the passphrase or recovery key of that time.</source>
+        <translation>此备份是在 {when} 更换密钥之前创建的：请提供当时的口令或恢复密钥。</translation>
+    </message>
+    <message>
+        <source>This backup was made under another key than the library&apos;s (a change of key this library does not record, or another library): give the passphrase or recovery key it was made with.</source>
+        <translation>此备份所用的密钥与资料库的不同（可能是本资料库未记录的一次密钥更换，或来自另一个资料库）：请提供创建它时所用的口令或恢复密钥。</translation>
+    </message>
 </context>
 <context>
     <name>HealthPanel</name>

@@ -146,3 +146,41 @@ def test_a_reason_read_in_the_reader_process_keeps_its_values(tmp_path):
     again = pickle.loads(pickle.dumps(raised.value.reason))
     assert (again, again.code, again.values) == (raised.value.reason, "file_too_many_blocks",
                                                  {"limit": "3"})
+
+
+def test_a_backups_failures_say_why_by_code_and_a_scheduled_ones_keep_it(open_service,
+                                                                          tmp_path):
+    import dataclasses
+
+    from engine.errors import VaultCorruptError
+    from engine.store import backups
+
+    service = open_service()
+    folder = service.backups.backup(tmp_path / "backups", "test").folder
+    with pytest.raises(UserError) as raised:
+        backups.backup_key(folder, recovery_key="not a key")
+    assert raised.value.code == "recovery_key_format"
+    (folder / "vault.db").write_bytes(b"damaged" * 100)
+    with pytest.raises(VaultCorruptError) as raised:
+        service.backups.verify(folder)
+    assert (raised.value.code, raised.value.values) == (
+        "backup_file_damaged", {"name": "vault.db", "backup": folder.name})
+    with pytest.raises(VaultCorruptError) as raised:
+        service.backups.verify(tmp_path)  # no manifest: not a backup
+    assert raised.value.code == "backup_not_a_backup"
+    with pytest.raises(UserError) as raised:
+        service.backups.save_plan(dataclasses.replace(service.backups.plan(), at="25:99"))
+    assert (raised.value.code, raised.value.values) == ("backup_plan_time", {"at": "25:99"})
+
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    service.backups.save_plan(dataclasses.replace(service.backups.plan(), enabled=True,
+                                                  destination=str(usb)))
+    usb.rename(tmp_path / "unplugged")
+    result = service.backups.run_scheduled("test")
+    assert not result.ok and result.error_code == "backup_folder_missing"
+    assert result.error == english("backup_folder_missing", folder=str(usb))
+    service.close()
+    kept = open_service().backups.last_result()  # read back from the vault
+    assert (kept.reason, kept.reason.code, kept.reason.values) == (
+        result.error, "backup_folder_missing", {"folder": str(usb)})

@@ -98,3 +98,29 @@ def test_why_files_were_not_imported_shows_in_chinese(qtbot, open_window, tmp_pa
     assert {documents.failed.item(row, 1).text() for row in range(2)} == {
         "empty file", "the PDF is password-protected"}
     assert documents.imports.row_state("notes.xyz") == "failed"
+
+
+def test_a_failed_backup_says_why_in_chinese(qtbot, open_window, tmp_path):
+    window = open_window()
+    set_up_library(qtbot, window)
+    settings = window.settings
+    settings.language.setCurrentIndex(settings.language.findData("zh_CN"))
+    settings.apply()
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "聊天")
+    window.tabs.setCurrentWidget(settings)
+    panel = settings.backups
+    qtbot.waitUntil(lambda: panel.isEnabled() and panel._result is None, timeout=10_000)
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    panel.enabled.setChecked(True)
+    panel.destination.setText(str(usb))
+    settings.apply()
+    qtbot.waitUntil(lambda: window.backend.next_backup() is not None, timeout=10_000)
+    usb.rename(tmp_path / "unplugged")
+    panel.back_up_now()
+    qtbot.waitUntil(lambda: panel._result is not None, timeout=60_000)
+    assert panel.last.text().endswith(f"备份文件夹 {usb} 不存在（驱动器是否已连接？）。")
+    panel.destination.setText(str(tmp_path / "nowhere"))
+    settings.apply()
+    qtbot.waitUntil(lambda: settings.message.text() == (
+        f"备份文件夹 {tmp_path / 'nowhere'} 不存在（驱动器是否已连接？）。"), timeout=10_000)
